@@ -1,0 +1,41 @@
+# The README's commands. Everything installs into .venv from the hashed lock file.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.8
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: install run test ui lint lock clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --require-hashes -r requirements.lock
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
+	touch $@
+
+## run: write the demo plant's exports, land them, model them and publish the marts
+run: install
+	$(VENV)/bin/iiot-lakehouse demo
+	$(VENV)/bin/iiot-lakehouse run
+
+## test: the test suite
+test: install
+	$(PY) -m pytest
+
+## ui: the Dagster web UI on http://127.0.0.1:3000
+ui: install
+	mkdir -p $(DAGSTER_HOME)
+	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+lint: install
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+## lock: re-resolve the pinned dependencies into requirements.lock (needs the package registry)
+lock: install
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf data .dagster_home

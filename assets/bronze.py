@@ -1,0 +1,119 @@
+"""Bronze assets: landing every new export file into Delta, with its quarantine and file ledger."""
+
+
+import dagster as dg
+import pyarrow as pa
+
+from orchestration.resources import LakehouseResource
+
+from .checks import schema_check_result, schema_check_spec
+from .core import delta
+from .core.landing import land_new_files
+from .core.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE
+
+BRONZE_GROUP = "bronze"
+ROW_BALANCE_CHECK = "rows_in_equal_landed_plus_quarantined"
+
+
+@dg.multi_asset(
+    name="land_exports",
+    specs=[
+        dg.AssetSpec(
+            BRONZE_POINTS.name,
+            description="Every historian point, typed, in UTC, with quality and its file and line. "
+            "Key: tag + timestamp; a file landed twice never doubles a point.",
+            group_name=BRONZE_GROUP,
+            kinds={"deltalake"},
+        ),
+        dg.AssetSpec(
+            QUARANTINE.name,
+            description="Rows that could not be landed, with the file, line and reason.",
+            group_name=BRONZE_GROUP,
+            kinds={"deltalake"},
+        ),
+        dg.AssetSpec(
+            FILE_LEDGER.name,
+            description="One row per landed file: rows in, landed, duplicate and quarantined.",
+            group_name=BRONZE_GROUP,
+            kinds={"deltalake"},
+        ),
+    ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            ROW_BALANCE_CHECK,
+            asset=FILE_LEDGER.name,
+            blocking=True,
+            description="For every file landed in this run: rows in = rows landed + rows quarantined.",
+        ),
+        schema_check_spec(FILE_LEDGER),
+    ],
+    retry_policy=dg.RetryPolicy(max_retries=2, delay=5),
+    pool="bronze_landing",
+)
+def land_exports(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
+    """Land every new file in LANDING_ROOT into bronze; a bad row goes to quarantine, never takes the file down."""
+    config = lakehouse.plant()
+    result = land_new_files(lakehouse.lakehouse(), config, lakehouse.landing_path())
+    for note in result.notes:
+        context.log.warning(note)
+    for report in result.landed:
+        context.log.info(
+            f"{report.source_file}: {report.status}, {report.rows_in} rows in, {report.rows_new} new, "
+            f"{report.rows_duplicate} duplicate, {report.rows_quarantined} quarantined"
+            + (f" ({report.message})" if report.message else "")
+        )
+    landed = result.landed
+    touched = [d.isoformat() for d in result.touched_days(config)]
+    unbalanced = [
+        f.source_file for f in landed if f.rows_in != f.rows_landed + f.rows_quarantined
+    ]
+    ledger_rows = _ledger_rows(lakehouse, [f.file_key for f in landed])
+
+    totals = {
+        "files_landed": len(landed),
+        "files_skipped": len(result.files) - len(landed),
+        "files_rejected": sum(f.status == "rejected" for f in landed),
+        "rows_in": sum(f.rows_in for f in landed),
+        "rows_new": sum(f.rows_new for f in landed),
+        "rows_duplicate": sum(f.rows_duplicate for f in landed),
+        "rows_quarantined": sum(f.rows_quarantined for f in landed),
+    }
+    yield dg.MaterializeResult(
+        asset_key=BRONZE_POINTS.name,
+        metadata={
+            **totals,
+            "touched_days": dg.MetadataValue.json(touched),
+            "files": dg.MetadataValue.md(_files_markdown(landed)),
+            "notes": dg.MetadataValue.json(result.notes),
+        },
+    )
+    yield dg.MaterializeResult(asset_key=QUARANTINE.name, metadata={"rows_quarantined": totals["rows_quarantined"]})
+    yield dg.MaterializeResult(asset_key=FILE_LEDGER.name, metadata={"files_landed": len(landed)})
+    yield dg.AssetCheckResult(
+        check_name=ROW_BALANCE_CHECK,
+        asset_key=FILE_LEDGER.name,
+        passed=not unbalanced,
+        metadata={"files_checked": len(landed), "unbalanced_files": dg.MetadataValue.json(unbalanced)},
+    )
+    yield schema_check_result(FILE_LEDGER, ledger_rows)
+
+
+def _ledger_rows(lakehouse: LakehouseResource, keys: list[str]) -> pa.Table:
+    """The ledger rows of the files landed in this run, read back from the table."""
+    uri = lakehouse.lakehouse().uri(FILE_LEDGER.name)
+    with delta.duckdb_session() as con:
+        delta.register_table(con, "ledger", uri, FILE_LEDGER)
+        table = con.sql(
+            "select * from ledger where file_key in (select unnest($keys::varchar[]))", params={"keys": keys}
+        ).to_arrow_table()
+    return FILE_LEDGER.conform(table)
+
+
+def _files_markdown(reports) -> str:
+    lines = ["| file | status | in | new | duplicate | quarantined | note |", "|---|---|---|---|---|---|---|"]
+    for r in reports[:200]:
+        lines.append(
+            f"| {r.source_file} | {r.status} | {r.rows_in} | {r.rows_new} | {r.rows_duplicate} | "
+            f"{r.rows_quarantined} | {(r.message or '').replace('|', '/')} |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,518 @@
+"""Landing export files into bronze: every row ends in bronze or in quarantine, never twice.
+
+For each file: hash it (a file already in the ledger with the same content is not read again), stream it through its reader in Arrow
+batches into a local staging Parquet file, classify every staged point against what bronze already
+holds (new, identical duplicate, or a conflicting value), then commit in an order that a crash at
+any point can repeat safely:
+
+1. quarantine rows of this file are replaced (keyed by the file's name and content hash),
+2. the new points are appended to bronze in one Delta commit (a repeat finds them as duplicates),
+3. the ledger row of this file is replaced (keyed the same way).
+
+Rows in = rows new + rows duplicate + rows quarantined, and the ledger records each figure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from ..readers import FileRejected, read_source_file
+from ..readers.parsed import POINT_COLUMNS, REJECT_COLUMNS
+from . import delta
+from .plant import PlantConfig, Source
+from .schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, UTC_TS
+
+# Files still being written by the exporting system, by their usual temporary names.
+PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".filepart")
+
+
+@dataclass(frozen=True)
+class Lakehouse:
+    """Where the lakehouse tables live: a root URI and the storage options to reach it."""
+
+    root: str
+    storage_options: dict[str, str] = field(default_factory=dict)
+
+    def uri(self, table: str) -> str:
+        return delta.table_uri(self.root, table)
+
+
+@dataclass
+class FileReport:
+    """What landing one file did; the same figures go into the file ledger."""
+
+    source: str
+    source_file: str
+    file_sha256: str
+    status: str  # landed | rejected | skipped (content landed before)
+    message: str | None = None
+    rows_in: int = 0
+    rows_new: int = 0
+    rows_duplicate: int = 0
+    rows_quarantined: int = 0
+    min_ts: dt.datetime | None = None
+    max_ts: dt.datetime | None = None
+    new_hours: list[dt.datetime] = field(default_factory=list)
+    size_bytes: int = 0
+
+    @property
+    def file_key(self) -> str:
+        """The ledger key: this content under this name (a copy under another name is landed and counted too)."""
+        return hashlib.sha256(f"{self.source_file}\0{self.file_sha256}".encode()).hexdigest()
+
+    @property
+    def rows_landed(self) -> int:
+        return self.rows_new + self.rows_duplicate
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(8 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def discover_files(landing_root: Path, source: Source) -> tuple[list[Path], list[str]]:
+    """The files waiting in a source's folder, and notes on anything that was passed over (never silently)."""
+    base = (landing_root / source.folder).resolve()
+    root = landing_root.resolve()
+    found: list[Path] = []
+    notes: list[str] = []
+    if not base.is_relative_to(root):
+        return [], [f"{source.folder}: the folder leaves LANDING_ROOT; nothing read"]
+    if not base.is_dir():
+        return [], []
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            rel = path.relative_to(root).as_posix()
+            if name.startswith("."):
+                continue
+            if name.lower().endswith(PARTIAL_SUFFIXES):
+                notes.append(f"{rel}: still being written (temporary name), left for the next run")
+                continue
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                notes.append(f"{rel}: a link that leaves LANDING_ROOT; not read")
+                continue
+            found.append(path)
+    return found, notes
+
+
+def landed_keys(lakehouse: Lakehouse) -> set[str]:
+    """Ledger keys (file name and content) of every file landed so far."""
+    table = delta.open_table(lakehouse.uri(FILE_LEDGER.name), lakehouse.storage_options)
+    if table is None:
+        return set()
+    with delta.duckdb_session() as con:
+        con.register("ledger", table.to_pyarrow_dataset())
+        rows = con.sql("select distinct file_key from ledger").fetchall()
+    return {r[0] for r in rows}
+
+
+def _opener(path: Path) -> Callable:
+    def open_stream():
+        compression = "gzip" if path.name.lower().endswith(".gz") else None
+        return pa.input_stream(str(path), compression=compression)
+
+    return open_stream
+
+
+def land_file(
+    lakehouse: Lakehouse,
+    source: Source,
+    landing_root: Path,
+    path: Path,
+    config: PlantConfig | None = None,
+    known_keys: set[str] | None = None,
+    now: dt.datetime | None = None,
+) -> FileReport:
+    """Land one file: see the module docstring for the order of the commits."""
+    now = now or dt.datetime.now(dt.UTC)
+    rel = path.resolve().relative_to(landing_root.resolve()).as_posix()
+    sha = file_sha256(path)
+    report = FileReport(source=source.name, source_file=rel, file_sha256=sha, status="landed")
+    report.size_bytes = path.stat().st_size
+    if known_keys is not None and report.file_key in known_keys:
+        report.status = "skipped"
+        report.message = "this content was landed before"
+        return report
+
+    with _staging_dir() as staging:
+        points_path = staging / "points.parquet"
+        rejects_path = staging / "rejects.parquet"
+        _stage(source, path, rel, report, points_path, rejects_path)
+        _classify_and_commit(lakehouse, source, rel, sha, report, points_path, rejects_path, staging, now)
+    return report
+
+
+@contextmanager
+def _staging_dir() -> Iterator[Path]:
+    folder = Path(tempfile.mkdtemp(prefix="iiot-landing-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _stage(source: Source, path: Path, rel: str, report: FileReport, points_path: Path, rejects_path: Path) -> None:
+    """Stream the file through its reader into two local Parquet files: points and rejects."""
+    points_writer = pq.ParquetWriter(points_path, POINT_COLUMNS)
+    rejects_writer = pq.ParquetWriter(rejects_path, REJECT_COLUMNS)
+    try:
+        try:
+            for batch in read_source_file(source, _opener(path)):
+                report.rows_in += batch.points.num_rows + batch.rejects.num_rows
+                if batch.points.num_rows:
+                    points_writer.write_table(batch.points)
+                if batch.rejects.num_rows:
+                    rejects_writer.write_table(batch.rejects)
+        except FileRejected as exc:
+            if report.rows_in == 0:
+                # Nothing could be read: the whole file goes to quarantine, line by line.
+                report.status = "rejected"
+                report.message = str(exc)
+                report.rows_in = _quarantine_raw_lines(path, str(exc), rejects_path, rejects_writer)
+            else:
+                # The file broke part-way (truncated, corrupt): keep what was read, record the rest.
+                report.message = f"unreadable after {report.rows_in} rows: {exc}"
+                rejects_writer.write_table(
+                    pa.table(
+                        {"line": pa.array([None], pa.int64()), "reason": [report.message], "raw": [None]},
+                        schema=REJECT_COLUMNS,
+                    )
+                )
+                report.rows_in += 1
+        except (OSError, EOFError, UnicodeDecodeError, pa.ArrowInvalid) as exc:
+            report.message = f"unreadable after {report.rows_in} rows: {exc}"
+            rejects_writer.write_table(
+                pa.table(
+                    {"line": pa.array([None], pa.int64()), "reason": [report.message], "raw": [None]},
+                    schema=REJECT_COLUMNS,
+                )
+            )
+            report.rows_in += 1
+            if report.rows_in == 1:
+                report.status = "rejected"
+    finally:
+        points_writer.close()
+        rejects_writer.close()
+
+
+def _quarantine_raw_lines(path: Path, reason: str, rejects_path: Path, writer: pq.ParquetWriter) -> int:
+    """Put every line of an unreadable file into quarantine so that none is lost without a trace."""
+    count = 0
+    lines, raws = [], []
+    try:
+        with _opener(path)() as stream:
+            data = stream.read()
+    except (OSError, EOFError, pa.ArrowInvalid):
+        data = path.read_bytes()
+    text = data.decode("utf-8", errors="replace")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if number == 1 or not line.strip():
+            continue  # the header (or what stands in its place) and blank lines carry no point
+        lines.append(number)
+        raws.append(line[:10_000])
+        count += 1
+        if len(lines) >= 50_000:
+            writer.write_table(_raw_rejects(lines, raws, reason))
+            lines, raws = [], []
+    if lines:
+        writer.write_table(_raw_rejects(lines, raws, reason))
+    if count == 0:
+        writer.write_table(_raw_rejects([None], [None], reason))
+        count = 1
+    return count
+
+
+def _raw_rejects(lines: list, raws: list, reason: str) -> pa.Table:
+    return pa.table(
+        {"line": pa.array(lines, pa.int64()), "reason": [f"file rejected: {reason}"] * len(lines), "raw": raws},
+        schema=REJECT_COLUMNS,
+    )
+
+
+_CLASSIFY_SQL = """
+copy (
+    with staged as (
+        select *, row_number() over (partition by tag, ts order by source_line) as rn
+        from read_parquet($points)
+    ),
+    reference as (
+        select
+            s.tag,
+            s.ts,
+            e.tag is not null as in_bronze,
+            if(e.tag is not null, e.value, s.value) as ref_value,
+            if(e.tag is not null, e.value_text, s.value_text) as ref_text,
+            if(e.tag is not null, e.quality, s.quality) as ref_quality,
+            if(e.tag is not null, e.source_file, $file) as ref_file,
+            if(e.tag is not null, e.source_line, s.source_line) as ref_line
+        from staged as s
+        left join existing as e on e.tag = s.tag and e.ts = s.ts
+        where s.rn = 1
+    ),
+    final as (
+        select
+            s.tag, s.ts, s.value, s.value_text, s.quality, s.source_line,
+            case
+                when not r.in_bronze and s.rn = 1 then 'new'
+                when s.value is not distinct from r.ref_value
+                    and s.value_text is not distinct from r.ref_text
+                    and s.quality = r.ref_quality then 'duplicate'
+                else 'conflict'
+            end as outcome,
+            r.ref_file, r.ref_line, r.ref_value, r.ref_text, r.ref_quality
+        from staged as s
+        join reference as r on r.tag = s.tag and r.ts = s.ts
+    )
+    select * from final
+) to '{out}' (format parquet)
+"""
+
+
+def _classify_and_commit(
+    lakehouse: Lakehouse,
+    source: Source,
+    rel: str,
+    sha: str,
+    report: FileReport,
+    points_path: Path,
+    rejects_path: Path,
+    staging: Path,
+    now: dt.datetime,
+) -> None:
+    classified = staging / "classified.parquet"
+    bronze_uri = lakehouse.uri(BRONZE_POINTS.name)
+    with delta.duckdb_session(memory_limit="1GB", temp_directory=str(staging / "spill")) as con:
+        days = [
+            r[0]
+            for r in con.execute(
+                "select distinct cast(ts as date) from read_parquet(?) order by 1", [str(points_path)]
+            ).fetchall()
+        ]
+        delta.register_table(
+            con,
+            "existing",
+            bronze_uri,
+            BRONZE_POINTS,
+            partitions=delta.date_partitions("ts_date", days) if days else [("ts_date", "in", [])],
+            storage_options=lakehouse.storage_options,
+        )
+        con.execute(
+            _CLASSIFY_SQL.replace("{out}", _sql_path(classified)),
+            {"points": str(points_path), "file": rel},
+        ).fetchall()
+        counts = dict(
+            con.execute("select outcome, count(*) from read_parquet(?) group by 1", [str(classified)]).fetchall()
+        )
+        report.rows_new = counts.get("new", 0)
+        report.rows_duplicate = counts.get("duplicate", 0)
+        span = con.execute("select min(ts), max(ts) from read_parquet(?)", [str(points_path)]).fetchall()[0]
+        report.min_ts, report.max_ts = span
+        report.new_hours = [
+            r[0]
+            for r in con.execute(
+                "select distinct date_trunc('hour', ts) from read_parquet(?) where outcome = 'new' order by 1",
+                [str(classified)],
+            ).fetchall()
+        ]
+
+        conflicts = con.sql(
+            """
+            select
+                source_line as line,
+                'conflicts with the point already landed for this tag and time (' || ref_file
+                    || ' line ' || ref_line || '): value ' || coalesce(cast(value as varchar), value_text, 'NULL')
+                    || ' (' || quality || ') vs ' || coalesce(cast(ref_value as varchar), ref_text, 'NULL')
+                    || ' (' || ref_quality || ')' as reason,
+                tag || ',' || cast(ts as varchar) || ',' || coalesce(cast(value as varchar), value_text, '') as raw
+            from read_parquet(?)
+            where outcome = 'conflict'
+            """,
+            params=[str(classified)],
+        ).to_arrow_table()
+        rejects = pq.read_table(rejects_path)
+        quarantine = pa.concat_tables([rejects, conflicts.cast(REJECT_COLUMNS)])
+        report.rows_quarantined = quarantine.num_rows
+
+        # 1. quarantine, keyed by the file's hash: a repeat replaces, never doubles.
+        if quarantine.num_rows:
+            n = quarantine.num_rows
+            quarantine_rows = pa.table(
+                {
+                    "source": pa.array([source.name] * n),
+                    "source_file": pa.array([rel] * n),
+                    "file_key": pa.array([report.file_key] * n),
+                    "line": quarantine["line"],
+                    "reason": quarantine["reason"],
+                    "raw": quarantine["raw"],
+                    "quarantined_at": pa.array([now] * n, UTC_TS),
+                }
+            )
+            delta.replace_where(
+                lakehouse.uri(QUARANTINE.name),
+                QUARANTINE,
+                f"file_key = {delta.hex_literal(report.file_key)}",
+                QUARANTINE.conform(quarantine_rows),
+                lakehouse.storage_options,
+            )
+
+        # 2. the new points, streamed from the staging file into one Delta commit.
+        if report.rows_new:
+            reader = con.sql(
+                """
+                select
+                    cast(ts as date) as ts_date, tag, ts, value, value_text, quality,
+                    $source as source, $file as source_file, source_line, $now as landed_at
+                from read_parquet($classified)
+                where outcome = 'new'
+                """,
+                params={"source": source.name, "file": rel, "now": now, "classified": str(classified)},
+            ).to_arrow_reader(batch_size=1_000_000)
+            delta.append(
+                bronze_uri,
+                BRONZE_POINTS,
+                _conformed(reader, BRONZE_POINTS.arrow_schema),
+                lakehouse.storage_options,
+                metadata={"source_file": rel, "file_key": report.file_key},
+            )
+
+    # 3. the ledger row last: a file without one is landed again, and finds its points already there.
+    write_ledger_row(lakehouse, report, now)
+
+
+def _conformed(reader: pa.RecordBatchReader, schema: pa.Schema) -> pa.RecordBatchReader:
+    def batches():
+        for batch in reader:
+            yield pa.RecordBatch.from_arrays(
+                [batch.column(name).cast(schema.field(name).type) for name in schema.names], schema=schema
+            )
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
+
+
+def write_ledger_row(lakehouse: Lakehouse, report: FileReport, now: dt.datetime) -> None:
+    row = pa.table(
+        {
+            "source": [report.source],
+            "source_file": [report.source_file],
+            "file_key": [report.file_key],
+            "file_sha256": [report.file_sha256],
+            "size_bytes": [report.size_bytes],
+            "status": [report.status],
+            "message": [report.message],
+            "rows_in": [report.rows_in],
+            "rows_landed": [report.rows_landed],
+            "rows_new": [report.rows_new],
+            "rows_duplicate": [report.rows_duplicate],
+            "rows_quarantined": [report.rows_quarantined],
+            "min_ts": pa.array([report.min_ts], UTC_TS),
+            "max_ts": pa.array([report.max_ts], UTC_TS),
+            "landed_at": pa.array([now], UTC_TS),
+        }
+    )
+    delta.replace_where(
+        lakehouse.uri(FILE_LEDGER.name),
+        FILE_LEDGER,
+        f"file_key = {delta.hex_literal(report.file_key)}",
+        FILE_LEDGER.conform(row),
+        lakehouse.storage_options,
+    )
+
+
+def _sql_path(path: Path) -> str:
+    # COPY ... TO takes no bind parameter; the path is ours (a temp folder), quoted for safety.
+    return str(path).replace("'", "''")
+
+
+@dataclass
+class LandingResult:
+    """What one landing pass did, over every source."""
+
+    files: list[FileReport]
+    notes: list[str]
+
+    @property
+    def landed(self) -> list[FileReport]:
+        return [f for f in self.files if f.status != "skipped"]
+
+    def touched_days(self, config: PlantConfig) -> list[dt.date]:
+        """Production days that gained new points (each hour's both ends, so no day is missed)."""
+        from .calendar import production_day_of
+
+        days: set[dt.date] = set()
+        for report in self.files:
+            for hour in report.new_hours:
+                hour = hour if hour.tzinfo else hour.replace(tzinfo=dt.UTC)
+                days.add(production_day_of(config, hour))
+                days.add(production_day_of(config, hour + dt.timedelta(minutes=59, seconds=59)))
+        return sorted(days)
+
+
+def land_new_files(lakehouse: Lakehouse, config: PlantConfig, landing_root: Path) -> LandingResult:
+    """Land every file in the sources' folders whose content is not in the ledger yet."""
+    known = landed_keys(lakehouse)
+    files: list[FileReport] = []
+    notes: list[str] = []
+    claimed: set[Path] = set()
+    for source in config.sources:
+        paths, source_notes = discover_files(landing_root, source)
+        notes.extend(source_notes)
+        for path in paths:
+            claimed.add(path.resolve())
+            report = land_file(lakehouse, source, landing_root, path, config, known_keys=known)
+            known.add(report.file_key)
+            files.append(report)
+    notes.extend(_unclaimed(landing_root, claimed))
+    return LandingResult(files=files, notes=notes)
+
+
+def _unclaimed(landing_root: Path, claimed: set[Path]) -> list[str]:
+    """Files in LANDING_ROOT that no source reads: reported, so that none is dropped without a word."""
+    notes = []
+    if not landing_root.is_dir():
+        return notes
+    for dirpath, dirnames, filenames in os.walk(landing_root, followlinks=False):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for name in filenames:
+            path = (Path(dirpath) / name).resolve()
+            if not name.startswith(".") and path not in claimed and not name.lower().endswith(PARTIAL_SUFFIXES):
+                notes.append(f"{path.relative_to(landing_root.resolve()).as_posix()}: in no source's folder; not read")
+    return sorted(notes)
+
+
+def bronze_row_balance(lakehouse: Lakehouse) -> pa.Table:
+    """Per file: rows in, landed and quarantined as the ledger says, and whether they add up."""
+    table = delta.open_table(lakehouse.uri(FILE_LEDGER.name), lakehouse.storage_options)
+    if table is None:
+        return FILE_LEDGER.empty()
+    with delta.duckdb_session() as con:
+        con.register("ledger", table.to_pyarrow_dataset())
+        return con.sql("select * from ledger where rows_in <> rows_landed + rows_quarantined").to_arrow_table()
+
+
+__all__ = [
+    "FileReport",
+    "Lakehouse",
+    "LandingResult",
+    "bronze_row_balance",
+    "discover_files",
+    "land_file",
+    "land_new_files",
+    "pc",
+]

@@ -1,0 +1,446 @@
+"""The plant configuration: hierarchy, tags, calendar and sources, loaded from YAML and validated.
+
+Every error names the file, the key path and the problem, because the person reading it is a plant
+engineer editing YAML, not a Python developer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+STATE_CATEGORIES = ("running", "planned_stop", "unplanned_stop", "not_scheduled")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+SOURCE_FORMATS = ("aveva_historian_csv",)
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+_TAG_RE = re.compile(r"^[^\x00-\x1f'\"]{1,256}$")
+
+DEFAULT_PLANT_CONFIG = Path(__file__).resolve().parents[1] / "demo" / "plant.yaml"
+
+
+class PlantConfigError(ValueError):
+    """The plant YAML is missing a key or has a value that cannot be right."""
+
+
+@dataclass(frozen=True)
+class StateMapping:
+    category: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Shift:
+    name: str
+    start: dt.time
+    end: dt.time
+
+
+@dataclass(frozen=True)
+class Break:
+    name: str
+    start: dt.time
+    end: dt.time
+
+
+@dataclass(frozen=True)
+class CalendarConfig:
+    day_start: dt.time
+    working_days: frozenset[int]  # 0 = Monday, as datetime.weekday()
+    shifts: tuple[Shift, ...]
+    breaks: tuple[Break, ...]
+    first_day: dt.date
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    format: str
+    folder: str
+    timezone: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Machine:
+    name: str
+    line: str
+    area: str
+    ideal_cycle_time_s: float
+    state_tag: str
+    states: dict[str, StateMapping]
+    total_count_tag: str | None = None
+    good_count_tag: str | None = None
+    reject_count_tag: str | None = None
+    counter_rollover: float | None = None
+    energy_kwh_tag: str | None = None
+    energy_rollover: float | None = None
+    microstop_threshold_s: float = 120.0
+
+    @property
+    def counter_tags(self) -> dict[str, str]:
+        """The configured counter kinds ("total", "good", "reject") and their tags."""
+        tags = {
+            "total": self.total_count_tag,
+            "good": self.good_count_tag,
+            "reject": self.reject_count_tag,
+        }
+        return {kind: tag for kind, tag in tags.items() if tag}
+
+
+@dataclass(frozen=True)
+class Line:
+    name: str
+    area: str
+    machines: tuple[Machine, ...]
+
+
+@dataclass(frozen=True)
+class PlantConfig:
+    site: str
+    timezone: str
+    calendar: CalendarConfig
+    sources: tuple[Source, ...]
+    lines: tuple[Line, ...]
+    state_lookback_days: int = 7
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def machines(self) -> tuple[Machine, ...]:
+        return tuple(m for line in self.lines for m in line.machines)
+
+
+def state_key(value: Any) -> str:
+    """Normalise a state code so that 1, 1.0, "1" and "1.0" all look up the same map entry."""
+    if isinstance(value, bool):
+        raise TypeError("a state code cannot be a boolean")
+    if isinstance(value, (int, float)):
+        if float(value).is_integer():
+            return str(int(value))
+        return repr(float(value))
+    text = str(value).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return str(int(number)) if number.is_integer() else repr(number)
+
+
+class _Reader:
+    """Walks the YAML tree and reports problems with the key path that holds them."""
+
+    def __init__(self, origin: str):
+        self.origin = origin
+
+    def fail(self, path: str, problem: str) -> PlantConfigError:
+        return PlantConfigError(f"{self.origin}: {path}: {problem}")
+
+    def mapping(self, node: Any, path: str) -> dict[str, Any]:
+        if not isinstance(node, dict):
+            raise self.fail(path, f"must be a mapping, got {type(node).__name__}")
+        return node
+
+    def require(self, node: dict[str, Any], key: str, path: str) -> Any:
+        if key not in node or node[key] is None:
+            raise self.fail(f"{path}.{key}" if path else key, "is required")
+        return node[key]
+
+    def unknown_keys(self, node: dict[str, Any], allowed: set[str], path: str) -> None:
+        extra = sorted(set(node) - allowed)
+        if extra:
+            raise self.fail(f"{path}.{extra[0]}" if path else extra[0], "is not a known key")
+
+    def name(self, value: Any, path: str) -> str:
+        if not isinstance(value, str) or not _NAME_RE.match(value):
+            raise self.fail(path, f"must be a name of letters, digits, '_', '.', '-', got {value!r}")
+        return value
+
+    def tag(self, value: Any, path: str) -> str:
+        if not isinstance(value, str) or not _TAG_RE.match(value):
+            raise self.fail(path, f"must be a tag name without quotes or control characters, got {value!r}")
+        return value
+
+    def clock(self, value: Any, path: str) -> dt.time:
+        if isinstance(value, int) and not isinstance(value, bool):
+            # YAML 1.1 reads an unquoted 06:00 as the sexagesimal number 360.
+            value = f"{value // 60:02d}:{value % 60:02d}"
+        if not isinstance(value, str) or not re.fullmatch(r"\d{2}:\d{2}", value):
+            raise self.fail(path, f'must be a wall-clock time "HH:MM", got {value!r}')
+        hours, minutes = int(value[:2]), int(value[3:])
+        if hours > 23 or minutes > 59:
+            raise self.fail(path, f"is not a time of day: {value!r}")
+        return dt.time(hours, minutes)
+
+    def timezone(self, value: Any, path: str) -> str:
+        if not isinstance(value, str):
+            raise self.fail(path, f"must be an IANA time zone name such as Europe/Berlin, got {value!r}")
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise self.fail(path, f"is not a known IANA time zone: {value!r}") from None
+        return value
+
+    def positive(self, value: Any, path: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise self.fail(path, f"must be a positive number, got {value!r}")
+        return float(value)
+
+
+def parse_plant_config(raw: Any, origin: str = "plant config") -> PlantConfig:
+    """Validate a parsed YAML document and build the typed plant configuration."""
+    r = _Reader(origin)
+    root = r.mapping(raw, "(top level)")
+    r.unknown_keys(root, {"plant", "calendar", "sources", "lines", "modelling"}, "")
+
+    plant = r.mapping(r.require(root, "plant", ""), "plant")
+    r.unknown_keys(plant, {"site", "timezone"}, "plant")
+    site = r.name(r.require(plant, "site", "plant"), "plant.site")
+    timezone = r.timezone(r.require(plant, "timezone", "plant"), "plant.timezone")
+
+    calendar = _parse_calendar(r, r.mapping(r.require(root, "calendar", ""), "calendar"))
+    sources = _parse_sources(r, r.require(root, "sources", ""), timezone)
+    lines = _parse_lines(r, r.require(root, "lines", ""))
+
+    modelling = r.mapping(root.get("modelling") or {}, "modelling")
+    r.unknown_keys(modelling, {"state_lookback_days"}, "modelling")
+    lookback = modelling.get("state_lookback_days", 7)
+    if isinstance(lookback, bool) or not isinstance(lookback, int) or not 1 <= lookback <= 366:
+        raise r.fail("modelling.state_lookback_days", f"must be a whole number of days 1..366, got {lookback!r}")
+
+    return PlantConfig(
+        site=site,
+        timezone=timezone,
+        calendar=calendar,
+        sources=sources,
+        lines=lines,
+        state_lookback_days=lookback,
+    )
+
+
+def _parse_calendar(r: _Reader, node: dict[str, Any]) -> CalendarConfig:
+    r.unknown_keys(node, {"day_start", "working_days", "shifts", "breaks", "first_day"}, "calendar")
+    day_start = r.clock(node.get("day_start", "00:00"), "calendar.day_start")
+
+    days_raw = node.get("working_days", list(WEEKDAYS[:5]))
+    if not isinstance(days_raw, list) or not days_raw:
+        raise r.fail("calendar.working_days", "must be a non-empty list such as [mon, tue, wed, thu, fri]")
+    working: set[int] = set()
+    for i, day in enumerate(days_raw):
+        key = str(day).strip().lower()[:3]
+        if key not in WEEKDAYS:
+            raise r.fail(f"calendar.working_days[{i}]", f"is not a weekday (mon..sun): {day!r}")
+        working.add(WEEKDAYS.index(key))
+
+    shifts_raw = r.require(node, "shifts", "calendar")
+    if not isinstance(shifts_raw, list) or not shifts_raw:
+        raise r.fail("calendar.shifts", "must be a non-empty list of {name, start, end}")
+    shifts: list[Shift] = []
+    for i, item in enumerate(shifts_raw):
+        path = f"calendar.shifts[{i}]"
+        item = r.mapping(item, path)
+        r.unknown_keys(item, {"name", "start", "end"}, path)
+        shift = Shift(
+            name=r.name(r.require(item, "name", path), f"{path}.name"),
+            start=r.clock(r.require(item, "start", path), f"{path}.start"),
+            end=r.clock(r.require(item, "end", path), f"{path}.end"),
+        )
+        if shift.start == shift.end:
+            raise r.fail(path, "a shift cannot start and end at the same time")
+        if any(s.name == shift.name for s in shifts):
+            raise r.fail(f"{path}.name", f"shift name {shift.name!r} is used twice")
+        shifts.append(shift)
+    _check_shifts_do_not_overlap(r, shifts)
+
+    breaks: list[Break] = []
+    for i, item in enumerate(node.get("breaks") or []):
+        path = f"calendar.breaks[{i}]"
+        item = r.mapping(item, path)
+        r.unknown_keys(item, {"name", "start", "end"}, path)
+        brk = Break(
+            name=r.name(r.require(item, "name", path), f"{path}.name"),
+            start=r.clock(r.require(item, "start", path), f"{path}.start"),
+            end=r.clock(r.require(item, "end", path), f"{path}.end"),
+        )
+        if brk.start == brk.end:
+            raise r.fail(path, "a break cannot start and end at the same time")
+        breaks.append(brk)
+
+    first_raw = node.get("first_day", "2025-01-01")
+    try:
+        first_day = first_raw if isinstance(first_raw, dt.date) else dt.date.fromisoformat(str(first_raw))
+    except ValueError:
+        raise r.fail("calendar.first_day", f"must be a date YYYY-MM-DD, got {first_raw!r}") from None
+
+    return CalendarConfig(
+        day_start=day_start,
+        working_days=frozenset(working),
+        shifts=tuple(shifts),
+        breaks=tuple(breaks),
+        first_day=first_day,
+    )
+
+
+def _minutes(t: dt.time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def _check_shifts_do_not_overlap(r: _Reader, shifts: list[Shift]) -> None:
+    # Compare the shifts as arcs on a 24 h clock; overlapping shifts would count a second twice.
+    covered: dict[int, str] = {}
+    for shift in shifts:
+        start, end = _minutes(shift.start), _minutes(shift.end)
+        length = (end - start) % 1440
+        for k in range(length):
+            minute = (start + k) % 1440
+            if minute in covered:
+                raise r.fail("calendar.shifts", f"shifts {covered[minute]!r} and {shift.name!r} overlap")
+            covered[minute] = shift.name
+
+
+def _parse_sources(r: _Reader, node: Any, plant_tz: str) -> tuple[Source, ...]:
+    if not isinstance(node, list) or not node:
+        raise r.fail("sources", "must be a non-empty list of {name, format, folder, timezone}")
+    sources: list[Source] = []
+    for i, item in enumerate(node):
+        path = f"sources[{i}]"
+        item = r.mapping(item, path)
+        r.unknown_keys(item, {"name", "format", "folder", "timezone", "options"}, path)
+        fmt = r.require(item, "format", path)
+        if fmt not in SOURCE_FORMATS:
+            raise r.fail(f"{path}.format", f"unknown format {fmt!r}; known: {', '.join(SOURCE_FORMATS)}")
+        folder = r.require(item, "folder", path)
+        if not isinstance(folder, str) or folder.startswith("/") or ".." in Path(folder).parts or not folder:
+            raise r.fail(f"{path}.folder", f"must be a relative folder inside LANDING_ROOT, got {folder!r}")
+        source = Source(
+            name=r.name(r.require(item, "name", path), f"{path}.name"),
+            format=fmt,
+            folder=folder,
+            timezone=r.timezone(item.get("timezone", plant_tz), f"{path}.timezone"),
+            options=dict(r.mapping(item.get("options") or {}, f"{path}.options")),
+        )
+        if any(s.name == source.name for s in sources):
+            raise r.fail(f"{path}.name", f"source name {source.name!r} is used twice")
+        sources.append(source)
+    return tuple(sources)
+
+
+def _parse_lines(r: _Reader, node: Any) -> tuple[Line, ...]:
+    if not isinstance(node, list) or not node:
+        raise r.fail("lines", "must be a non-empty list of lines with machines")
+    lines: list[Line] = []
+    seen_tags: dict[str, str] = {}
+    seen_machines: set[str] = set()
+    for i, item in enumerate(node):
+        path = f"lines[{i}]"
+        item = r.mapping(item, path)
+        r.unknown_keys(item, {"name", "area", "machines"}, path)
+        line_name = r.name(r.require(item, "name", path), f"{path}.name")
+        area = r.name(r.require(item, "area", path), f"{path}.area")
+        machines_raw = r.require(item, "machines", path)
+        if not isinstance(machines_raw, list) or not machines_raw:
+            raise r.fail(f"{path}.machines", "must be a non-empty list")
+        machines = []
+        for j, m in enumerate(machines_raw):
+            machine = _parse_machine(r, r.mapping(m, f"{path}.machines[{j}]"), f"{path}.machines[{j}]", line_name, area)
+            if (line_name, machine.name) in seen_machines:
+                raise r.fail(f"{path}.machines[{j}].name", f"machine {machine.name!r} is listed twice on {line_name}")
+            seen_machines.add((line_name, machine.name))
+            for tag in (
+                machine.state_tag,
+                *machine.counter_tags.values(),
+                *([machine.energy_kwh_tag] if machine.energy_kwh_tag else []),
+            ):
+                if tag in seen_tags:
+                    raise r.fail(f"{path}.machines[{j}]", f"tag {tag!r} is already used by {seen_tags[tag]}")
+                seen_tags[tag] = f"{line_name}/{machine.name}"
+            machines.append(machine)
+        if any(line.name == line_name for line in lines):
+            raise r.fail(f"{path}.name", f"line name {line_name!r} is used twice")
+        lines.append(Line(name=line_name, area=area, machines=tuple(machines)))
+    return tuple(lines)
+
+
+def _parse_machine(r: _Reader, node: dict[str, Any], path: str, line: str, area: str) -> Machine:
+    r.unknown_keys(
+        node,
+        {
+            "name",
+            "ideal_cycle_time_s",
+            "state_tag",
+            "states",
+            "total_count_tag",
+            "good_count_tag",
+            "reject_count_tag",
+            "counter_rollover",
+            "energy_kwh_tag",
+            "energy_rollover",
+            "microstop_threshold_s",
+        },
+        path,
+    )
+    states_raw = r.mapping(r.require(node, "states", path), f"{path}.states")
+    if not states_raw:
+        raise r.fail(f"{path}.states", "must map at least one state code to a category")
+    states: dict[str, StateMapping] = {}
+    for code, value in states_raw.items():
+        spath = f"{path}.states.{code}"
+        if isinstance(value, str):
+            value = {"category": value}
+        value = r.mapping(value, spath)
+        r.unknown_keys(value, {"category", "reason"}, spath)
+        category = r.require(value, "category", spath)
+        if category not in STATE_CATEGORIES:
+            raise r.fail(f"{spath}.category", f"must be one of {', '.join(STATE_CATEGORIES)}, got {category!r}")
+        reason = value.get("reason")
+        if reason is not None and not isinstance(reason, str):
+            raise r.fail(f"{spath}.reason", f"must be text, got {reason!r}")
+        states[state_key(code)] = StateMapping(category=category, reason=reason)
+
+    counters = {k: node.get(k) for k in ("total_count_tag", "good_count_tag", "reject_count_tag")}
+    for key, tag in counters.items():
+        if tag is not None:
+            r.tag(tag, f"{path}.{key}")
+    if sum(tag is not None for tag in counters.values()) < 2:
+        raise r.fail(path, "needs two of total_count_tag, good_count_tag, reject_count_tag")
+
+    def optional_positive(key: str) -> float | None:
+        return None if node.get(key) is None else r.positive(node[key], f"{path}.{key}")
+
+    energy_tag = node.get("energy_kwh_tag")
+    return Machine(
+        name=r.name(r.require(node, "name", path), f"{path}.name"),
+        line=line,
+        area=area,
+        ideal_cycle_time_s=r.positive(r.require(node, "ideal_cycle_time_s", path), f"{path}.ideal_cycle_time_s"),
+        state_tag=r.tag(r.require(node, "state_tag", path), f"{path}.state_tag"),
+        states=states,
+        total_count_tag=counters["total_count_tag"],
+        good_count_tag=counters["good_count_tag"],
+        reject_count_tag=counters["reject_count_tag"],
+        counter_rollover=optional_positive("counter_rollover"),
+        energy_kwh_tag=None if energy_tag is None else r.tag(energy_tag, f"{path}.energy_kwh_tag"),
+        energy_rollover=optional_positive("energy_rollover"),
+        microstop_threshold_s=optional_positive("microstop_threshold_s") or 120.0,
+    )
+
+
+def load_plant_config(path: str | Path) -> PlantConfig:
+    """Read and validate a plant YAML file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PlantConfigError(f"{path}: cannot read the plant config: {exc.strerror}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PlantConfigError(f"{path}: not valid YAML: {exc}") from None
+    return parse_plant_config(raw, origin=str(path))

@@ -1,0 +1,214 @@
+"""Every Delta table's columns, declared once.
+
+One declaration drives the Arrow write schema, the Delta partitioning and the pandera check that
+guards the table, so the table that is written is the table that is validated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandera.polars as pa_pl
+import polars as pl
+import pyarrow as pa
+
+UTC_TS = pa.timestamp("us", tz="UTC")
+QUALITIES = ("good", "uncertain", "bad")
+STATE_CATEGORIES = ("running", "planned_stop", "unplanned_stop", "not_scheduled")
+
+
+@dataclass(frozen=True)
+class Col:
+    """A column: its Arrow type, whether it may be null, and the values it may take."""
+
+    name: str
+    type: pa.DataType
+    nullable: bool = False
+    isin: Sequence[str] | None = None
+    ge: float | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A Delta table: name (which carries the layer), columns and partition column."""
+
+    name: str
+    columns: tuple[Col, ...]
+    description: str
+    partition_by: tuple[str, ...] = ()
+    unique: tuple[str, ...] = field(default=())
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in self.columns])
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def pandera_schema(self) -> pa_pl.DataFrameSchema:
+        """The pandera (polars backend) schema: dtypes, nullability, allowed values, bounds, keys."""
+        columns = {}
+        for col in self.columns:
+            checks = []
+            if col.isin is not None:
+                checks.append(pa_pl.Check.isin(list(col.isin)))
+            if col.ge is not None:
+                checks.append(pa_pl.Check.ge(col.ge))
+            columns[col.name] = pa_pl.Column(
+                _polars_dtype(col.type), nullable=col.nullable, checks=checks, description=col.description or None
+            )
+        return pa_pl.DataFrameSchema(
+            columns,
+            name=self.name,
+            strict=True,
+            unique=list(self.unique) or None,
+        )
+
+    def empty(self) -> pa.Table:
+        return self.arrow_schema.empty_table()
+
+    def conform(self, table: pa.Table) -> pa.Table:
+        """Select and cast a table's columns to this spec (order, types, nullability)."""
+        return table.select(self.column_names).cast(self.arrow_schema)
+
+
+def _polars_dtype(t: pa.DataType) -> pl.DataType:
+    return pl.from_arrow(pa.schema([pa.field("x", t)]).empty_table()).schema["x"]
+
+
+BRONZE_POINTS = TableSpec(
+    name="bronze_historian__points",
+    description="Every landed historian point, typed, in UTC, with its quality and the file and line it came from.",
+    partition_by=("ts_date",),
+    unique=("tag", "ts"),
+    columns=(
+        Col("ts_date", pa.date32(), description="UTC date of ts (the partition)."),
+        Col("tag", pa.string(), description="Historian tag name as exported."),
+        Col("ts", UTC_TS, description="Point timestamp, UTC."),
+        Col("value", pa.float64(), nullable=True, description="Numeric value; NULL for text values and bad points."),
+        Col("value_text", pa.string(), nullable=True, description="Text value (string and digital-state tags)."),
+        Col("quality", pa.string(), isin=QUALITIES, description="Normalised quality: good, uncertain or bad."),
+        Col("source", pa.string(), description="Source name from the plant config."),
+        Col("source_file", pa.string(), description="File path relative to LANDING_ROOT."),
+        Col("source_line", pa.int64(), ge=1, description="Line number in the file (1 = header)."),
+        Col("landed_at", UTC_TS, description="When the point was landed."),
+    ),
+)
+
+QUARANTINE = TableSpec(
+    name="bronze__quarantine",
+    description="Every input row that could not be landed, with the file, line and the reason.",
+    columns=(
+        Col("source", pa.string()),
+        Col("source_file", pa.string(), description="File path relative to LANDING_ROOT."),
+        Col("file_key", pa.string(), description="Ledger key of the file (name and content)."),
+        Col("line", pa.int64(), nullable=True, description="Line number in the file (1 = header); NULL if unknown."),
+        Col("reason", pa.string(), description="Why the row was not landed."),
+        Col("raw", pa.string(), nullable=True, description="The row as read, fields joined by commas."),
+        Col("quarantined_at", UTC_TS),
+    ),
+)
+
+FILE_LEDGER = TableSpec(
+    name="bronze__file_ledger",
+    description="One row per landed file content: rows in = rows landed + rows quarantined.",
+    unique=("file_key",),
+    columns=(
+        Col("source", pa.string()),
+        Col("source_file", pa.string(), description="File path relative to LANDING_ROOT."),
+        Col("file_key", pa.string(), description="sha256 of the file name and content hash: the ledger key."),
+        Col("file_sha256", pa.string(), description="sha256 of the file content."),
+        Col("size_bytes", pa.int64(), ge=0),
+        Col("status", pa.string(), isin=("landed", "rejected")),
+        Col("message", pa.string(), nullable=True, description="Why a file was rejected."),
+        Col("rows_in", pa.int64(), ge=0, description="Data rows read from the file."),
+        Col("rows_landed", pa.int64(), ge=0, description="Rows whose point is in bronze (new + duplicate)."),
+        Col("rows_new", pa.int64(), ge=0, description="Points this file added to bronze."),
+        Col("rows_duplicate", pa.int64(), ge=0, description="Rows identical to a point already landed."),
+        Col("rows_quarantined", pa.int64(), ge=0),
+        Col("min_ts", UTC_TS, nullable=True),
+        Col("max_ts", UTC_TS, nullable=True),
+        Col("landed_at", UTC_TS),
+    ),
+)
+
+SILVER_PLANT_CALENDAR = TableSpec(
+    name="silver__plant_calendar",
+    description="Production day, shift, break and planned-production windows, per production day, UTC.",
+    partition_by=("day",),
+    columns=(
+        Col("day", pa.date32(), description="Production day (plant-local date on which it starts)."),
+        Col("kind", pa.string(), isin=("day", "shift", "break", "planned")),
+        Col("shift_name", pa.string(), nullable=True),
+        Col("name", pa.string(), nullable=True),
+        Col("start", UTC_TS),
+        Col("end", UTC_TS),
+        Col("shift_start", UTC_TS, nullable=True, description="The whole shift occurrence, unclipped."),
+        Col("shift_end", UTC_TS, nullable=True),
+        Col("duration_s", pa.float64(), ge=0),
+    ),
+)
+
+SILVER_MACHINE_STATES = TableSpec(
+    name="silver__machine_states",
+    description="Machine-state intervals that tile each production day, clipped to the day, UTC.",
+    partition_by=("day",),
+    unique=("line", "machine", "start"),
+    columns=(
+        Col("day", pa.date32()),
+        Col("line", pa.string()),
+        Col("machine", pa.string()),
+        Col("start", UTC_TS),
+        Col("end", UTC_TS),
+        Col("duration_s", pa.float64(), ge=0),
+        Col("category", pa.string(), isin=STATE_CATEGORIES),
+        Col("reason", pa.string(), nullable=True),
+        Col("state_code", pa.string(), nullable=True, description="Code as the historian gave it; NULL if none."),
+    ),
+)
+
+SILVER_COUNT_INCREMENTS = TableSpec(
+    name="silver__count_increments",
+    description="Counter increments (total, good, reject) at the time they were counted; wraps and resets handled.",
+    partition_by=("day",),
+    unique=("tag", "ts"),
+    columns=(
+        Col("day", pa.date32()),
+        Col("line", pa.string()),
+        Col("machine", pa.string()),
+        Col("kind", pa.string(), isin=("total", "good", "reject")),
+        Col("tag", pa.string()),
+        Col("ts", UTC_TS),
+        Col("increment", pa.float64(), ge=0),
+        Col("event", pa.string(), isin=("count", "rollover", "reset")),
+    ),
+)
+
+SILVER_ENERGY_INCREMENTS = TableSpec(
+    name="silver__energy_increments",
+    description="Energy meter increments in kWh at the time they were metered; wraps and resets handled.",
+    partition_by=("day",),
+    unique=("tag", "ts"),
+    columns=(
+        Col("day", pa.date32()),
+        Col("line", pa.string()),
+        Col("machine", pa.string()),
+        Col("tag", pa.string()),
+        Col("ts", UTC_TS),
+        Col("kwh", pa.float64(), ge=0),
+        Col("event", pa.string(), isin=("count", "rollover", "reset")),
+    ),
+)
+
+ALL_TABLES = (
+    BRONZE_POINTS,
+    QUARANTINE,
+    FILE_LEDGER,
+    SILVER_PLANT_CALENDAR,
+    SILVER_MACHINE_STATES,
+    SILVER_COUNT_INCREMENTS,
+    SILVER_ENERGY_INCREMENTS,
+)

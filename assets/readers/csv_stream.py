@@ -1,0 +1,129 @@
+"""Streaming a CSV export as Arrow record batches of text, with the line number of every row.
+
+The whole file is never in memory: pyarrow parses it block by block. Every field is read as text so
+that typing happens in one place, where a failure becomes a quarantined row with a reason instead
+of an exception that takes the whole file down.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+
+class FileRejected(Exception):
+    """The file as a whole cannot be read (no header, missing columns, not text)."""
+
+
+@dataclass
+class InvalidRow:
+    line: int | None
+    reason: str
+    raw: str
+
+
+@dataclass
+class TextBatch:
+    """Rows as text, the physical line each starts on, and the rows the parser could not split."""
+
+    table: pa.Table
+    lines: pa.Array
+    invalid: list[InvalidRow]
+
+
+def read_header(stream: pa.NativeFile, encoding: str, delimiter: str) -> list[str]:
+    """Read the first line as column names (without consuming the stream: the caller reopens it)."""
+    head = stream.read(64 * 1024)
+    if not head:
+        raise FileRejected("the file is empty")
+    if encoding.lower().replace("-", "") in ("utf8", "utf8sig"):
+        head = head.removeprefix(codecs.BOM_UTF8)
+    text = head.decode(encoding, errors="replace")
+    first = text.splitlines()[0] if text.splitlines() else ""
+    names = [name.strip().strip('"') for name in first.split(delimiter)]
+    if not any(names):
+        raise FileRejected("the first line is empty; expected a header row")
+    return names
+
+
+def stream_text_batches(
+    stream: pa.NativeFile,
+    column_names: list[str],
+    encoding: str = "utf-8",
+    delimiter: str = ",",
+    block_size: int = 16 << 20,
+) -> Iterator[TextBatch]:
+    """Yield the data rows of a CSV stream as text batches with their physical line numbers.
+
+    Rows with the wrong number of fields are not fatal: they come back in `invalid` with the line
+    number the parser reports.
+    """
+    pending: list[InvalidRow] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        pending.append(
+            InvalidRow(
+                line=row.number,
+                reason=f"expected {row.expected_columns} fields, found {row.actual_columns}",
+                raw=row.text,
+            )
+        )
+        return "skip"
+
+    reader = pacsv.open_csv(
+        stream,
+        read_options=pacsv.ReadOptions(
+            use_threads=False,
+            block_size=block_size,
+            encoding=encoding,
+            column_names=column_names,
+            skip_rows=1,
+        ),
+        parse_options=pacsv.ParseOptions(
+            delimiter=delimiter,
+            invalid_row_handler=on_invalid,
+            ignore_empty_lines=False,
+            newlines_in_values=True,
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in column_names},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    next_line = 2  # line 1 is the header
+    try:
+        for batch in reader:
+            invalid, pending[:] = list(pending), []
+            n = batch.num_rows
+            lines = next_line + np.arange(n, dtype=np.int64)
+            # A quoted field with a line break makes the row span several physical lines.
+            extra = np.zeros(n, dtype=np.int64)
+            for column in batch.columns:
+                counts = pc.count_substring(column, "\n")
+                if pc.max(counts).as_py():
+                    extra += counts.to_numpy(zero_copy_only=False).astype(np.int64)
+            if extra.any():
+                lines = lines + np.concatenate(([0], np.cumsum(extra)[:-1]))
+            # Rows the parser skipped still used up their lines.
+            for row in sorted((r for r in invalid if r.line is not None), key=lambda r: r.line):
+                lines[lines >= row.line] += 1
+            if n:
+                next_line = int(lines[-1] + extra[-1] + 1)
+            else:
+                next_line += len(invalid)
+            yield TextBatch(table=pa.Table.from_batches([batch]), lines=pa.array(lines), invalid=invalid)
+        if pending:
+            yield TextBatch(
+                table=pa.table({name: pa.array([], pa.string()) for name in column_names}),
+                lines=pa.array([], pa.int64()),
+                invalid=list(pending),
+            )
+    except pa.ArrowInvalid as exc:
+        raise FileRejected(f"cannot parse as CSV after line {next_line - 1}: {exc}") from None

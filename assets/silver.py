@@ -1,0 +1,179 @@
+"""Silver assets: per production day, the plant calendar, machine states and counter and energy increments."""
+
+
+import dagster as dg
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from orchestration.partitions import partition_day
+from orchestration.resources import LakehouseResource
+
+from .checks import schema_check_result, schema_check_spec
+from .core import delta
+from .core.bronze_reader import register_points
+from .core.calendar import calendar_table, production_day_window
+from .core.modelling import model_increments, model_machine_states
+from .core.schemas import (
+    BRONZE_POINTS,
+    SILVER_COUNT_INCREMENTS,
+    SILVER_ENERGY_INCREMENTS,
+    SILVER_MACHINE_STATES,
+    SILVER_PLANT_CALENDAR,
+    TableSpec,
+)
+
+SILVER_GROUP = "silver"
+TILING_CHECK = "states_tile_the_day"
+
+
+def _write(lakehouse: LakehouseResource, spec: TableSpec, day, table: pa.Table, run_id: str) -> None:
+    delta.replace_days(
+        lakehouse.lakehouse().uri(spec.name),
+        spec,
+        [day],
+        spec.conform(table),
+        lakehouse.lakehouse().storage_options,
+        metadata={"production_day": day.isoformat(), "dagster_run_id": run_id},
+    )
+
+
+def tiling_problems(states: pa.Table, window, machines: list[tuple[str, str]]) -> list[str]:
+    """Machines whose intervals do not cover the day exactly once, from the first second to the last."""
+    problems = []
+    for line, machine in machines:
+        mask = pc.and_(pc.equal(states["line"], line), pc.equal(states["machine"], machine))
+        rows = states.filter(mask).sort_by("start").to_pylist()
+        if not rows:
+            problems.append(f"{line}/{machine}: no intervals")
+            continue
+        if rows[0]["start"] != window[0] or rows[-1]["end"] != window[1]:
+            problems.append(f"{line}/{machine}: intervals span {rows[0]['start']}..{rows[-1]['end']}, not the day")
+        for before, after in zip(rows, rows[1:], strict=False):
+            if before["end"] != after["start"]:
+                problems.append(f"{line}/{machine}: gap or overlap at {before['end']}")
+                break
+    return problems
+
+
+def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """The silver assets for the plant's production-day partitions."""
+
+    @dg.asset(
+        name=SILVER_PLANT_CALENDAR.name,
+        partitions_def=partitions_def,
+        group_name=SILVER_GROUP,
+        kinds={"deltalake"},
+        check_specs=[schema_check_spec(SILVER_PLANT_CALENDAR)],
+        retry_policy=dg.RetryPolicy(max_retries=2, delay=5),
+    )
+    def silver__plant_calendar(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
+        """The production day, its shifts, breaks and planned-production windows, in UTC (23 h or 25 h on DST days)."""
+        day = partition_day(context.partition_key)
+        table = calendar_table(lakehouse.plant(), [day])
+        _write(lakehouse, SILVER_PLANT_CALENDAR, day, table, context.run_id)
+        durations = {k: 0.0 for k in ("day", "shift", "break", "planned")}
+        for kind, seconds in zip(table["kind"].to_pylist(), table["duration_s"].to_pylist(), strict=True):
+            durations[kind] += seconds
+        return dg.MaterializeResult(
+            metadata={f"{kind}_s": seconds for kind, seconds in durations.items()} | {"rows": table.num_rows},
+            check_results=[schema_check_result(SILVER_PLANT_CALENDAR, SILVER_PLANT_CALENDAR.conform(table))],
+        )
+
+    @dg.asset(
+        name=SILVER_MACHINE_STATES.name,
+        partitions_def=partitions_def,
+        group_name=SILVER_GROUP,
+        kinds={"deltalake", "duckdb"},
+        deps=[BRONZE_POINTS.name],
+        check_specs=[
+            schema_check_spec(SILVER_MACHINE_STATES),
+            dg.AssetCheckSpec(
+                TILING_CHECK,
+                asset=SILVER_MACHINE_STATES.name,
+                blocking=True,
+                description="Each machine's intervals cover the production day exactly once, without gaps.",
+            ),
+        ],
+        retry_policy=dg.RetryPolicy(max_retries=2, delay=5),
+    )
+    def silver__machine_states(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
+        """Machine-state intervals (running, planned and unplanned stops, not scheduled) that tile the day;
+        time with no valid state is an unplanned stop for reason 'unknown'."""
+        config = lakehouse.plant()
+        day = partition_day(context.partition_key)
+        window = production_day_window(config, day)
+        with delta.duckdb_session() as con:
+            register_points(con, lakehouse.lakehouse(), config, window)
+            states = model_machine_states(con, config, day, window)
+        _write(lakehouse, SILVER_MACHINE_STATES, day, states, context.run_id)
+        problems = tiling_problems(states, window, [(m.line, m.name) for m in config.machines])
+        seconds: dict[str, float] = {}
+        for category, duration in zip(
+            states["category"].to_pylist(), states["duration_s"].to_pylist(), strict=True
+        ):
+            seconds[category] = seconds.get(category, 0.0) + duration
+        unknown = sum(
+            d
+            for r, d in zip(states["reason"].to_pylist(), states["duration_s"].to_pylist(), strict=True)
+            if r == "unknown"
+        )
+        return dg.MaterializeResult(
+            metadata={"intervals": states.num_rows, "unknown_state_s": unknown}
+            | {f"{k}_s": v for k, v in sorted(seconds.items())},
+            check_results=[
+                schema_check_result(SILVER_MACHINE_STATES, states),
+                dg.AssetCheckResult(
+                    check_name=TILING_CHECK,
+                    asset_key=SILVER_MACHINE_STATES.name,
+                    passed=not problems,
+                    metadata={"problems": dg.MetadataValue.json(problems[:50])},
+                ),
+            ],
+        )
+
+    def increments_asset(spec: TableSpec, energy: bool, doc: str):
+        @dg.asset(
+            name=spec.name,
+            partitions_def=partitions_def,
+            group_name=SILVER_GROUP,
+            kinds={"deltalake", "duckdb"},
+            deps=[BRONZE_POINTS.name],
+            check_specs=[schema_check_spec(spec)],
+            retry_policy=dg.RetryPolicy(max_retries=2, delay=5),
+            description=doc,
+        )
+        def _asset(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
+            config = lakehouse.plant()
+            day = partition_day(context.partition_key)
+            window = production_day_window(config, day)
+            with delta.duckdb_session() as con:
+                register_points(con, lakehouse.lakehouse(), config, window)
+                table = model_increments(con, config, day, window, energy=energy)
+            _write(lakehouse, spec, day, table, context.run_id)
+            events = table["event"].to_pylist()
+            return dg.MaterializeResult(
+                metadata={
+                    "rows": table.num_rows,
+                    "rollovers": events.count("rollover"),
+                    "resets": events.count("reset"),
+                },
+                check_results=[schema_check_result(spec, table)],
+            )
+
+        return _asset
+
+    return [
+        silver__plant_calendar,
+        silver__machine_states,
+        increments_asset(
+            SILVER_COUNT_INCREMENTS,
+            energy=False,
+            doc="Counter increments (total, good, reject) at the time they were counted; "
+            "wraps at counter_rollover and resets to zero are told apart by the rate they imply.",
+        ),
+        increments_asset(
+            SILVER_ENERGY_INCREMENTS,
+            energy=True,
+            doc="Energy-meter increments in kWh at the time they were metered; wraps and resets handled.",
+        ),
+    ]

@@ -1,0 +1,172 @@
+"""The `iiot-lakehouse` command: write the demo plant's exports, and run the pipeline in-process.
+
+Runs are executed with the Dagster instance in DAGSTER_HOME (default ./.dagster_home), so they show
+in the web UI's run history beside the scheduled runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import traceback
+from pathlib import Path
+
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+class CommandError(Exception):
+    """A failure the user can act on; printed without a traceback."""
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="iiot-lakehouse", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="write the demo plant's historian exports into $LANDING_ROOT")
+    demo.add_argument("--days", type=int, default=14, help="production days to generate (default 14)")
+    demo.add_argument("--start", type=_date, help="first production day (default: DAYS days before today)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    run = sub.add_parser("run", help="land new files, then rebuild the production days they touched")
+    run.add_argument("--start", type=_date, help="first production day to rebuild (with --end)")
+    run.add_argument("--end", type=_date, help="last production day to rebuild, inclusive")
+    return parser
+
+
+def _ensure_dagster_home() -> None:
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        home = str(Path.cwd() / ".dagster_home")
+        os.environ["DAGSTER_HOME"] = home
+    Path(home).mkdir(parents=True, exist_ok=True)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from assets.core.plant import load_plant_config
+    from assets.demo.generator import write_demo_exports
+
+    from .resources import settings_from_env
+
+    settings = settings_from_env()
+    config = load_plant_config(settings["plant_config"])
+    if args.days < 1:
+        raise CommandError("--days must be at least 1")
+    start = args.start or (dt.datetime.now(config.tz).date() - dt.timedelta(days=args.days))
+    landing = Path(settings["landing_root"]).expanduser().resolve()
+    paths = write_demo_exports(landing, config, start=start, days=args.days, seed=args.seed)
+    print(f"demo plant {config.site}: wrote {len(paths)} export files for {args.days} production days "
+          f"from {start} into {landing}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from assets.core.marts import marts_path
+    from assets.core.schemas import BRONZE_POINTS
+
+    from .definitions import DAILY_JOB, LANDING_JOB, build_definitions
+    from .resources import resource_from_env
+    from .summary import line_oee_table
+
+    if (args.start is None) != (args.end is None):
+        raise CommandError("give both --start and --end, or neither")
+    if args.start and args.end < args.start:
+        raise CommandError(f"--end {args.end} is before --start {args.start}")
+
+    _ensure_dagster_home()
+    lakehouse = resource_from_env()
+    config = lakehouse.plant()
+    defs = build_definitions(lakehouse)
+    instance = dg.DagsterInstance.get()
+
+    print(f"landing new files from {lakehouse.landing_root}")
+    land = defs.get_job_def(LANDING_JOB).execute_in_process(
+        instance=instance, run_config=QUIET_LOGS, raise_on_error=False
+    )
+    if not land.success:
+        raise CommandError(f"landing failed (run {land.run_id}): {_failure(land)}")
+    metadata = {}
+    for event in land.get_asset_materialization_events():
+        if event.asset_key == dg.AssetKey(BRONZE_POINTS.name):
+            metadata = event.materialization.metadata
+    figures = {k: metadata[k].value for k in ("files_landed", "rows_in", "rows_new", "rows_duplicate",
+                                               "rows_quarantined") if k in metadata}
+    print("  " + ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in figures.items()))
+
+    if args.start:
+        days = [args.start + dt.timedelta(days=i) for i in range((args.end - args.start).days + 1)]
+    else:
+        days = [dt.date.fromisoformat(d) for d in metadata["touched_days"].value] if "touched_days" in metadata else []
+    if not days:
+        print("no production day gained new data; nothing to rebuild")
+    daily = defs.get_job_def(DAILY_JOB)
+    failed = []
+    for day in days:
+        result = daily.execute_in_process(
+            instance=instance, partition_key=day.isoformat(), run_config=QUIET_LOGS, raise_on_error=False
+        )
+        status = "ok" if result.success else f"FAILED: {_failure(result)}"
+        print(f"  production day {day}: {status}")
+        if not result.success:
+            failed.append(day)
+
+    target = marts_path(lakehouse.lakehouse_root)
+    if days and target.exists():
+        print()
+        print(line_oee_table(target, days))
+        print()
+        print(f"marts published in {target}")
+        print(f"  open read-only with: duckdb -readonly {target}")
+    if failed:
+        raise CommandError(f"{len(failed)} production day(s) failed: {', '.join(map(str, failed))}")
+    return 0
+
+
+def _failure(result) -> str:
+    for event in result.all_events:
+        if event.is_failure and event.event_specific_data is not None:
+            error = getattr(event.event_specific_data, "error", None)
+            if error is not None:
+                return error.message.strip().splitlines()[-1]
+    return "see the run in the Dagster UI"
+
+
+def run(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            return cmd_demo(args)
+        return cmd_run(args)
+    except CommandError as exc:
+        print(f"iiot-lakehouse: error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the last word to the user, with the trace for a bug report
+        from assets.core.plant import PlantConfigError
+
+        if isinstance(exc, PlantConfigError):
+            print(f"iiot-lakehouse: error in the plant config: {exc}", file=sys.stderr)
+            return 1
+        traceback.print_exc()
+        print(f"iiot-lakehouse: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def main() -> None:
+    code = run()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Leave without running interpreter teardown: the Delta reader's native threads can abort the
+    # process at exit (delta-rs #2184) after the work is done; the exit code must be ours.
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main()

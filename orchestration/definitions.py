@@ -1,0 +1,39 @@
+"""The Dagster definitions: every layer's assets, the jobs, the morning schedule and the sensors."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.bronze import land_exports
+from assets.mart import build_mart_assets
+from assets.silver import build_silver_assets
+
+from .jobs import DAILY_JOB, LANDING_JOB, build_jobs
+from .partitions import production_day_partitions
+from .resources import LakehouseResource, resource_from_env
+from .schedules import build_schedules
+from .sensors import build_sensors
+
+
+def build_definitions(lakehouse: LakehouseResource | None = None) -> dg.Definitions:
+    """Definitions for one plant; the plant YAML sets the partitions (time zone, day start)."""
+    lakehouse = lakehouse or resource_from_env()
+    config = lakehouse.plant()
+    partitions = production_day_partitions(config)
+    land_job, daily_job = build_jobs(partitions)
+    return dg.Definitions(
+        assets=[land_exports, *build_silver_assets(partitions), *build_mart_assets(partitions)],
+        jobs=[land_job, daily_job],
+        schedules=build_schedules(daily_job, config),
+        sensors=build_sensors(land_job, daily_job),
+        resources={"lakehouse": lakehouse},
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """Loaded by `dagster dev -w workspace.yaml`; reads the environment then, not at import."""
+    return build_definitions()
+
+
+__all__ = ["DAILY_JOB", "LANDING_JOB", "build_definitions", "defs"]

@@ -1,0 +1,23 @@
+"""Jobs: landing new files, and building one production day's silver tables and marts."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+LANDING_JOB = "land_exports_job"
+DAILY_JOB = "daily_oee_job"
+
+
+def build_jobs(partitions_def: dg.PartitionsDefinition) -> list[dg.UnresolvedAssetJobDefinition]:
+    land = dg.define_asset_job(
+        LANDING_JOB,
+        selection=dg.AssetSelection.groups("bronze"),
+        description="Land every new file in LANDING_ROOT into bronze (points, quarantine, ledger).",
+    )
+    daily = dg.define_asset_job(
+        DAILY_JOB,
+        selection=dg.AssetSelection.groups("silver", "marts"),
+        partitions_def=partitions_def,
+        description="Model one production day (states, counts, energy) and publish its marts.",
+    )
+    return [land, daily]

@@ -1,0 +1,49 @@
+"""The short per-line OEE table the CLI prints at the end of a run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+
+# Roll-ups sum times and counts and recompute the ratios: averaging percentages would weight a
+# machine that ran ten minutes like one that ran all day.
+_LINE_SQL = """
+select
+    line,
+    count(distinct day) as days,
+    sum(planned_production_time_s) / 3600 as planned_h,
+    sum(run_time_s) / nullif(sum(planned_production_time_s), 0) as availability,
+    sum(ideal_cycle_time_s * total_count) / nullif(sum(run_time_s), 0) as performance,
+    sum(good_count) / nullif(sum(total_count), 0) as quality
+from oee_daily
+where day in (select unnest(?::date[]))
+group by line
+order by line
+"""
+
+
+def _pct(value) -> str:
+    return "   n/a" if value is None else f"{100 * value:5.1f}%"
+
+
+def line_oee_table(marts_file: Path, days: Sequence[dt.date]) -> str:
+    con = duckdb.connect(str(marts_file), read_only=True)
+    try:
+        rows = con.execute(_LINE_SQL, [list(days)]).fetchall()
+    finally:
+        con.close()
+    first, last = min(days), max(days)
+    lines = [
+        f"OEE per line, production days {first} .. {last}",
+        f"{'line':<8}{'days':>5}{'planned h':>11}{'avail.':>9}{'perf.':>9}{'quality':>9}{'OEE':>9}",
+    ]
+    for line, n_days, planned_h, availability, performance, quality in rows:
+        oee = None if None in (availability, performance, quality) else availability * performance * quality
+        lines.append(
+            f"{line:<8}{n_days:>5}{planned_h or 0:>11.1f}{_pct(availability):>9}{_pct(performance):>9}"
+            f"{_pct(quality):>9}{_pct(oee):>9}"
+        )
+    return "\n".join(lines)

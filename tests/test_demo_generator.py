@@ -1,0 +1,352 @@
+"""The demo plant's historian exports: deterministic, realistic, and with the warts a reader must handle."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import datetime as dt
+import re
+import time
+from collections import defaultdict
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from assets.core.plant import DEFAULT_PLANT_CONFIG, PlantConfig, load_plant_config
+from assets.demo.generator import HEADER, write_demo_exports
+
+UTC = dt.timezone.utc
+FMT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+@pytest.fixture(scope="module")
+def config() -> PlantConfig:
+    return load_plant_config(DEFAULT_PLANT_CONFIG)
+
+
+@pytest.fixture(scope="module")
+def march(config, tmp_path_factory) -> tuple[Path, list[Path], float]:
+    """14 days from Monday 2026-03-16, across the spring-forward night of 2026-03-29."""
+    root = tmp_path_factory.mktemp("march")
+    began = time.perf_counter()
+    paths = write_demo_exports(root, config, dt.date(2026, 3, 16), days=14, seed=7)
+    return root, paths, time.perf_counter() - began
+
+
+@pytest.fixture(scope="module")
+def october(config, tmp_path_factory) -> tuple[Path, list[Path]]:
+    """14 days from Monday 2026-10-19, across the fall-back night of 2026-10-25."""
+    root = tmp_path_factory.mktemp("october")
+    return root, write_demo_exports(root, config, dt.date(2026, 10, 19), days=14, seed=7)
+
+
+@functools.lru_cache(maxsize=64)
+def _read(path: Path) -> tuple[str, list[list[str]]]:
+    """Header and rows of an export (cached: several tests read the same files; do not mutate)."""
+    text = path.read_text(encoding="utf-8")
+    header, *rows = text.split("\n")
+    assert rows[-1] == "", "the file ends with a newline"
+    return header, list(csv.reader(rows[:-1]))
+
+
+def _to_utc(rows: list[list[str]], tz: ZoneInfo) -> list[dt.datetime]:
+    """Local wall-clock text to UTC; in a repeated hour, the later reading (fold=1) is chosen once the
+    earlier one would go back in time, which is how a reader must resolve it."""
+    out: list[dt.datetime] = []
+    previous = dt.datetime.min.replace(tzinfo=UTC)
+    for row in rows:
+        local = dt.datetime.strptime(row[0], FMT)
+        first = local.replace(tzinfo=tz, fold=0).astimezone(UTC)
+        second = local.replace(tzinfo=tz, fold=1).astimezone(UTC)
+        chosen = first if first >= previous else second
+        out.append(chosen)
+        previous = chosen
+    return out
+
+
+def _daily(paths: list[Path]) -> list[Path]:
+    return [p for p in paths if not p.stem.endswith("_reexport")]
+
+
+def _tag_count(config: PlantConfig) -> int:
+    return sum(1 + len(m.counter_tags) + (1 if m.energy_kwh_tag else 0) for m in config.machines)
+
+
+def test_same_seed_gives_identical_bytes_and_another_seed_differs(config, tmp_path):
+    start = dt.date(2026, 3, 2)
+    a = write_demo_exports(tmp_path / "a", config, start, days=5, seed=11)
+    b = write_demo_exports(tmp_path / "b", config, start, days=5, seed=11)
+    c = write_demo_exports(tmp_path / "c", config, start, days=5, seed=12)
+    assert [p.name for p in a] == [p.name for p in b] == [p.name for p in c]
+    assert all(x.read_bytes() == y.read_bytes() for x, y in zip(a, b, strict=True))
+    assert any(x.read_bytes() != z.read_bytes() for x, z in zip(a, c, strict=True))
+
+
+def test_file_names_header_and_encoding(config, march):
+    root, paths, _seconds = march
+    folder = root / "historian"
+    expected = [f"History_{dt.date(2026, 3, 16) + dt.timedelta(days=i):%Y%m%d}.csv" for i in range(14)]
+    assert [p.name for p in paths] == [*expected, "History_20260318_reexport.csv"]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in paths)
+    for path in paths:
+        raw = path.read_bytes()
+        assert not raw.startswith(b"\xef\xbb\xbf") and b"\r" not in raw
+        assert raw.decode("utf-8").split("\n", 1)[0] == HEADER
+
+
+def test_no_reexport_for_short_periods(config, tmp_path):
+    paths = write_demo_exports(tmp_path, config, dt.date(2026, 3, 2), days=3, seed=7)
+    assert [p.name for p in paths] == ["History_20260302.csv", "History_20260303.csv", "History_20260304.csv"]
+
+
+def test_volume_and_speed(march):
+    _root, paths, seconds = march
+    total = sum(len(_read(p)[1]) for p in paths)
+    assert 100_000 < total <= 700_000
+    assert seconds < 10
+
+
+def test_each_file_starts_with_one_initial_row_per_tag_at_its_start(config, march):
+    _root, paths, _seconds = march
+    n_tags = _tag_count(config)
+    for path in paths:
+        _header, rows = _read(path)
+        first = rows[:n_tags]
+        expected_start = "12:00:00.000" if path.stem.endswith("_reexport") else "06:00:00.000"
+        assert {r[0] for r in first} == {f"{first[0][0][:10]} {expected_start}"}
+        assert [r[1] for r in first] == sorted(r[1] for r in first)
+        assert len({r[1] for r in first}) == n_tags
+        assert all(r[7] == "Delta" for r in rows)
+
+
+def test_rows_are_sorted_by_time_then_tag_and_numbers_are_formatted(config, march):
+    _root, paths, _seconds = march
+    tz = ZoneInfo("Europe/Berlin")
+    energy = {m.energy_kwh_tag for m in config.machines}
+    for path in _daily(paths):
+        _header, rows = _read(path)
+        utc = _to_utc(rows, tz)
+        keys = [(t, r[1]) for t, r in zip(utc, rows, strict=True)]
+        assert keys == sorted(keys)
+        for r in rows:
+            assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}", r[0])
+            assert r[2] == r[3]
+            if r[2] == "":
+                continue
+            pattern = r"\d+\.\d{3}" if r[1] in energy else r"\d+"
+            assert re.fullmatch(pattern, r[2]), r
+
+
+def test_fall_back_hour_repeats_local_times_in_true_order(october):
+    _root, paths = october
+    tz = ZoneInfo("Europe/Berlin")
+    path = next(p for p in paths if p.name == "History_20261024.csv")
+    _header, rows = _read(path)
+    seen: dict[tuple[str, str], int] = defaultdict(int)
+    for r in rows:
+        seen[(r[0], r[1])] += 1
+    repeated = [key for key, n in seen.items() if n == 2]
+    assert repeated and all(key[0].startswith("2026-10-25 02:") for key in repeated)
+    utc = _to_utc(rows, tz)
+    assert utc == sorted(utc)
+    # The repeated hour is really there twice: the file spans 25 hours of true time.
+    assert utc[-1] - utc[0] > dt.timedelta(hours=24, minutes=58)
+
+
+def test_no_local_time_in_the_spring_forward_gap(march):
+    _root, paths, _seconds = march
+    tz = ZoneInfo("Europe/Berlin")
+    checked = 0
+    for path in _daily(paths):
+        _header, rows = _read(path)
+        for r in rows:
+            local = dt.datetime.strptime(r[0], FMT)
+            round_trip = local.replace(tzinfo=tz).astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+            assert round_trip == local, f"{r[0]} does not exist in Europe/Berlin"
+            checked += 1
+    day = next(p for p in paths if p.name == "History_20260328.csv")
+    assert any(r[0].startswith("2026-03-29 03:00") for r in _read(day)[1])
+    assert checked > 0
+
+
+def test_reexport_rows_equal_the_daily_rows_over_its_span(config, march):
+    _root, paths, _seconds = march
+    n_tags = _tag_count(config)
+    by_name = {p.name: _read(p)[1] for p in paths}
+    reexport = by_name["History_20260318_reexport.csv"]
+    initial, body = reexport[:n_tags], reexport[n_tags:]
+    day3, day4 = by_name["History_20260318.csv"], by_name["History_20260319.csv"]
+    start, end = "2026-03-18 12:00:00.000", "2026-03-19 12:00:00.000"
+    body_set = {tuple(r) for r in body}
+    # Rows stored exactly at 06:00 of day 4 are initial rows of that file; only those the
+    # historian really stored appear in the re-export.
+    expected = (
+        [r for r in day3[n_tags:] if r[0] > start]
+        + [r for r in day4[:n_tags] if tuple(r) in body_set]
+        + [r for r in day4[n_tags:] if r[0] < end]
+    )
+    assert body == expected
+    assert len(body) > 10_000
+    # Its own initial rows carry the value in force at 12:00 as the daily files show it.
+    in_force: dict[str, list[str]] = {}
+    for r in day3:
+        if r[0] <= start:
+            in_force[r[1]] = r
+    assert [r[1:] for r in initial] == [in_force[r[1]][1:] for r in initial]
+
+
+def _counter_series(config: PlantConfig, paths: list[Path]) -> dict[str, list[int]]:
+    series: dict[str, list[int]] = defaultdict(list)
+    counters = {tag for m in config.machines for tag in m.counter_tags.values()}
+    for path in _daily(paths):
+        for r in _read(path)[1]:
+            if r[1] in counters and r[2] != "":
+                series[r[1]].append(int(r[2]))
+    return series
+
+
+def test_counters_wrap_at_the_rollover_and_reset_exactly_once(config, march):
+    _root, paths, _seconds = march
+    series = _counter_series(config, paths)
+    wraps: dict[str, int] = defaultdict(int)
+    resets: dict[str, int] = defaultdict(int)
+    for machine in config.machines:
+        rollover = int(machine.counter_rollover)
+        for tag in machine.counter_tags.values():
+            values = series[tag]
+            assert all(0 <= v < rollover for v in values)
+            for before, after in zip(values, values[1:]):
+                if after >= before:
+                    continue
+                if before > rollover - 2_000 and after < 2_000:
+                    wraps[tag] += 1
+                else:
+                    resets[tag] += 1
+    totals = [m.total_count_tag for m in config.machines]
+    assert sum(wraps[t] for t in totals) >= 20  # several wraps a day on the fast machines
+    reset_machines = {m.name + m.line for m in config.machines if any(resets[t] for t in m.counter_tags.values())}
+    assert len(reset_machines) == 1
+    machine = next(m for m in config.machines if m.name + m.line in reset_machines)
+    assert resets[machine.total_count_tag] == 1
+    assert sum(resets.values()) == len(machine.counter_tags)
+
+
+def test_reset_happens_on_the_second_production_day(config, march):
+    _root, paths, _seconds = march
+    day2 = _read(paths[1])[1]
+    last: dict[str, int] = {}
+    found = []
+    totals = {m.total_count_tag: int(m.counter_rollover) for m in config.machines}
+    for r in day2:
+        if r[1] in totals and r[2] != "":
+            value = int(r[2])
+            before = last.get(r[1])
+            if before is not None and value < before and not before > totals[r[1]] - 2_000:
+                found.append(r)
+            last[r[1]] = value
+    assert len(found) == 1 and int(found[0][2]) < 200
+
+
+def _states(config: PlantConfig, path_rows: list[list[str]]):
+    machines = {m.state_tag: m for m in config.machines}
+    return [(r, machines[r[1]]) for r in path_rows if r[1] in machines]
+
+
+def test_counters_only_change_while_running(config, march):
+    _root, paths, _seconds = march
+    tz = ZoneInfo("Europe/Berlin")
+    for path in _daily(paths)[:5]:
+        _header, rows = _read(path)
+        utc = _to_utc(rows, tz)
+        by_counter = {tag: m for m in config.machines for tag in m.counter_tags.values()}
+        state: dict[str, str] = {}
+        last: dict[str, str] = {}
+        for t, r in zip(utc, rows, strict=True):
+            tag, value = r[1], r[2]
+            m = by_counter.get(tag)
+            if m is None:
+                if r[1] in {x.state_tag for x in config.machines}:
+                    state[r[1]] = value
+                continue
+            if value and tag in last and value != last[tag] and last[tag] and state.get(m.state_tag):
+                assert m.states[state[m.state_tag]].category == "running", (t, r)
+            if value:
+                last[tag] = value
+
+
+def test_weekends_are_not_scheduled(config, october):
+    _root, paths = october
+    cal = config.calendar
+    checked = 0
+    for path in _daily(paths):
+        for r, machine in _states(config, _read(path)[1]):
+            if r[2] == "":
+                continue
+            local = dt.datetime.strptime(r[0], FMT)
+            in_shift = False
+            for day in (local.date() - dt.timedelta(days=1), local.date()):
+                if day.weekday() not in cal.working_days:
+                    continue
+                for shift in cal.shifts:
+                    begin = dt.datetime.combine(day, shift.start)
+                    end_day = day + dt.timedelta(days=1) if shift.end <= shift.start else day
+                    if begin <= local < dt.datetime.combine(end_day, shift.end):
+                        in_shift = True
+            if not in_shift:
+                assert machine.states[r[2]].category == "not_scheduled", r
+                checked += 1
+    assert checked > 0
+
+
+def test_plant_behaviour_uses_every_state_and_a_long_breakdown(config, march):
+    _root, paths, _seconds = march
+    tz = ZoneInfo("Europe/Berlin")
+    durations: dict[str, list[float]] = defaultdict(list)  # reason/category -> stop lengths (s)
+    breakdown_lines = set()
+    for machine in config.machines:
+        events = []
+        for path in _daily(paths):
+            rows = [r for r in _read(path)[1] if r[1] == machine.state_tag and r[2]]
+            events += list(zip(_to_utc(rows, tz), (r[2] for r in rows), strict=True))
+        changes = [e for i, e in enumerate(events) if i == 0 or e[1] != events[i - 1][1]]
+        for (t, code), (t_next, _next) in zip(changes, changes[1:]):
+            mapping = machine.states[code]
+            key = mapping.reason or mapping.category
+            durations[key].append((t_next - t).total_seconds())
+            if key == "Breakdown":
+                breakdown_lines.add(machine.line)
+    assert {"running", "Changeover", "Jam", "Starved", "Cleaning", "Breakdown", "No orders"} <= set(durations)
+    jams = durations["Jam"]
+    assert sum(1 for d in jams if d <= 100) > 5 * sum(1 for d in jams if d > 100) > 0  # microstops dominate
+    assert len(jams) > 14 * 6 * 10  # several an hour over ten working days on six machines
+    assert all(d <= 15 * 60 + 1 for d in jams)
+    # One repair of 2.5-4 h; a break inside it shows as not_scheduled and splits it in two.
+    assert 2 * 3600 <= sum(durations["Breakdown"]) <= 4 * 3600
+    assert breakdown_lines == {config.lines[1].name}
+    assert all(d <= 45 * 60 + 120 for d in durations["Changeover"]), sorted(durations["Changeover"])[-5:]
+
+
+def test_energy_meters_increase_every_minute(config, march):
+    _root, paths, _seconds = march
+    _header, rows = _read(paths[5])  # a Saturday: standby power only
+    for machine in config.machines:
+        values = [float(r[2]) for r in rows if r[1] == machine.energy_kwh_tag]
+        assert len(values) == 24 * 60
+        steps = [b - a for a, b in zip(values, values[1:])]
+        assert all(0 < s < 25 * 0.06 * 60 / 3600 for s in steps)
+
+
+def test_bad_and_doubtful_quality_rows(config, march):
+    _root, paths, _seconds = march
+    rows = [r for p in _daily(paths) for r in _read(p)[1]]
+    bad = [r for r in rows if r[4] == "1"]
+    doubtful = [r for r in rows if r[4] == "16"]
+    assert 5 <= len({tuple(r) for r in bad}) <= 20
+    assert all(r[2] == "" and r[3] == "" and r[5] == "249" and r[6] == "0" for r in bad)
+    energy = {m.energy_kwh_tag for m in config.machines}
+    assert not any(r[1] in energy for r in bad)
+    assert doubtful and all(r[2] != "" and r[6] == "64" for r in doubtful)
+    good = [r for r in rows if r[4] == "0"]
+    assert all(r[5] == "192" and r[6] == "192" for r in good)
+    assert len(good) + len(bad) + len(doubtful) == len(rows)
