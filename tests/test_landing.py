@@ -1,0 +1,163 @@
+"""Landing: the ledger, deduplication, quarantine with line numbers, DST, compressed files."""
+
+from __future__ import annotations
+
+import gzip
+
+import duckdb
+import pytest
+from deltalake import DeltaTable
+
+from assets.core.landing import Lakehouse, land_new_files
+from assets.core.plant import parse_plant_config
+from conftest import HEADER, one_machine_config, write_aveva
+from conftest import aveva_row as r
+
+
+@pytest.fixture
+def env(tmp_path):
+    config = parse_plant_config(one_machine_config())
+    lakehouse = Lakehouse(str(tmp_path / "lake"))
+    landing = tmp_path / "landing"
+    (landing / "historian").mkdir(parents=True)
+    return config, lakehouse, landing
+
+
+def table(lakehouse: Lakehouse, name: str, sql: str = "select * from t") -> list[tuple]:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("t", DeltaTable(lakehouse.uri(name)).to_pyarrow_dataset())
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def six_rows(start_hour: int) -> list[str]:
+    return [r(f"2026-03-02 {start_hour + i:02d}:00:00", "L1.FILLER.Total", 100 * (start_hour + i)) for i in range(6)]
+
+
+def test_the_same_file_twice_lands_once_and_a_copy_is_counted_as_duplicates(env):
+    config, lakehouse, landing = env
+    write_aveva(landing / "historian" / "a.csv", six_rows(6))
+    first = land_new_files(lakehouse, config, landing)
+    assert [(f.status, f.rows_in, f.rows_new) for f in first.files] == [("landed", 6, 6)]
+
+    again = land_new_files(lakehouse, config, landing)
+    assert [f.status for f in again.files] == ["skipped"]
+    assert table(lakehouse, "bronze__file_ledger", "select count(*) from t") == [(1,)]
+
+    (landing / "historian" / "copy.csv").write_bytes((landing / "historian" / "a.csv").read_bytes())
+    copy = land_new_files(lakehouse, config, landing)
+    landed = [f for f in copy.files if f.status != "skipped"]
+    assert [(f.source_file, f.rows_in, f.rows_new, f.rows_duplicate) for f in landed] == [
+        ("historian/copy.csv", 6, 0, 6)
+    ]
+    assert table(lakehouse, "bronze_historian__points", "select count(*) from t") == [(6,)]
+    assert table(lakehouse, "bronze__file_ledger", "select sum(rows_in), sum(rows_landed) from t") == [(12, 12)]
+
+
+def test_an_overlapping_export_adds_only_the_points_not_yet_landed(env):
+    config, lakehouse, landing = env
+    write_aveva(landing / "historian" / "morning.csv", six_rows(6))  # 06:00 .. 11:00
+    land_new_files(lakehouse, config, landing)
+    write_aveva(landing / "historian" / "midday.csv", six_rows(9))  # 09:00 .. 14:00, 3 overlap
+    result = land_new_files(lakehouse, config, landing)
+    (midday,) = [f for f in result.files if f.status == "landed"]
+    assert (midday.rows_in, midday.rows_new, midday.rows_duplicate, midday.rows_quarantined) == (6, 3, 3, 0)
+    assert table(lakehouse, "bronze_historian__points", "select count(*), count(distinct ts) from t") == [(9, 9)]
+
+
+def test_a_conflicting_value_for_a_landed_point_is_quarantined_not_doubled(env):
+    config, lakehouse, landing = env
+    write_aveva(landing / "historian" / "a.csv", [r("2026-03-02 06:00:00", "L1.FILLER.Total", 100)])
+    land_new_files(lakehouse, config, landing)
+    write_aveva(landing / "historian" / "b.csv", [r("2026-03-02 06:00:00", "L1.FILLER.Total", 999)])
+    result = land_new_files(lakehouse, config, landing)
+    (b,) = [f for f in result.files if f.status == "landed"]
+    assert (b.rows_in, b.rows_new, b.rows_duplicate, b.rows_quarantined) == (1, 0, 0, 1)
+    (reason,) = table(lakehouse, "bronze__quarantine", "select reason from t where source_file = 'historian/b.csv'")
+    assert reason[0].startswith("conflicts with the point already landed for this tag and time (historian/a.csv line 2)")
+    assert table(lakehouse, "bronze_historian__points", "select value from t") == [(100.0,)]
+
+
+def test_bad_rows_are_quarantined_with_line_numbers_and_good_rows_land(env):
+    config, lakehouse, landing = env
+    rows = [
+        r("2026-03-02 06:00:00", "L1.FILLER.State", 1),  # line 2: good
+        "2026-03-02 06:00:01.000,L1.FILLER.Total,abc,abc,0,192,192,Delta\n",  # line 3: not a number
+        "yesterday,L1.FILLER.Total,5,5,0,192,192,Delta\n",  # line 4: bad timestamp
+        "2026-03-02 06:00:03.000,L1.FILLER.Total\n",  # line 5: ragged
+        r("2026-03-29 02:30:00", "L1.FILLER.Total", 7),  # line 6: does not exist in Berlin
+        "2026-03-02 06:00:04.000,L1.FILLER.Total,inf,,0,192,192,Delta\n",  # line 7: not finite
+        "2026-03-02 06:00:05.000,,5,5,0,192,192,Delta\n",  # line 8: no tag
+        "2026-03-02 06:00:06.000,L1.FILLER.Total,5,5,7,192,192,Delta\n",  # line 9: unknown quality
+        r("2026-03-02 06:00:07", "L1.FILLER.Total", None, quality=1),  # line 10: bad quality, lands
+        r("2026-03-02 06:00:08", "L1.FILLER.Total", 42),  # line 11: good
+    ]
+    write_aveva(landing / "historian" / "bad.csv", rows)
+    (report,) = land_new_files(lakehouse, config, landing).files
+    assert (report.rows_in, report.rows_new, report.rows_quarantined) == (10, 3, 7)
+    quarantined = table(lakehouse, "bronze__quarantine", "select line, reason from t order by line")
+    assert [line for line, _ in quarantined] == [3, 4, 5, 6, 7, 8, 9]
+    reasons = dict(quarantined)
+    assert reasons[3] == "Value is not a number: abc"
+    assert reasons[4] == "DateTime is not a timestamp: yesterday"
+    assert reasons[5] == "expected 8 fields, found 2"
+    assert "does not exist in Europe/Berlin" in reasons[6]
+    assert reasons[7] == "Value is not finite: inf"
+    assert reasons[8] == "TagName is empty"
+    assert reasons[9] == "Quality code not recognised: 7"
+    landed = table(lakehouse, "bronze_historian__points", "select source_line, quality from t order by source_line")
+    assert landed == [(2, "good"), (10, "bad"), (11, "good")]
+    assert table(lakehouse, "bronze__file_ledger", "select rows_in, rows_landed, rows_quarantined from t") == [
+        (10, 3, 7)
+    ]
+
+
+def test_a_file_without_the_required_columns_is_rejected_and_every_line_kept(env):
+    config, lakehouse, landing = env
+    path = landing / "historian" / "wrong.csv"
+    path.write_text("Time,Tag,Val\n2026-03-02 06:00:00,L1.FILLER.Total,5\n2026-03-02 06:01:00,L1.FILLER.Total,6\n")
+    (report,) = land_new_files(lakehouse, config, landing).files
+    assert report.status == "rejected"
+    assert report.message.startswith("header lacks column(s) DateTime, TagName, Value")
+    assert (report.rows_in, report.rows_quarantined) == (2, 2)
+    assert table(lakehouse, "bronze__quarantine", "select line from t order by line") == [(2,), (3,)]
+    assert table(lakehouse, "bronze__file_ledger", "select status, rows_in from t") == [("rejected", 2)]
+
+
+def test_the_repeated_fall_back_hour_is_resolved_in_file_order(env):
+    config, lakehouse, landing = env
+    # Europe/Berlin 2026-10-25: 02:00-03:00 happens twice (CEST, then CET).
+    rows = [
+        r("2026-10-25 01:30:00", "L1.FILLER.Total", 1),  # 23:30 UTC
+        r("2026-10-25 02:30:00", "L1.FILLER.Total", 2),  # first pass, CEST: 00:30 UTC
+        r("2026-10-25 02:10:00", "L1.FILLER.Total", 3),  # clock went back, CET: 01:10 UTC
+        r("2026-10-25 02:40:00", "L1.FILLER.Total", 4),  # still CET: 01:40 UTC
+        r("2026-10-25 03:00:00", "L1.FILLER.Total", 5),  # 02:00 UTC
+    ]
+    write_aveva(landing / "historian" / "fallback.csv", rows)
+    land_new_files(lakehouse, config, landing)
+    got = table(lakehouse, "bronze_historian__points", "select strftime(ts, '%d %H:%M'), value from t order by value")
+    assert got == [("24 23:30", 1.0), ("25 00:30", 2.0), ("25 01:10", 3.0), ("25 01:40", 4.0), ("25 02:00", 5.0)]
+
+
+def test_a_gzip_export_lands_like_the_plain_one(env):
+    config, lakehouse, landing = env
+    with gzip.open(landing / "historian" / "a.csv.gz", "wt", encoding="utf-8") as handle:
+        handle.write(HEADER + "".join(six_rows(6)))
+    (report,) = land_new_files(lakehouse, config, landing).files
+    assert (report.status, report.rows_in, report.rows_new) == ("landed", 6, 6)
+
+
+def test_files_outside_any_source_folder_are_reported(env):
+    config, lakehouse, landing = env
+    (landing / "stray.csv").write_text("x\n")
+    (landing / "historian" / "late.csv.part").write_text("x\n")
+    result = land_new_files(lakehouse, config, landing)
+    assert result.files == []
+    assert result.notes == [
+        "historian/late.csv.part: still being written (temporary name), left for the next run",
+        "stray.csv: in no source's folder; not read",
+    ]
