@@ -88,7 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     instance = dg.DagsterInstance.get()
 
     print(f"landing new files from {lakehouse.landing_root}")
-    land = defs.get_job_def(LANDING_JOB).execute_in_process(
+    land = defs.resolve_job_def(LANDING_JOB).execute_in_process(
         instance=instance, run_config=QUIET_LOGS, raise_on_error=False
     )
     if not land.success:
@@ -107,7 +107,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         days = [dt.date.fromisoformat(d) for d in metadata["touched_days"].value] if "touched_days" in metadata else []
     if not days:
         print("no production day gained new data; nothing to rebuild")
-    daily = defs.get_job_def(DAILY_JOB)
+    daily = defs.resolve_job_def(DAILY_JOB)
     failed = []
     for day in days:
         result = daily.execute_in_process(

@@ -1,0 +1,84 @@
+"""The Dagster definitions load, with every layer, the schedule, the sensors and the checks."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.definitions import build_definitions
+from orchestration.resources import LakehouseResource
+from conftest import one_machine_config, write_aveva
+from conftest import aveva_row as r
+
+
+def test_definitions_load_with_schedule_sensors_jobs_and_checks(plant_factory):
+    plant = plant_factory(one_machine_config())
+    defs = build_definitions(plant.resource)
+    dg.Definitions.validate_loadable(defs)
+
+    assert defs.resolve_job_def("land_exports_job") is not None
+    daily = defs.resolve_job_def("daily_oee_job")
+    assert daily.partitions_def.timezone == "Europe/Berlin"
+    schedule = defs.resolve_schedule_def("daily_oee_schedule")
+    assert schedule.cron_schedule == "0 7 * * *"
+    assert schedule.execution_timezone == "Europe/Berlin"
+    assert {s.name for s in defs.sensors} == {"landing_folder_sensor", "landed_days_sensor"}
+
+    graph = defs.resolve_asset_graph()
+    groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert groups == {
+        "bronze_historian__points": "bronze",
+        "bronze__quarantine": "bronze",
+        "bronze__file_ledger": "bronze",
+        "silver__plant_calendar": "silver",
+        "silver__machine_states": "silver",
+        "silver__count_increments": "silver",
+        "silver__energy_increments": "silver",
+        "mart__oee_daily": "marts",
+    }
+    for key in graph.get_all_asset_keys():
+        assert graph.get(key).description, key
+    checks = {key.name: graph.get_check_spec(key).blocking for key in graph.asset_check_keys}
+    assert checks["silver__machine_states_schema"] is True
+    assert checks["states_tile_the_day"] is True
+    assert checks["rows_in_equal_landed_plus_quarantined"] is True
+    assert checks["ratios_and_times_in_bounds"] is True
+
+
+def test_partitions_follow_the_production_day(plant_factory):
+    plant = plant_factory(one_machine_config())
+    partitions = build_definitions(plant.resource).resolve_job_def("daily_oee_job").partitions_def
+    window = partitions.time_window_for_partition_key("2026-03-28")
+    # day_start 06:00 Europe/Berlin; the clocks go forward on the 29th: a 23 h day.
+    assert window.start.isoformat() == "2026-03-28T06:00:00+01:00"
+    assert window.end.isoformat() == "2026-03-29T06:00:00+02:00"
+
+
+def test_the_landing_sensor_asks_for_a_run_once_per_new_file(plant_factory):
+    plant = plant_factory(one_machine_config())
+    defs = build_definitions(plant.resource)
+    sensor = defs.resolve_sensor_def("landing_folder_sensor")
+    resources = {"lakehouse": plant.resource}
+    with dg.build_sensor_context(resources=resources) as context:
+        assert isinstance(sensor(context), dg.SkipReason)
+    write_aveva(plant.landing / "historian" / "a.csv", [r("2026-03-02 06:00:00", "L1.FILLER.State", 1)])
+    with dg.build_sensor_context(resources=resources) as context:
+        request = sensor(context)
+        assert isinstance(request, dg.RunRequest)
+        cursor = context.cursor
+    with dg.build_sensor_context(resources=resources, cursor=cursor) as context:
+        assert isinstance(sensor(context), dg.SkipReason)
+
+
+def test_resource_defaults_follow_the_environment_contract(monkeypatch, tmp_path):
+    from orchestration.resources import resource_from_env
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("LAKEHOUSE_ROOT", "LANDING_ROOT", "PLANT_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    resource = resource_from_env()
+    assert isinstance(resource, LakehouseResource)
+    assert resource.lakehouse_root == str(tmp_path / "data" / "lakehouse")
+    assert resource.landing_root == str(tmp_path / "data" / "landing")
+    assert resource.plant_config.endswith("assets/demo/plant.yaml")
+    monkeypatch.setenv("LAKEHOUSE_ROOT", "s3://bucket/plant")
+    assert resource_from_env().lakehouse_root == "s3://bucket/plant"

@@ -1,0 +1,67 @@
+"""The plant YAML: the demo loads, and every mistake is named by its key."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from assets.core.plant import DEFAULT_PLANT_CONFIG, PlantConfigError, load_plant_config, parse_plant_config
+from conftest import one_machine_config
+
+
+def test_the_demo_plant_loads():
+    config = load_plant_config(DEFAULT_PLANT_CONFIG)
+    assert config.site == "Hamburg" and config.timezone == "Europe/Berlin"
+    assert config.calendar.day_start == dt.time(6, 0)
+    assert [line.name for line in config.lines] == ["L1", "L2"]
+    assert len(config.machines) == 6
+    filler = config.machines[0]
+    assert filler.states["2"].category == "planned_stop" and filler.states["2"].reason == "Changeover"
+    assert filler.counter_tags == {"total": "L1.FILLER.Total", "reject": "L1.FILLER.Reject"}
+    assert filler.microstop_threshold_s == 120.0
+
+
+def broken(path: list, value):
+    raw = one_machine_config()
+    node = raw
+    for key in path[:-1]:
+        node = node[key]
+    if value is KeyError:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (["plant", "timezone"], "Europe/Hamburg", "plant.timezone: is not a known IANA time zone: 'Europe/Hamburg'"),
+        (["calendar", "day_start"], "6am", "calendar.day_start: must be a wall-clock time \"HH:MM\", got '6am'"),
+        (["calendar", "working_days"], ["mon", "funday"], "calendar.working_days[1]: is not a weekday"),
+        (["calendar", "shifts"], KeyError, "calendar.shifts: is required"),
+        (
+            ["calendar", "shifts"],
+            [{"name": "a", "start": "06:00", "end": "14:00"}, {"name": "b", "start": "13:00", "end": "20:00"}],
+            "calendar.shifts: shifts 'a' and 'b' overlap",
+        ),
+        (["sources", 0, "format"], "excel", "sources[0].format: unknown format 'excel'"),
+        (["sources", 0, "folder"], "../etc", "sources[0].folder: must be a relative folder inside LANDING_ROOT"),
+        (["lines", 0, "machines", 0, "ideal_cycle_time_s"], -1, "lines[0].machines[0].ideal_cycle_time_s: must be a"),
+        (["lines", 0, "machines", 0, "states", 3], "broken", "lines[0].machines[0].states.3.category: must be one of"),
+        (["lines", 0, "machines", 0, "reject_count_tag"], KeyError, "lines[0].machines[0]: needs two of"),
+        (["lines", 0, "machines", 0, "speed"], 3, "lines[0].machines[0].speed: is not a known key"),
+    ],
+)
+def test_mistakes_are_named_by_their_key(path, value, message):
+    with pytest.raises(PlantConfigError) as error:
+        parse_plant_config(broken(path, value), origin="plant.yaml")
+    assert str(error.value).startswith("plant.yaml: " + message)
+
+
+def test_state_codes_match_as_numbers_or_text():
+    raw = one_machine_config()
+    raw["lines"][0]["machines"][0]["states"] = {1: "running", "Stopped": "unplanned_stop"}
+    states = parse_plant_config(raw).machines[0].states
+    assert set(states) == {"1", "Stopped"}
