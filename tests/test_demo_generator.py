@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-import functools
 import datetime as dt
+import functools
 import re
 import time
 from collections import defaultdict
@@ -16,7 +16,7 @@ import pytest
 from assets.core.plant import DEFAULT_PLANT_CONFIG, PlantConfig, load_plant_config
 from assets.demo.generator import HEADER, write_demo_exports
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 FMT = "%Y-%m-%d %H:%M:%S.%f"
 
 
@@ -216,7 +216,7 @@ def test_counters_wrap_at_the_rollover_and_reset_exactly_once(config, march):
         for tag in machine.counter_tags.values():
             values = series[tag]
             assert all(0 <= v < rollover for v in values)
-            for before, after in zip(values, values[1:]):
+            for before, after in zip(values, values[1:], strict=False):
                 if after >= before:
                     continue
                 if before > rollover - 2_000 and after < 2_000:
@@ -310,7 +310,7 @@ def test_plant_behaviour_uses_every_state_and_a_long_breakdown(config, march):
             rows = [r for r in _read(path)[1] if r[1] == machine.state_tag and r[2]]
             events += list(zip(_to_utc(rows, tz), (r[2] for r in rows), strict=True))
         changes = [e for i, e in enumerate(events) if i == 0 or e[1] != events[i - 1][1]]
-        for (t, code), (t_next, _next) in zip(changes, changes[1:]):
+        for (t, code), (t_next, _next) in zip(changes, changes[1:], strict=False):
             mapping = machine.states[code]
             key = mapping.reason or mapping.category
             durations[key].append((t_next - t).total_seconds())
@@ -333,7 +333,7 @@ def test_energy_meters_increase_every_minute(config, march):
     for machine in config.machines:
         values = [float(r[2]) for r in rows if r[1] == machine.energy_kwh_tag]
         assert len(values) == 24 * 60
-        steps = [b - a for a, b in zip(values, values[1:])]
+        steps = [b - a for a, b in zip(values, values[1:], strict=False)]
         assert all(0 < s < 25 * 0.06 * 60 / 3600 for s in steps)
 
 

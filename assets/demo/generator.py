@@ -126,8 +126,7 @@ def write_demo_exports(
 
     streams = sorted((s for sim in sims for s in sim.streams), key=lambda s: s.tag)
     exports = [
-        (f"History_{(start + dt.timedelta(days=i)):%Y%m%d}.csv", day_bounds[i], day_bounds[i + 1])
-        for i in range(days)
+        (f"History_{(start + dt.timedelta(days=i)):%Y%m%d}.csv", day_bounds[i], day_bounds[i + 1]) for i in range(days)
     ]
     if days >= 4:
         # An engineer exported an overlapping range a second time: same rows, own initial values.
@@ -686,9 +685,7 @@ def _line(when: str, tag: str, value: str | None, quality: int) -> str:
     return f"{when},{tag},{v},{v},{_QUALITY_TEXT[quality]},Delta"
 
 
-def _write_files(
-    folder: Path, tz: ZoneInfo, streams: list[_Stream], exports: list[tuple[str, int, int]]
-) -> list[Path]:
+def _write_files(folder: Path, tz: ZoneInfo, streams: list[_Stream], exports: list[tuple[str, int, int]]) -> list[Path]:
     """Each export: one initial row per tag at its start (delta retrieval), then the stored rows
     strictly after the start and before the end, in true chronological order, then by tag name."""
     tag_text = [_tag_text(s.tag) for s in streams]
