@@ -40,12 +40,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _ensure_dagster_home() -> None:
+INSTANCE_YAML = """\
+# Written by iiot-lakehouse on first use. Plants are often air-gapped: no telemetry.
+telemetry:
+  enabled: false
+# One writer per Delta table where a write is not a blind append (see the assets' pools).
+concurrency:
+  pools:
+    default_limit: 1
+"""
+
+
+def _ensure_dagster_home() -> Path:
+    """DAGSTER_HOME (default ./.dagster_home), with an instance config if there is none yet."""
     home = os.environ.get("DAGSTER_HOME")
     if not home:
         home = str(Path.cwd() / ".dagster_home")
         os.environ["DAGSTER_HOME"] = home
-    Path(home).mkdir(parents=True, exist_ok=True)
+    path = Path(home)
+    path.mkdir(parents=True, exist_ok=True)
+    config = path / "dagster.yaml"
+    if not config.exists():
+        config.write_text(INSTANCE_YAML, encoding="utf-8")
+    return path
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
