@@ -1,6 +1,5 @@
 """Bronze assets: landing every new export file into Delta, with its quarantine and file ledger."""
 
-
 import dagster as dg
 import pyarrow as pa
 
@@ -64,9 +63,7 @@ def land_exports(context: dg.AssetExecutionContext, lakehouse: LakehouseResource
         )
     landed = result.landed
     touched = [d.isoformat() for d in result.touched_days(config)]
-    unbalanced = [
-        f.source_file for f in landed if f.rows_in != f.rows_landed + f.rows_quarantined
-    ]
+    unbalanced = [f.source_file for f in landed if f.rows_in != f.rows_landed + f.rows_quarantined]
     ledger_rows = _ledger_rows(lakehouse, [f.file_key for f in landed])
 
     totals = {

@@ -1,6 +1,5 @@
 """Mart assets: the OEE marts built in DuckDB from silver and published as marts.duckdb."""
 
-
 import dagster as dg
 import duckdb
 

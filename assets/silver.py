@@ -1,6 +1,5 @@
 """Silver assets: per production day, the plant calendar, machine states and counter and energy increments."""
 
-
 import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -108,9 +107,7 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         _write(lakehouse, SILVER_MACHINE_STATES, day, states, context.run_id)
         problems = tiling_problems(states, window, [(m.line, m.name) for m in config.machines])
         seconds: dict[str, float] = {}
-        for category, duration in zip(
-            states["category"].to_pylist(), states["duration_s"].to_pylist(), strict=True
-        ):
+        for category, duration in zip(states["category"].to_pylist(), states["duration_s"].to_pylist(), strict=True):
             seconds[category] = seconds.get(category, 0.0) + duration
         unknown = sum(
             d

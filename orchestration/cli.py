@@ -78,8 +78,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     start = args.start or (dt.datetime.now(config.tz).date() - dt.timedelta(days=args.days))
     landing = Path(settings["landing_root"]).expanduser().resolve()
     paths = write_demo_exports(landing, config, start=start, days=args.days, seed=args.seed)
-    print(f"demo plant {config.site}: wrote {len(paths)} export files for {args.days} production days "
-          f"from {start} into {landing}")
+    print(
+        f"demo plant {config.site}: wrote {len(paths)} export files for {args.days} production days "
+        f"from {start} into {landing}"
+    )
     return 0
 
 
@@ -100,7 +102,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     _ensure_dagster_home()
     lakehouse = resource_from_env()
-    config = lakehouse.plant()
     defs = build_definitions(lakehouse)
     instance = dg.DagsterInstance.get()
 
@@ -114,8 +115,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     for event in land.get_asset_materialization_events():
         if event.asset_key == dg.AssetKey(BRONZE_POINTS.name):
             metadata = event.materialization.metadata
-    figures = {k: metadata[k].value for k in ("files_landed", "rows_in", "rows_new", "rows_duplicate",
-                                               "rows_quarantined") if k in metadata}
+    figures = {
+        k: metadata[k].value
+        for k in ("files_landed", "rows_in", "rows_new", "rows_duplicate", "rows_quarantined")
+        if k in metadata
+    }
     print("  " + ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in figures.items()))
 
     if args.start:

@@ -1,6 +1,5 @@
 """Sensors: new files in the landing folder start a landing run; landed data starts the days it touched."""
 
-
 import hashlib
 import json
 

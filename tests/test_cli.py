@@ -18,9 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def cli(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        CLI + args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False
-    )
+    return subprocess.run(CLI + args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False)
 
 
 @pytest.fixture
@@ -61,8 +59,11 @@ def test_demo_then_run_lands_models_and_publishes_with_defaults(workdir):
     # Nothing lost, nothing doubled: every row of every file is in bronze or in quarantine.
     lake = cwd / "data" / "lakehouse"
     con = duckdb.connect()
-    ledger = count(con, lake / "bronze__file_ledger", "select sum(rows_in), sum(rows_landed), sum(rows_quarantined), "
-                   "sum(rows_new), count(*) from t")
+    ledger = count(
+        con,
+        lake / "bronze__file_ledger",
+        "select sum(rows_in), sum(rows_landed), sum(rows_quarantined), sum(rows_new), count(*) from t",
+    )
     points = count(con, lake / "bronze_historian__points", "select count(*), count(distinct (tag, ts)) from t")
     con.close()
     rows_in, rows_landed, rows_quarantined, rows_new, files = ledger[0]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dagster as dg
 
+from conftest import aveva_row as r
+from conftest import one_machine_config, write_aveva
 from orchestration.definitions import build_definitions
 from orchestration.resources import LakehouseResource
-from conftest import one_machine_config, write_aveva
-from conftest import aveva_row as r
 
 
 def test_definitions_load_with_schedule_sensors_jobs_and_checks(plant_factory):

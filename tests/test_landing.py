@@ -77,7 +77,9 @@ def test_a_conflicting_value_for_a_landed_point_is_quarantined_not_doubled(env):
     (b,) = [f for f in result.files if f.status == "landed"]
     assert (b.rows_in, b.rows_new, b.rows_duplicate, b.rows_quarantined) == (1, 0, 0, 1)
     (reason,) = table(lakehouse, "bronze__quarantine", "select reason from t where source_file = 'historian/b.csv'")
-    assert reason[0].startswith("conflicts with the point already landed for this tag and time (historian/a.csv line 2)")
+    assert reason[0].startswith(
+        "conflicts with the point already landed for this tag and time (historian/a.csv line 2)"
+    )
     assert table(lakehouse, "bronze_historian__points", "select value from t") == [(100.0,)]
 
 

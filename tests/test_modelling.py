@@ -7,8 +7,8 @@ import datetime as dt
 import duckdb
 from deltalake import DeltaTable
 
-from conftest import one_machine_config
 from conftest import aveva_row as r
+from conftest import one_machine_config
 
 THREE_SHIFTS = [
     {"name": "early", "start": "06:00", "end": "14:00"},

@@ -1,9 +1,9 @@
 """Landing export files into bronze: every row ends in bronze or in quarantine, never twice.
 
-For each file: hash it (a file already in the ledger with the same content is not read again), stream it through its reader in Arrow
-batches into a local staging Parquet file, classify every staged point against what bronze already
-holds (new, identical duplicate, or a conflicting value), then commit in an order that a crash at
-any point can repeat safely:
+For each file: hash it (a file already in the ledger with the same content is not read again),
+stream it through its reader in Arrow batches into a local staging Parquet file, classify every
+staged point against what bronze already holds (new, identical duplicate, or a conflicting value),
+then commit in an order that a crash at any point can repeat safely:
 
 1. quarantine rows of this file are replaced (keyed by the file's name and content hash),
 2. the new points are appended to bronze in one Delta commit (a repeat finds them as duplicates),

@@ -216,9 +216,9 @@ def _rebuild_mart(
     con.execute(f"insert into {mart.name} by name select * from ({query})").fetchall()
     con.execute("commit").fetchall()
     _describe(con, mart)
-    count = con.execute(
-        f"select count(*) from {mart.name} where day in (select unnest(?::date[]))", [days]
-    ).fetchall()[0][0]
+    count = con.execute(f"select count(*) from {mart.name} where day in (select unnest(?::date[]))", [days]).fetchall()[
+        0
+    ][0]
     for spec in SILVER_INPUTS:
         con.unregister(spec.name)
     con.unregister("dim_machine")
@@ -228,12 +228,15 @@ def _rebuild_mart(
 def _describe(con: duckdb.DuckDBPyConnection, mart: Mart) -> None:
     # COMMENT ON takes no bind parameters; the texts are ours, with quotes doubled.
     con.execute(f"comment on table {mart.name} is '{_quote(mart.description)}'").fetchall()
-    columns = [r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_name = ?", [mart.name]
-    ).fetchall()]
+    columns = [
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_name = ?", [mart.name]
+        ).fetchall()
+    ]
     for column in columns:
         if column in COLUMN_DOCS:
-            con.execute(f'comment on column {mart.name}."{column}" is \'{_quote(COLUMN_DOCS[column])}\'').fetchall()
+            con.execute(f"comment on column {mart.name}.\"{column}\" is '{_quote(COLUMN_DOCS[column])}'").fetchall()
 
 
 def _quote(text: str) -> str:

@@ -115,7 +115,9 @@ def read_aveva_historian_csv(
         con.close()
 
 
-def _classify(con: duckdb.DuckDBPyConnection, text: TextBatch, timezone: str, resolver: AmbiguityResolver) -> ParsedBatch:
+def _classify(
+    con: duckdb.DuckDBPyConnection, text: TextBatch, timezone: str, resolver: AmbiguityResolver
+) -> ParsedBatch:
     table = text.table
     for name in OPTIONAL:
         if name not in table.column_names:
