@@ -9,6 +9,7 @@ from .checks import schema_check_result, schema_check_spec
 from .core import delta
 from .core.landing import land_new_files
 from .core.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE
+from .core.validation import ValidationResult
 
 BRONZE_GROUP = "bronze"
 ROW_BALANCE_CHECK = "rows_in_equal_landed_plus_quarantined"
@@ -45,6 +46,11 @@ ROW_BALANCE_CHECK = "rows_in_equal_landed_plus_quarantined"
             description="For every file landed in this run: rows in = rows landed + rows quarantined.",
         ),
         schema_check_spec(FILE_LEDGER),
+        schema_check_spec(
+            BRONZE_POINTS,
+            description="The points landed in this run match the bronze schema (pandera, checked batch by batch "
+            "as they are written).",
+        ),
     ],
     retry_policy=dg.RetryPolicy(max_retries=2, delay=5),
     pool="bronze_landing",
@@ -93,6 +99,10 @@ def land_exports(context: dg.AssetExecutionContext, lakehouse: LakehouseResource
         metadata={"files_checked": len(landed), "unbalanced_files": dg.MetadataValue.json(unbalanced)},
     )
     yield schema_check_result(FILE_LEDGER, ledger_rows)
+    points_validation = ValidationResult()
+    for report in landed:
+        points_validation.add(report.validation)
+    yield schema_check_result(BRONZE_POINTS, points_validation)
 
 
 def _ledger_rows(lakehouse: LakehouseResource, keys: list[str]) -> pa.Table:

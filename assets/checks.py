@@ -1,15 +1,13 @@
-"""Asset checks built from the table declarations: pandera (polars backend) and invariants."""
+"""Asset check results built from the table declarations (pandera, polars backend)."""
 
 from __future__ import annotations
 
 import dagster as dg
-import pandera.errors
 import polars as pl
 import pyarrow as pa
 
 from .core.schemas import TableSpec
-
-MAX_FAILURE_ROWS = 20
+from .core.validation import ValidationResult, validate
 
 
 def schema_check_name(spec: TableSpec) -> str:
@@ -26,28 +24,17 @@ def schema_check_spec(spec: TableSpec, description: str | None = None) -> dg.Ass
     )
 
 
-def validate(spec: TableSpec, table: pa.Table) -> tuple[bool, int, pl.DataFrame | None]:
-    """Validate an Arrow table against the spec; returns (passed, failure count, failure cases)."""
-    frame = pl.from_arrow(table)
-    if isinstance(frame, pl.Series):  # a single-column table comes back as a Series
-        frame = frame.to_frame()
-    try:
-        spec.pandera_schema().validate(frame, lazy=True)
-    except pandera.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-        return False, cases.height, cases
-    return True, 0, None
-
-
-def schema_check_result(spec: TableSpec, table: pa.Table) -> dg.AssetCheckResult:
-    passed, failures, cases = validate(spec, table)
-    metadata: dict[str, object] = {"rows_checked": table.num_rows, "failures": failures}
+def schema_check_result(spec: TableSpec, data: pa.Table | ValidationResult) -> dg.AssetCheckResult:
+    """The check result for a table, or for a validation already run (e.g. batch by batch while writing)."""
+    result = data if isinstance(data, ValidationResult) else validate(spec, data)
+    metadata: dict[str, object] = {"rows_checked": result.rows_checked, "failures": result.failures}
+    cases = result.failure_cases()
     if cases is not None:
-        metadata["failure_cases"] = dg.MetadataValue.md(_markdown(cases.head(MAX_FAILURE_ROWS)))
+        metadata["failure_cases"] = dg.MetadataValue.md(_markdown(cases))
     return dg.AssetCheckResult(
         check_name=schema_check_name(spec),
         asset_key=spec.name,
-        passed=passed,
+        passed=result.passed,
         metadata=metadata,
     )
 

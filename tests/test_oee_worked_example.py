@@ -44,8 +44,20 @@ def test_worked_example_end_to_end(plant_factory):
         )
     )
     plant.export("History_20260302.csv", ROWS)
-    plant.land()
-    plant.build_day("2026-03-02")
+    landing = plant.land()
+    checks = {e.check_name: (e.passed, e.metadata) for e in landing.get_asset_check_evaluations()}
+    assert checks["bronze_historian__points_schema"][0] is True
+    assert checks["bronze_historian__points_schema"][1]["rows_checked"].value == len(ROWS)
+    assert checks["rows_in_equal_landed_plus_quarantined"][0] is True
+    day = plant.build_day("2026-03-02")
+    assert {e.check_name for e in day.get_asset_check_evaluations() if e.passed} == {
+        "silver__plant_calendar_schema",
+        "silver__machine_states_schema",
+        "states_tile_the_day",
+        "silver__count_increments_schema",
+        "silver__energy_increments_schema",
+        "ratios_and_times_in_bounds",
+    }
 
     row = plant.oee("2026-03-02")
     assert row["calendar_time_s"] == 86_400

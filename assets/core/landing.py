@@ -33,6 +33,7 @@ from ..readers.parsed import POINT_COLUMNS, REJECT_COLUMNS
 from . import delta
 from .plant import PlantConfig, Source
 from .schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, UTC_TS
+from .validation import ValidationResult, validate
 
 # Files still being written by the exporting system, by their usual temporary names.
 PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".filepart")
@@ -66,6 +67,7 @@ class FileReport:
     max_ts: dt.datetime | None = None
     new_hours: list[dt.datetime] = field(default_factory=list)
     size_bytes: int = 0
+    validation: ValidationResult = field(default_factory=ValidationResult)
 
     @property
     def file_key(self) -> str:
@@ -387,7 +389,7 @@ def _classify_and_commit(
             delta.append(
                 bronze_uri,
                 BRONZE_POINTS,
-                _conformed(reader, BRONZE_POINTS.arrow_schema),
+                _conformed(reader, BRONZE_POINTS, report.validation),
                 lakehouse.storage_options,
                 metadata={"source_file": rel, "file_key": report.file_key},
             )
@@ -396,12 +398,17 @@ def _classify_and_commit(
     write_ledger_row(lakehouse, report, now)
 
 
-def _conformed(reader: pa.RecordBatchReader, schema: pa.Schema) -> pa.RecordBatchReader:
+def _conformed(reader: pa.RecordBatchReader, spec, validation: ValidationResult) -> pa.RecordBatchReader:
+    """Cast each batch to the table's schema and validate it on its way into the Delta writer."""
+    schema = spec.arrow_schema
+
     def batches():
         for batch in reader:
-            yield pa.RecordBatch.from_arrays(
+            batch = pa.RecordBatch.from_arrays(
                 [batch.column(name).cast(schema.field(name).type) for name in schema.names], schema=schema
             )
+            validation.add(validate(spec, batch))
+            yield batch
 
     return pa.RecordBatchReader.from_batches(schema, batches())
 
