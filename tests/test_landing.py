@@ -163,3 +163,21 @@ def test_files_outside_any_source_folder_are_reported(env):
         "historian/late.csv.part: still being written (temporary name), left for the next run",
         "stray.csv: in no source's folder; not read",
     ]
+
+
+def test_late_data_rebuilds_its_day_and_the_next_day_that_has_begun(env):
+    config, lakehouse, landing = env  # day_start 06:00 Europe/Berlin
+    write_aveva(
+        landing / "historian" / "days.csv",
+        [r("2026-03-02 07:00:00", "L1.FILLER.State", 1), r("2026-03-04 07:00:00", "L1.FILLER.State", 1)],
+    )
+    first = land_new_files(lakehouse, config, landing)
+    assert [str(d) for d in first.touched_days(config)] == ["2026-03-02", "2026-03-03", "2026-03-04"]
+    # A late point on the 2nd at 23:00 changes the state carried into the 3rd (the 4th has begun).
+    write_aveva(landing / "historian" / "late.csv", [r("2026-03-02 23:00:00", "L1.FILLER.State", 3)])
+    late = land_new_files(lakehouse, config, landing)
+    assert [str(d) for d in late.touched_days(config)] == ["2026-03-02", "2026-03-03"]
+    # Data of the newest day does not invent the day after it.
+    write_aveva(landing / "historian" / "newest.csv", [r("2026-03-04 09:00:00", "L1.FILLER.State", 3)])
+    newest = land_new_files(lakehouse, config, landing)
+    assert [str(d) for d in newest.touched_days(config)] == ["2026-03-04"]

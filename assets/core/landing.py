@@ -453,13 +453,20 @@ class LandingResult:
 
     files: list[FileReport]
     notes: list[str]
+    latest_ts: dt.datetime | None = None  # the newest point bronze holds, over all files
 
     @property
     def landed(self) -> list[FileReport]:
         return [f for f in self.files if f.status != "skipped"]
 
     def touched_days(self, config: PlantConfig) -> list[dt.date]:
-        """Production days that gained new points (each hour's both ends, so no day is missed)."""
+        """Production days whose models the new points change.
+
+        The days that gained points (both ends of each hour, so none is missed), and the day after each:
+        a late point can change the state or counter reading carried into the next day. A next day is
+        only included where bronze already holds data at or beyond it, so a run never builds a day that
+        has not begun.
+        """
         from .calendar import production_day_of
 
         days: set[dt.date] = set()
@@ -468,6 +475,9 @@ class LandingResult:
                 hour = hour if hour.tzinfo else hour.replace(tzinfo=dt.UTC)
                 days.add(production_day_of(config, hour))
                 days.add(production_day_of(config, hour + dt.timedelta(minutes=59, seconds=59)))
+        if days and self.latest_ts is not None:
+            last = production_day_of(config, self.latest_ts)
+            days |= {d + dt.timedelta(days=1) for d in days if d + dt.timedelta(days=1) <= last}
         return sorted(days)
 
 
@@ -486,7 +496,18 @@ def land_new_files(lakehouse: Lakehouse, config: PlantConfig, landing_root: Path
             known.add(report.file_key)
             files.append(report)
     notes.extend(_unclaimed(landing_root, claimed))
-    return LandingResult(files=files, notes=notes)
+    return LandingResult(files=files, notes=notes, latest_ts=latest_point(lakehouse))
+
+
+def latest_point(lakehouse: Lakehouse) -> dt.datetime | None:
+    """The newest point timestamp of any landed file, from the ledger."""
+    table = delta.open_table(lakehouse.uri(FILE_LEDGER.name), lakehouse.storage_options)
+    if table is None:
+        return None
+    with delta.duckdb_session() as con:
+        con.register("ledger", table.to_pyarrow_dataset())
+        (latest,) = con.sql("select max(max_ts) from ledger").fetchall()[0]
+    return latest
 
 
 def _unclaimed(landing_root: Path, claimed: set[Path]) -> list[str]:

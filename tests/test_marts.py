@@ -1,0 +1,40 @@
+"""Publishing the marts: atomic, without blocking an analyst who holds the file open."""
+
+from __future__ import annotations
+
+import duckdb
+
+from conftest import aveva_row as r
+from conftest import one_machine_config
+
+
+def test_an_open_reader_keeps_a_complete_version_while_the_marts_are_republished(plant_factory):
+    plant = plant_factory(one_machine_config())
+    plant.export(
+        "h.csv",
+        [r("2026-03-02 05:00:00", "L1.FILLER.State", 1), r("2026-03-03 10:00:00", "L1.FILLER.State", 3)],
+    )
+    plant.land()
+    plant.build_day("2026-03-02")
+    marts = plant.root / "marts.duckdb"
+
+    analyst = duckdb.connect(str(marts), read_only=True)
+    try:
+        assert analyst.execute("select count(*) from oee_daily").fetchall() == [(1,)]
+        plant.build_day("2026-03-03")  # publishes while the analyst holds the old file open
+        assert analyst.execute("select count(*), min(day) from oee_daily").fetchall()[0][0] == 1
+    finally:
+        analyst.close()
+
+    fresh = duckdb.connect(str(marts), read_only=True)
+    try:
+        rows = fresh.execute("select cast(day as varchar), run_time_s from oee_daily order by day").fetchall()
+        comment = fresh.execute(
+            "select comment from duckdb_columns() where table_name = 'oee_daily' and column_name = 'oee'"
+        ).fetchall()
+    finally:
+        fresh.close()
+    # 03-02: running all shift (8 h); 03-03: running 06:00-10:00 then a jam: 4 h.
+    assert rows == [("2026-03-02", 28_800.0), ("2026-03-03", 14_400.0)]
+    assert comment == [("availability * performance * quality.",)]
+    assert not list(plant.root.glob(".marts.duckdb.building-*"))
