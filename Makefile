@@ -27,7 +27,7 @@ test: install
 
 ## ui: the Dagster web UI on http://127.0.0.1:3000
 ui: install
-	mkdir -p $(DAGSTER_HOME)
+	$(PY) -c "from orchestration.cli import ensure_dagster_home; ensure_dagster_home()"
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 lint: install

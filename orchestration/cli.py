@@ -51,7 +51,7 @@ concurrency:
 """
 
 
-def _ensure_dagster_home() -> Path:
+def ensure_dagster_home() -> Path:
     """DAGSTER_HOME (default ./.dagster_home), with an instance config if there is none yet."""
     home = os.environ.get("DAGSTER_HOME")
     if not home:
@@ -100,7 +100,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.start and args.end < args.start:
         raise CommandError(f"--end {args.end} is before --start {args.start}")
 
-    _ensure_dagster_home()
+    ensure_dagster_home()
     lakehouse = resource_from_env()
     defs = build_definitions(lakehouse)
     instance = dg.DagsterInstance.get()
