@@ -148,6 +148,7 @@ def duckdb_session(memory_limit: str = "2GB", temp_directory: str | None = None)
     """An in-memory DuckDB connection with bounded memory, closed when done."""
     con = duckdb.connect(config={"memory_limit": memory_limit, "threads": 2})
     con.execute("SET TimeZone = 'UTC'").fetchall()
+    con.execute("SET enable_progress_bar = false").fetchall()
     if temp_directory:
         con.execute("SET temp_directory = ?", [temp_directory]).fetchall()
     try:

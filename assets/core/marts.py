@@ -172,6 +172,7 @@ def publish_marts(
         con = duckdb.connect(str(building))
         try:
             con.execute("SET TimeZone = 'UTC'").fetchall()
+            con.execute("SET enable_progress_bar = false").fetchall()
             for mart in marts:
                 written[mart.name] = _rebuild_mart(con, mart, lakehouse_root, config, days, storage_options, sql_dir)
             con.execute("CHECKPOINT").fetchall()

@@ -105,7 +105,7 @@ def read_aveva_historian_csv(
     column_names = [canonical.get(name.lower(), f"_extra_{i}") for i, name in enumerate(header)]
 
     resolver = AmbiguityResolver()
-    con = duckdb.connect(config={"threads": 1})
+    con = duckdb.connect(config={"threads": 1, "memory_limit": "256MB"})
     con.execute("SET TimeZone = 'UTC'").fetchall()
     try:
         with stream_opener() as stream:
