@@ -181,3 +181,17 @@ def test_late_data_rebuilds_its_day_and_the_next_day_that_has_begun(env):
     write_aveva(landing / "historian" / "newest.csv", [r("2026-03-04 09:00:00", "L1.FILLER.State", 3)])
     newest = land_new_files(lakehouse, config, landing)
     assert [str(d) for d in newest.touched_days(config)] == ["2026-03-04"]
+
+
+def test_an_empty_file_is_in_the_ledger_as_rejected(env):
+    config, lakehouse, landing = env
+    (landing / "historian" / "empty.csv").write_bytes(b"")
+    (landing / "historian" / "header_only.csv").write_text(HEADER)
+    reports = {f.source_file: f for f in land_new_files(lakehouse, config, landing).files}
+    empty, header_only = reports["historian/empty.csv"], reports["historian/header_only.csv"]
+    assert (empty.status, empty.message, empty.rows_in) == ("rejected", "the file is empty", 0)
+    assert (header_only.status, header_only.rows_in) == ("landed", 0)
+    assert table(lakehouse, "bronze__file_ledger", "select source_file, status from t order by 1") == [
+        ("historian/empty.csv", "rejected"),
+        ("historian/header_only.csv", "landed"),
+    ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import os
 import shutil
 import tempfile
@@ -215,29 +216,31 @@ def _stage(source: Source, path: Path, rel: str, report: FileReport, points_path
 
 
 def _quarantine_raw_lines(path: Path, reason: str, rejects_path: Path, writer: pq.ParquetWriter) -> int:
-    """Put every line of an unreadable file into quarantine so that none is lost without a trace."""
+    """Put every line of an unreadable file into quarantine so that none is lost without a trace.
+
+    The file is read line by line, so a rejected multi-GB export costs no more memory than a small one.
+    """
     count = 0
     lines, raws = [], []
     try:
-        with _opener(path)() as stream:
-            data = stream.read()
-    except (OSError, EOFError, pa.ArrowInvalid):
-        data = path.read_bytes()
-    text = data.decode("utf-8", errors="replace")
-    for number, line in enumerate(text.splitlines(), start=1):
-        if number == 1 or not line.strip():
-            continue  # the header (or what stands in its place) and blank lines carry no point
-        lines.append(number)
-        raws.append(line[:10_000])
+        with _opener(path)() as stream, io.TextIOWrapper(stream, encoding="utf-8", errors="replace") as text:
+            for number, line in enumerate(text, start=1):
+                if number == 1 or not line.strip():
+                    continue  # the header (or what stands in its place) and blank lines carry no point
+                lines.append(number)
+                raws.append(line.rstrip("\r\n")[:10_000])
+                count += 1
+                if len(lines) >= 50_000:
+                    writer.write_table(_raw_rejects(lines, raws, reason))
+                    lines, raws = [], []
+    except (OSError, EOFError, pa.ArrowInvalid) as exc:
+        lines.append(None)
+        raws.append(None)
         count += 1
-        if len(lines) >= 50_000:
-            writer.write_table(_raw_rejects(lines, raws, reason))
-            lines, raws = [], []
+        reason = f"{reason}; unreadable after line {count}: {exc}"
     if lines:
         writer.write_table(_raw_rejects(lines, raws, reason))
-    if count == 0:
-        writer.write_table(_raw_rejects([None], [None], reason))
-        count = 1
+    # An empty file has no row to quarantine: its ledger row (status rejected, with the reason) tells.
     return count
 
 
