@@ -17,7 +17,17 @@ import yaml
 
 STATE_CATEGORIES = ("running", "planned_stop", "unplanned_stop", "not_scheduled")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-SOURCE_FORMATS = ("aveva_historian_csv",)
+SOURCE_FORMATS = (
+    "aveva_historian_csv",
+    "pi_csv",
+    "pi_webapi_json",
+    "ignition_wide_csv",
+    "ignition_tall_csv",
+    "proficy_csv",
+    "sensor_jsonl",
+    "sensor_csv",
+    "sensor_parquet",
+)
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _TAG_RE = re.compile(r"^[^\x00-\x1f'\"]{1,256}$")
 
