@@ -11,13 +11,21 @@ from .checks import schema_check_result, schema_check_spec
 from .core import delta
 from .core.bronze_reader import register_points
 from .core.calendar import calendar_table, production_day_window
-from .core.modelling import model_increments, model_machine_states
+from .core.modelling import (
+    model_count_increments,
+    model_energy,
+    model_machine_states,
+    model_sensor_intervals,
+    model_tag_quality,
+)
 from .core.schemas import (
     BRONZE_POINTS,
     SILVER_COUNT_INCREMENTS,
     SILVER_ENERGY_INCREMENTS,
     SILVER_MACHINE_STATES,
     SILVER_PLANT_CALENDAR,
+    SILVER_SENSOR_INTERVALS,
+    SILVER_TAG_QUALITY,
     TableSpec,
 )
 
@@ -128,7 +136,7 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
             ],
         )
 
-    def increments_asset(spec: TableSpec, energy: bool, doc: str):
+    def modelled_asset(spec: TableSpec, model, doc: str, summary):
         @dg.asset(
             name=spec.name,
             partitions_def=partitions_def,
@@ -145,32 +153,55 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
             window = production_day_window(config, day)
             with delta.duckdb_session() as con:
                 register_points(con, lakehouse.lakehouse(), config, window)
-                table = model_increments(con, config, day, window, energy=energy)
+                table = model(con, config, day, window)
             _write(lakehouse, spec, day, table, context.run_id)
-            events = table["event"].to_pylist()
             return dg.MaterializeResult(
-                metadata={
-                    "rows": table.num_rows,
-                    "rollovers": events.count("rollover"),
-                    "resets": events.count("reset"),
-                },
+                metadata={"rows": table.num_rows} | summary(table),
                 check_results=[schema_check_result(spec, table)],
             )
 
         return _asset
 
+    def events(table: pa.Table) -> dict:
+        values = table["event"].to_pylist()
+        return {"rollovers": values.count("rollover"), "resets": values.count("reset")}
+
+    def energy_summary(table: pa.Table) -> dict:
+        return events(table) | {"kwh": float(pc.sum(table["kwh"]).as_py() or 0.0)}
+
+    def sensor_summary(table: pa.Table) -> dict:
+        return {"tags": len(set(table["tag"].to_pylist()))}
+
+    def quality_summary(table: pa.Table) -> dict:
+        return {"tags": table.num_rows, "bad_points": int(pc.sum(table["bad_points"]).as_py() or 0)}
+
     return [
         silver__plant_calendar,
         silver__machine_states,
-        increments_asset(
+        modelled_asset(
             SILVER_COUNT_INCREMENTS,
-            energy=False,
-            doc="Counter increments (total, good, reject) at the time they were counted; "
+            model_count_increments,
+            "Counter increments (total, good, reject) at the time they were counted; "
             "wraps at counter_rollover and resets to zero are told apart by the rate they imply.",
+            events,
         ),
-        increments_asset(
+        modelled_asset(
             SILVER_ENERGY_INCREMENTS,
-            energy=True,
-            doc="Energy-meter increments in kWh at the time they were metered; wraps and resets handled.",
+            model_energy,
+            "Energy in kWh per span of time: meter increments (wraps and resets handled), power readings "
+            "integrated over time, interval energy; split exactly at the day's edges.",
+            energy_summary,
+        ),
+        modelled_asset(
+            SILVER_SENSOR_INTERVALS,
+            model_sensor_intervals,
+            "Condition-monitoring tags (numeric tags the machine model does not use) as step-held intervals.",
+            sensor_summary,
+        ),
+        modelled_asset(
+            SILVER_TAG_QUALITY,
+            model_tag_quality,
+            "Per tag and day: points, bad and uncertain points, longest gap and coverage of the day.",
+            quality_summary,
         ),
     ]

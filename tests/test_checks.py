@@ -29,6 +29,9 @@ def states(rows: list[tuple]) -> pa.Table:
                 "category": [r[2] for r in rows],
                 "reason": [None] * len(rows),
                 "state_code": ["1"] * len(rows),
+                "event_start": pa.array(start, UTC_TS),
+                "event_end": pa.array(end, UTC_TS),
+                "is_minor_stop": [False] * len(rows),
             }
         )
     )

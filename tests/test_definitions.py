@@ -33,6 +33,8 @@ def test_definitions_load_with_schedule_sensors_jobs_and_checks(plant_factory):
         "silver__machine_states": "silver",
         "silver__count_increments": "silver",
         "silver__energy_increments": "silver",
+        "silver__sensor_intervals": "silver",
+        "silver__tag_quality": "silver",
         "mart__oee_daily": "marts",
     }
     for key in graph.get_all_asset_keys():

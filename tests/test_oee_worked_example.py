@@ -56,6 +56,8 @@ def test_worked_example_end_to_end(plant_factory):
         "states_tile_the_day",
         "silver__count_increments_schema",
         "silver__energy_increments_schema",
+        "silver__sensor_intervals_schema",
+        "silver__tag_quality_schema",
         "ratios_and_times_in_bounds",
     }
 

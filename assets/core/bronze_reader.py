@@ -11,6 +11,8 @@ from .landing import Lakehouse
 from .plant import PlantConfig
 from .schemas import BRONZE_POINTS
 
+LOOKAHEAD = dt.timedelta(days=1)
+
 
 def register_points(
     con: duckdb.DuckDBPyConnection,
@@ -18,14 +20,16 @@ def register_points(
     config: PlantConfig,
     window: tuple[dt.datetime, dt.datetime],
 ) -> None:
-    """Register `points`: bronze rows from `state_lookback_days` before the day until its end.
+    """Register `points`: bronze rows from `state_lookback_days` before the day until a day after it.
 
-    Only the UTC-date partitions that can hold those rows are scanned, so a day's cost does not grow
-    with the history behind it.
+    The look-back finds the state and readings in force when the day began; the look-ahead finds where
+    a stop or a meter interval running over the day's end finishes. Only the UTC-date partitions that
+    can hold those rows are scanned, so a day's cost does not grow with the history behind it.
     """
     since = window[0] - dt.timedelta(days=config.state_lookback_days)
+    until = window[1] + LOOKAHEAD
     first = since.astimezone(dt.UTC).date()
-    last = window[1].astimezone(dt.UTC).date()
+    last = until.astimezone(dt.UTC).date()
     dates = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     delta.register_table(
         con,
@@ -37,7 +41,7 @@ def register_points(
     )
     con.execute(
         "create or replace temp table points as "
-        "select tag, ts, value, value_text, quality from bronze_points_scan where ts >= ? and ts < ?",
-        [since, window[1]],
+        "select tag, ts, value, value_text, quality, source from bronze_points_scan where ts >= ? and ts < ?",
+        [since, until],
     ).fetchall()
     con.unregister("bronze_points_scan")

@@ -3,7 +3,8 @@
 Historians store on change: a value holds until the next point of that tag. So a production day's
 first interval starts from the last state before the day began (carried across the partition edge),
 and a day's first counter increment is measured from the last reading before it. Each function takes
-a DuckDB connection on which a `points` relation (bronze columns) is registered, and returns Arrow.
+a DuckDB connection on which a `points` relation (bronze columns, from the look-back before the day to
+the look-ahead after it) is registered, and returns Arrow.
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ import duckdb
 import pyarrow as pa
 
 from .plant import PlantConfig
-from .schemas import SILVER_COUNT_INCREMENTS, SILVER_ENERGY_INCREMENTS, SILVER_MACHINE_STATES, UTC_TS
+from .schemas import (
+    SILVER_COUNT_INCREMENTS,
+    SILVER_ENERGY_INCREMENTS,
+    SILVER_MACHINE_STATES,
+    SILVER_SENSOR_INTERVALS,
+    SILVER_TAG_QUALITY,
+    UTC_TS,
+)
 
 # Time with no valid state (no data, bad quality, a code not in the map) is an unplanned stop for
 # reason "unknown": never running, so missing data can only make OEE look worse, not better.
@@ -39,24 +47,45 @@ def state_tags_table(config: PlantConfig) -> pa.Table:
             "line": pa.array([m.line for m in machines], pa.string()),
             "machine": pa.array([m.name for m in machines], pa.string()),
             "tag": pa.array([m.state_tag for m in machines], pa.string()),
+            "microstop_threshold_s": pa.array([m.microstop_threshold_s for m in machines], pa.float64()),
         }
     )
 
 
-def counter_tags_table(config: PlantConfig, energy: bool) -> pa.Table:
-    """Counter (or energy meter) tags with their rollover and the fastest plausible rate per second.
-
-    The rate tells a wrap from a reset: a wrap implies the counter advanced (rollover - prev + value)
-    since the last reading, which must be physically possible in the time that passed.
-    """
+def energy_tags_table(config: PlantConfig) -> pa.Table:
+    """Energy tags by kind: cumulative meter (with rollover), power in kW, or interval energy."""
     rows = []
     for m in config.machines:
-        if energy:
-            if m.energy_kwh_tag:
-                rows.append((m.line, m.name, "energy", m.energy_kwh_tag, m.energy_rollover, None))
-        else:
-            for kind, tag in m.counter_tags.items():
-                rows.append((m.line, m.name, kind, tag, m.counter_rollover, 2.0 / m.ideal_cycle_time_s))
+        for kind, tag in m.energy_tags.items():
+            rows.append((m.line, m.name, kind, tag, m.energy_rollover, m.energy_interval_s, m.energy_interval_label))
+    names = ["line", "machine", "kind", "tag", "rollover", "interval_s", "label"]
+    types = [pa.string()] * 4 + [pa.float64(), pa.float64(), pa.string()]
+    return pa.table({n: pa.array([r[i] for r in rows], types[i]) for i, n in enumerate(names)})
+
+
+def model_tags_table(config: PlantConfig) -> pa.Table:
+    """Every tag the machine model uses, with its machine and role."""
+    rows = []
+    for m in config.machines:
+        rows.append((m.line, m.name, m.state_tag, "state"))
+        rows.extend((m.line, m.name, tag, f"{kind}_count") for kind, tag in m.counter_tags.items())
+        rows.extend((m.line, m.name, tag, f"energy_{kind}") for kind, tag in m.energy_tags.items())
+    names = ["line", "machine", "tag", "role"]
+    return pa.table({n: pa.array([r[i] for r in rows], pa.string()) for i, n in enumerate(names)})
+
+
+def counter_tags_table(config: PlantConfig) -> pa.Table:
+    """Counter tags with their rollover and the fastest plausible rate per second.
+
+    The rate tells a wrap from a reset: a wrap implies the counter advanced (rollover - prev + value)
+    since the last reading, which must be physically possible in the time that passed (twice the
+    ideal rate leaves room for an ideal cycle time set a little slow).
+    """
+    rows = [
+        (m.line, m.name, kind, tag, m.counter_rollover, 2.0 / m.ideal_cycle_time_s)
+        for m in config.machines
+        for kind, tag in m.counter_tags.items()
+    ]
     return pa.table(
         {
             "line": pa.array([r[0] for r in rows], pa.string()),
@@ -82,38 +111,27 @@ with pts as (
             else nullif(trim(p.value_text), '')
         end as code
     from points as p
-    where p.tag in (select tag from state_tags) and p.ts < $day_end
-),
-carried as (
-    -- the state each machine was in when the day began
-    select tag, $day_start as start, quality, code, 0 as ord
-    from pts
-    where ts < $day_start
-    qualify row_number() over (partition by tag order by ts desc) = 1
+    where p.tag in (select tag from state_tags)
 ),
 no_history as (
-    select t.tag, $day_start as start, 'bad' as quality, null as code, 0 as ord
+    -- a machine with no state at or before the day's start is in an unknown state until its first point
+    select t.tag, $day_start as ts, 'bad' as quality, null::varchar as code
     from state_tags as t
-    where t.tag not in (select tag from carried)
-),
-changes as (
-    select tag, ts as start, quality, code, 1 as ord from pts where ts >= $day_start
+    where not exists (select 1 from pts where pts.tag = t.tag and pts.ts <= $day_start)
 ),
 sequenced as (
-    select * from carried
+    select * from pts
     union all select * from no_history
-    union all select * from changes
 ),
 intervals as (
-    select
-        tag, start, quality, code,
-        coalesce(lead(start) over (partition by tag order by start, ord), $day_end) as "end"
+    select tag, ts as start, lead(ts) over (partition by tag order by ts) as "end", quality, code
     from sequenced
 ),
 mapped as (
     select
         t.line,
         t.machine,
+        t.microstop_threshold_s,
         i.start,
         i."end",
         case when i.quality = 'bad' or m.category is null then 'unplanned_stop' else m.category end as category,
@@ -122,7 +140,6 @@ mapped as (
     from intervals as i
     join state_tags as t on t.tag = i.tag
     left join state_map as m on m.tag = i.tag and m.code = i.code
-    where i."end" > i.start
 ),
 marked as (
     select
@@ -140,21 +157,46 @@ grouped as (
     select *, sum(is_new) over (partition by line, machine order by start rows unbounded preceding) as run_id
     from marked
 ),
+-- a run of the same state is one event, however many day edges and repeated points it spans
+runs as (
+    select
+        line,
+        machine,
+        run_id,
+        any_value(microstop_threshold_s) as threshold_s,
+        category,
+        reason,
+        state_code,
+        min(start) as event_start,
+        case when bool_or("end" is null) then null else max("end") end as event_end
+    from grouped
+    group by line, machine, run_id, category, reason, state_code
+),
 final as (
     select
         $day as day,
         line,
         machine,
-        min(start) as start,
-        max("end") as "end",
-        (epoch_us(max("end")) - epoch_us(min(start))) / 1e6 as duration_s,
+        greatest(event_start, $day_start) as start,
+        least(coalesce(event_end, $day_end), $day_end) as "end",
         category,
         reason,
-        state_code
-    from grouped
-    group by line, machine, run_id, category, reason, state_code
+        state_code,
+        event_start,
+        event_end,
+        coalesce(
+            category = 'unplanned_stop'
+            and reason is distinct from $unknown
+            and (epoch_us(event_end) - epoch_us(event_start)) / 1e6 < threshold_s,
+            false
+        ) as is_minor_stop
+    from runs
+    where event_start < $day_end and coalesce(event_end, $day_end) > $day_start
 )
-select * from final order by line, machine, start
+select *, (epoch_us("end") - epoch_us(start)) / 1e6 as duration_s
+from final
+where "end" > start
+order by line, machine, start
 """
 
 
@@ -214,44 +256,269 @@ select * from final order by line, machine, kind, ts
 """
 
 
-def _bind(con: duckdb.DuckDBPyConnection, config: PlantConfig, day: dt.date, window: tuple[dt.datetime, dt.datetime]):
+_ENERGY_SQL = """
+with meter_steps as (
+    select
+        p.tag,
+        lag(p.ts) over w as start,
+        p.ts as "end",
+        p.value,
+        lag(p.value) over w as prev
+    from points as p
+    where p.tag in (select tag from energy_tags where kind = 'meter') and p.quality <> 'bad' and p.value is not null
+    window w as (partition by p.tag order by p.ts)
+),
+meter as (
+    select
+        s.tag,
+        'meter' as kind,
+        s.start,
+        s."end",
+        case
+            when s.value >= s.prev then 'count'
+            when t.rollover is not null and s.prev < t.rollover and s.value < t.rollover
+                and s.value + t.rollover - s.prev < t.rollover / 2 then 'rollover'
+            else 'reset'
+        end as event,
+        s.value,
+        s.prev,
+        t.rollover
+    from meter_steps as s
+    join energy_tags as t on t.tag = s.tag
+    where s.prev is not null
+),
+meter_segments as (
+    select
+        tag, kind, start, "end", event,
+        case event when 'count' then value - prev when 'rollover' then value + rollover - prev else value end as kwh
+    from meter
+),
+power_steps as (
+    -- a power reading holds until the next one (historians store on change); energy = kW x hours
+    select p.tag, p.ts as start, lead(p.ts) over (partition by p.tag order by p.ts) as "end", p.value, p.quality
+    from points as p
+    where p.tag in (select tag from energy_tags where kind = 'power')
+),
+power_segments as (
+    select
+        tag, 'power' as kind, start, "end", 'count' as event,
+        greatest(value, 0) * (epoch_us("end") - epoch_us(start)) / 3.6e9 as kwh
+    from power_steps
+    where "end" is not null and quality <> 'bad' and value is not null
+),
+interval_segments as (
+    select
+        p.tag,
+        'interval' as kind,
+        case t.label when 'end' then p.ts - to_microseconds(cast(t.interval_s * 1e6 as bigint)) else p.ts end as start,
+        case t.label when 'end' then p.ts else p.ts + to_microseconds(cast(t.interval_s * 1e6 as bigint)) end as "end",
+        'count' as event,
+        greatest(p.value, 0) as kwh
+    from points as p
+    join energy_tags as t on t.tag = p.tag and t.kind = 'interval'
+    where p.quality <> 'bad' and p.value is not null
+),
+segments as (
+    select * from meter_segments
+    union all select * from power_segments
+    union all select * from interval_segments
+),
+clipped as (
+    -- a segment over the day's edge keeps the share of its energy that falls inside the day
+    select
+        t.line,
+        t.machine,
+        s.tag,
+        s.kind,
+        greatest(s.start, $day_start) as start,
+        least(s."end", $day_end) as "end",
+        s.kwh * (epoch_us(least(s."end", $day_end)) - epoch_us(greatest(s.start, $day_start)))
+            / (epoch_us(s."end") - epoch_us(s.start)) as kwh,
+        s.event
+    from segments as s
+    join energy_tags as t on t.tag = s.tag
+    where s."end" > s.start and s.start < $day_end and s."end" > $day_start
+)
+select $day as day, * from clipped
+order by line, machine, tag, start
+"""
+
+
+_SENSOR_SQL = """
+with pts as (
+    select tag, source, ts, value, quality
+    from points
+    where tag not in (select tag from model_tags) and (value is not null or quality = 'bad')
+),
+intervals as (
+    select
+        tag,
+        source,
+        ts as start,
+        least(
+            coalesce(lead(ts) over (partition by tag order by ts), $day_end),
+            ts + to_microseconds(cast($max_gap_s * 1e6 as bigint))
+        ) as "end",
+        case when quality = 'bad' then null else value end as value,
+        quality
+    from pts
+)
+select
+    $day as day,
+    tag,
+    source,
+    greatest(start, $day_start) as start,
+    least("end", $day_end) as "end",
+    value,
+    quality
+from intervals
+where start < $day_end and "end" > $day_start and least("end", $day_end) > greatest(start, $day_start)
+order by tag, start
+"""
+
+
+_QUALITY_SQL = """
+with tags as (
+    select tag, min(source) as source from points where ts >= $day_start and ts < $day_end group by tag
+    union
+    select tag, null as source from model_tags where tag not in (
+        select tag from points where ts >= $day_start and ts < $day_end
+    )
+),
+in_day as (
+    select tag, ts, quality from points where ts >= $day_start and ts < $day_end
+),
+counts as (
+    select
+        t.tag,
+        any_value(t.source) as source,
+        count(d.ts) as points,
+        count(d.ts) filter (where d.quality = 'bad') as bad_points,
+        count(d.ts) filter (where d.quality = 'uncertain') as uncertain_points
+    from tags as t
+    left join in_day as d on d.tag = t.tag
+    group by t.tag
+),
+edges as (
+    select tag, ts from in_day
+    union all select tag, $day_start from tags
+    union all select tag, $day_end from tags
+),
+gaps as (
+    select tag, max((epoch_us(ts) - epoch_us(prev)) / 1e6) as longest_gap_s
+    from (select tag, ts, lag(ts) over (partition by tag order by ts) as prev from edges)
+    where prev is not null
+    group by tag
+),
+-- coverage: a value holds until the next point (machine tags) or at most sensor_max_gap_s (others)
+held as (
+    select
+        p.tag,
+        p.ts as start,
+        lead(p.ts) over (partition by p.tag order by p.ts) as next_ts,
+        p.quality,
+        p.tag in (select tag from model_tags) as is_model_tag
+    from points as p
+    where p.tag in (select tag from tags) and p.ts < $day_end
+),
+covered as (
+    select
+        tag,
+        sum(greatest(
+            (epoch_us(least(coalesce(next_ts, $day_end), $day_end,
+                case when is_model_tag then $day_end
+                     else start + to_microseconds(cast($max_gap_s * 1e6 as bigint)) end))
+             - epoch_us(greatest(start, $day_start))) / 1e6,
+            0
+        )) as covered_s
+    from held
+    where quality <> 'bad' and coalesce(next_ts, $day_end) > $day_start
+    group by tag
+)
+select
+    $day as day,
+    c.tag,
+    c.source,
+    c.points,
+    c.bad_points,
+    c.uncertain_points,
+    coalesce(g.longest_gap_s, 0) as longest_gap_s,
+    coalesce(v.covered_s, 0) as covered_s,
+    (epoch_us($day_end) - epoch_us($day_start)) / 1e6 as day_s
+from counts as c
+left join gaps as g on g.tag = c.tag
+left join covered as v on v.tag = c.tag
+order by c.tag
+"""
+
+
+def _bind(config: PlantConfig, day: dt.date, window: tuple[dt.datetime, dt.datetime]) -> dict:
     return {"day": day, "day_start": window[0], "day_end": window[1]}
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict, relations: dict[str, pa.Table]) -> pa.Table:
+    for name, table in relations.items():
+        con.register(name, table)
+    try:
+        return con.sql(sql, params=params).to_arrow_table()
+    finally:
+        for name in relations:
+            con.unregister(name)
 
 
 def model_machine_states(
     con: duckdb.DuckDBPyConnection, config: PlantConfig, day: dt.date, window: tuple[dt.datetime, dt.datetime]
 ) -> pa.Table:
     """State intervals of every configured machine that tile the production day exactly."""
-    con.register("state_tags", state_tags_table(config))
-    con.register("state_map", state_map_table(config))
-    try:
-        params = _bind(con, config, day, window) | {"unknown": UNKNOWN_REASON}
-        table = con.sql(_STATES_SQL, params=params).to_arrow_table()
-    finally:
-        con.unregister("state_tags")
-        con.unregister("state_map")
-    return SILVER_MACHINE_STATES.conform(_utc(table, ("start", "end")))
+    table = _run(
+        con,
+        _STATES_SQL,
+        _bind(config, day, window) | {"unknown": UNKNOWN_REASON},
+        {"state_tags": state_tags_table(config), "state_map": state_map_table(config)},
+    )
+    return SILVER_MACHINE_STATES.conform(_utc(table, ("start", "end", "event_start", "event_end")))
 
 
-def model_increments(
-    con: duckdb.DuckDBPyConnection,
-    config: PlantConfig,
-    day: dt.date,
-    window: tuple[dt.datetime, dt.datetime],
-    energy: bool,
+def model_count_increments(
+    con: duckdb.DuckDBPyConnection, config: PlantConfig, day: dt.date, window: tuple[dt.datetime, dt.datetime]
 ) -> pa.Table:
-    """Counter or energy-meter increments inside the day, each at the time of the reading that showed it."""
-    tags = counter_tags_table(config, energy=energy)
-    con.register("meter_tags", tags)
-    try:
-        table = con.sql(_INCREMENTS_SQL, params=_bind(con, config, day, window)).to_arrow_table()
-    finally:
-        con.unregister("meter_tags")
-    table = _utc(table, ("ts",))
-    if energy:
-        table = table.rename_columns(["kwh" if n == "increment" else n for n in table.column_names])
-        return SILVER_ENERGY_INCREMENTS.conform(table)
-    return SILVER_COUNT_INCREMENTS.conform(table)
+    """Counter increments inside the day, each at the time of the reading that showed it."""
+    table = _run(con, _INCREMENTS_SQL, _bind(config, day, window), {"meter_tags": counter_tags_table(config)})
+    return SILVER_COUNT_INCREMENTS.conform(_utc(table, ("ts",)))
+
+
+def model_energy(
+    con: duckdb.DuckDBPyConnection, config: PlantConfig, day: dt.date, window: tuple[dt.datetime, dt.datetime]
+) -> pa.Table:
+    """Energy segments (kWh over a span of time) inside the day, from meters, power readings or intervals."""
+    table = _run(con, _ENERGY_SQL, _bind(config, day, window), {"energy_tags": energy_tags_table(config)})
+    return SILVER_ENERGY_INCREMENTS.conform(_utc(table, ("start", "end")))
+
+
+def model_sensor_intervals(
+    con: duckdb.DuckDBPyConnection, config: PlantConfig, day: dt.date, window: tuple[dt.datetime, dt.datetime]
+) -> pa.Table:
+    """Step-held intervals of every numeric tag the machine model does not use (condition monitoring)."""
+    table = _run(
+        con,
+        _SENSOR_SQL,
+        _bind(config, day, window) | {"max_gap_s": config.sensor_max_gap_s},
+        {"model_tags": model_tags_table(config)},
+    )
+    return SILVER_SENSOR_INTERVALS.conform(_utc(table, ("start", "end")))
+
+
+def model_tag_quality(
+    con: duckdb.DuckDBPyConnection, config: PlantConfig, day: dt.date, window: tuple[dt.datetime, dt.datetime]
+) -> pa.Table:
+    """Per tag: points, bad and uncertain points, longest gap and covered seconds of the day."""
+    table = _run(
+        con,
+        _QUALITY_SQL,
+        _bind(config, day, window) | {"max_gap_s": config.sensor_max_gap_s},
+        {"model_tags": model_tags_table(config)},
+    )
+    return SILVER_TAG_QUALITY.conform(table)
 
 
 def _utc(table: pa.Table, columns: tuple[str, ...]) -> pa.Table:

@@ -90,7 +90,17 @@ class Machine:
     counter_rollover: float | None = None
     energy_kwh_tag: str | None = None
     energy_rollover: float | None = None
+    power_kw_tag: str | None = None
+    energy_interval_kwh_tag: str | None = None
+    energy_interval_s: float | None = None
+    energy_interval_label: str = "end"
     microstop_threshold_s: float = 120.0
+
+    @property
+    def energy_tags(self) -> dict[str, str]:
+        """The configured energy sources: a cumulative meter, a power reading, or interval energy."""
+        tags = {"meter": self.energy_kwh_tag, "power": self.power_kw_tag, "interval": self.energy_interval_kwh_tag}
+        return {kind: tag for kind, tag in tags.items() if tag}
 
     @property
     def counter_tags(self) -> dict[str, str]:
@@ -118,6 +128,7 @@ class PlantConfig:
     sources: tuple[Source, ...]
     lines: tuple[Line, ...]
     state_lookback_days: int = 7
+    sensor_max_gap_s: float = 900.0
 
     @property
     def tz(self) -> ZoneInfo:
@@ -220,10 +231,14 @@ def parse_plant_config(raw: Any, origin: str = "plant config") -> PlantConfig:
     lines = _parse_lines(r, r.require(root, "lines", ""))
 
     modelling = r.mapping(root.get("modelling") or {}, "modelling")
-    r.unknown_keys(modelling, {"state_lookback_days"}, "modelling")
+    r.unknown_keys(modelling, {"state_lookback_days", "sensor_max_gap_s"}, "modelling")
     lookback = modelling.get("state_lookback_days", 7)
     if isinstance(lookback, bool) or not isinstance(lookback, int) or not 1 <= lookback <= 366:
         raise r.fail("modelling.state_lookback_days", f"must be a whole number of days 1..366, got {lookback!r}")
+
+    max_gap = modelling.get("sensor_max_gap_s", 900)
+    if isinstance(max_gap, bool) or not isinstance(max_gap, (int, float)) or not max_gap > 0:
+        raise r.fail("modelling.sensor_max_gap_s", f"must be a positive number of seconds, got {max_gap!r}")
 
     return PlantConfig(
         site=site,
@@ -232,6 +247,7 @@ def parse_plant_config(raw: Any, origin: str = "plant config") -> PlantConfig:
         sources=sources,
         lines=lines,
         state_lookback_days=lookback,
+        sensor_max_gap_s=float(max_gap),
     )
 
 
@@ -363,11 +379,7 @@ def _parse_lines(r: _Reader, node: Any) -> tuple[Line, ...]:
             if (line_name, machine.name) in seen_machines:
                 raise r.fail(f"{path}.machines[{j}].name", f"machine {machine.name!r} is listed twice on {line_name}")
             seen_machines.add((line_name, machine.name))
-            for tag in (
-                machine.state_tag,
-                *machine.counter_tags.values(),
-                *([machine.energy_kwh_tag] if machine.energy_kwh_tag else []),
-            ):
+            for tag in (machine.state_tag, *machine.counter_tags.values(), *machine.energy_tags.values()):
                 if tag in seen_tags:
                     raise r.fail(f"{path}.machines[{j}]", f"tag {tag!r} is already used by {seen_tags[tag]}")
                 seen_tags[tag] = f"{line_name}/{machine.name}"
@@ -392,6 +404,10 @@ def _parse_machine(r: _Reader, node: dict[str, Any], path: str, line: str, area:
             "counter_rollover",
             "energy_kwh_tag",
             "energy_rollover",
+            "power_kw_tag",
+            "energy_interval_kwh_tag",
+            "energy_interval_s",
+            "energy_interval_label",
             "microstop_threshold_s",
         },
         path,
@@ -424,7 +440,17 @@ def _parse_machine(r: _Reader, node: dict[str, Any], path: str, line: str, area:
     def optional_positive(key: str) -> float | None:
         return None if node.get(key) is None else r.positive(node[key], f"{path}.{key}")
 
-    energy_tag = node.get("energy_kwh_tag")
+    energy = {}
+    for key in ("energy_kwh_tag", "power_kw_tag", "energy_interval_kwh_tag"):
+        energy[key] = None if node.get(key) is None else r.tag(node[key], f"{path}.{key}")
+    if sum(v is not None for v in energy.values()) > 1:
+        raise r.fail(path, "give one of energy_kwh_tag, power_kw_tag, energy_interval_kwh_tag, not several")
+    interval_s = optional_positive("energy_interval_s")
+    if energy["energy_interval_kwh_tag"] and interval_s is None:
+        raise r.fail(f"{path}.energy_interval_s", "is required with energy_interval_kwh_tag (seconds per reading)")
+    label = node.get("energy_interval_label", "end")
+    if label not in ("start", "end"):
+        raise r.fail(f"{path}.energy_interval_label", f"must be start or end, got {label!r}")
     return Machine(
         name=r.name(r.require(node, "name", path), f"{path}.name"),
         line=line,
@@ -436,8 +462,12 @@ def _parse_machine(r: _Reader, node: dict[str, Any], path: str, line: str, area:
         good_count_tag=counters["good_count_tag"],
         reject_count_tag=counters["reject_count_tag"],
         counter_rollover=optional_positive("counter_rollover"),
-        energy_kwh_tag=None if energy_tag is None else r.tag(energy_tag, f"{path}.energy_kwh_tag"),
+        energy_kwh_tag=energy["energy_kwh_tag"],
         energy_rollover=optional_positive("energy_rollover"),
+        power_kw_tag=energy["power_kw_tag"],
+        energy_interval_kwh_tag=energy["energy_interval_kwh_tag"],
+        energy_interval_s=interval_s,
+        energy_interval_label=label,
         microstop_threshold_s=optional_positive("microstop_threshold_s") or 120.0,
     )
 

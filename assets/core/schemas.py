@@ -154,7 +154,9 @@ SILVER_PLANT_CALENDAR = TableSpec(
 
 SILVER_MACHINE_STATES = TableSpec(
     name="silver__machine_states",
-    description="Machine-state intervals that tile each production day, clipped to the day, UTC.",
+    description="Machine-state intervals that tile each production day, clipped to the day, UTC; each keeps "
+    "the extent of the whole state run it belongs to (event_start, event_end) so a stop across a day edge "
+    "stays one event.",
     partition_by=("day",),
     unique=("line", "machine", "start"),
     columns=(
@@ -167,6 +169,9 @@ SILVER_MACHINE_STATES = TableSpec(
         Col("category", pa.string(), isin=STATE_CATEGORIES),
         Col("reason", pa.string(), nullable=True),
         Col("state_code", pa.string(), nullable=True, description="Code as the historian gave it; NULL if none."),
+        Col("event_start", UTC_TS, description="Start of the whole state run (may lie before the day)."),
+        Col("event_end", UTC_TS, nullable=True, description="End of the whole state run; NULL while it lasts."),
+        Col("is_minor_stop", pa.bool_(), description="An unplanned stop shorter than microstop_threshold_s."),
     ),
 )
 
@@ -189,17 +194,55 @@ SILVER_COUNT_INCREMENTS = TableSpec(
 
 SILVER_ENERGY_INCREMENTS = TableSpec(
     name="silver__energy_increments",
-    description="Energy meter increments in kWh at the time they were metered; wraps and resets handled.",
+    description="Energy in kWh as segments of time with a uniform rate, clipped to the production day: meter "
+    "increments (wraps and resets handled), power readings integrated over time, interval energy.",
     partition_by=("day",),
-    unique=("tag", "ts"),
+    unique=("tag", "start"),
     columns=(
         Col("day", pa.date32()),
         Col("line", pa.string()),
         Col("machine", pa.string()),
         Col("tag", pa.string()),
-        Col("ts", UTC_TS),
+        Col("kind", pa.string(), isin=("meter", "power", "interval")),
+        Col("start", UTC_TS),
+        Col("end", UTC_TS),
         Col("kwh", pa.float64(), ge=0),
         Col("event", pa.string(), isin=("count", "rollover", "reset")),
+    ),
+)
+
+SILVER_SENSOR_INTERVALS = TableSpec(
+    name="silver__sensor_intervals",
+    description="Condition-monitoring tags (every numeric tag the machine model does not use) as step-held "
+    "intervals clipped to the day; a value holds at most sensor_max_gap_s.",
+    partition_by=("day",),
+    unique=("tag", "start"),
+    columns=(
+        Col("day", pa.date32()),
+        Col("tag", pa.string()),
+        Col("source", pa.string()),
+        Col("start", UTC_TS),
+        Col("end", UTC_TS),
+        Col("value", pa.float64(), nullable=True, description="NULL for a bad-quality point."),
+        Col("quality", pa.string(), isin=QUALITIES),
+    ),
+)
+
+SILVER_TAG_QUALITY = TableSpec(
+    name="silver__tag_quality",
+    description="Per tag and production day: points, bad and uncertain points, longest gap and coverage.",
+    partition_by=("day",),
+    unique=("tag",),
+    columns=(
+        Col("day", pa.date32()),
+        Col("tag", pa.string()),
+        Col("source", pa.string(), nullable=True),
+        Col("points", pa.int64(), ge=0),
+        Col("bad_points", pa.int64(), ge=0),
+        Col("uncertain_points", pa.int64(), ge=0),
+        Col("longest_gap_s", pa.float64(), ge=0, description="Longest time without a point, day edges included."),
+        Col("covered_s", pa.float64(), ge=0, description="Seconds of the day with a valid value in force."),
+        Col("day_s", pa.float64(), ge=0),
     ),
 )
 
@@ -211,4 +254,6 @@ ALL_TABLES = (
     SILVER_MACHINE_STATES,
     SILVER_COUNT_INCREMENTS,
     SILVER_ENERGY_INCREMENTS,
+    SILVER_SENSOR_INTERVALS,
+    SILVER_TAG_QUALITY,
 )
