@@ -138,9 +138,11 @@ def _classify(
     gap = pc.and_(pc.and_(nonexistent, pc.invert(has_offset)), pc.is_null(reason))
     if pc.any(gap).as_py():
         message = pc.binary_join_element_wise(
-            "DateTime ",
-            pc.cast(rows["local_ts"].combine_chunks(), pa.string()),
-            f" does not exist in {timezone} (daylight-saving gap)",
+            "nonexistent local time ",
+            pc.strftime(
+                rows["local_ts"].combine_chunks().cast(pa.timestamp("s"), safe=False), format="%Y-%m-%d %H:%M:%S"
+            ),
+            f" in {timezone} (daylight-saving gap)",
             "",
         )
         reason = pc.if_else(gap, message, reason)
