@@ -1,20 +1,65 @@
-"""Readers turn one export format into batches of points and rejected rows."""
+"""Readers turn one export format into batches of points and rejected rows.
+
+Every reader streams (Arrow batches, or one JSON line/document at a time), makes every input row a
+point or a reject with a reason, and raises `FileRejected` for a file it cannot read at all. The rules
+they share (time zones, values, quality) live in `rows.py`; their options in `options.py`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
 from ..core.plant import Source
+from .archives import iter_members
 from .aveva_historian import read_aveva_historian_csv
 from .csv_stream import FileRejected
+from .ignition import read_ignition_tall_csv, read_ignition_wide_csv
+from .options import SourceOptionsError, validate_source_options
 from .parsed import ParsedBatch
+from .pi_csv import read_pi_csv
+from .pi_webapi_json import read_pi_webapi_json
+from .proficy_csv import read_proficy_csv
+from .sensor_csv import read_sensor_csv
+from .sensor_jsonl import read_sensor_jsonl
+from .sensor_parquet import read_sensor_parquet
 
-__all__ = ["FileRejected", "ParsedBatch", "read_source_file"]
+__all__ = [
+    "READERS",
+    "FileRejected",
+    "ParsedBatch",
+    "SourceOptionsError",
+    "iter_members",
+    "read_source_file",
+    "source_options",
+    "validate_source_options",
+]
+
+READERS: dict[str, Callable[..., Iterator[ParsedBatch]]] = {
+    "pi_csv": read_pi_csv,
+    "pi_webapi_json": read_pi_webapi_json,
+    "ignition_wide_csv": read_ignition_wide_csv,
+    "ignition_tall_csv": read_ignition_tall_csv,
+    "proficy_csv": read_proficy_csv,
+    "sensor_jsonl": read_sensor_jsonl,
+    "sensor_csv": read_sensor_csv,
+    "sensor_parquet": read_sensor_parquet,
+}
+
+
+def source_options(source: Source) -> dict:
+    """The source's options with defaults; an unusable option rejects the file with the option's name."""
+    try:
+        return validate_source_options(source.format, source.options, f"source {source.name}: options")
+    except SourceOptionsError as exc:
+        raise FileRejected(str(exc)) from None
 
 
 def read_source_file(source: Source, stream_opener: Callable) -> Iterator[ParsedBatch]:
-    """Dispatch to the reader of the source's format, with its options."""
-    options = source.options
+    """Dispatch to the reader of the source's format, with its options.
+
+    Options are checked before anything is read (a bad option raises `FileRejected` here, not later).
+    """
+    options = source_options(source) if source.format in READERS or source.format == "aveva_historian_csv" else {}
     if source.format == "aveva_historian_csv":
         return read_aveva_historian_csv(
             stream_opener,
@@ -22,4 +67,7 @@ def read_source_file(source: Source, stream_opener: Callable) -> Iterator[Parsed
             encoding=options.get("encoding", "utf-8"),
             delimiter=options.get("delimiter", ","),
         )
-    raise FileRejected(f"no reader for format {source.format!r}")
+    reader = READERS.get(source.format)
+    if reader is None:
+        raise FileRejected(f"no reader for format {source.format!r}")
+    return reader(stream_opener, source, options)

@@ -37,18 +37,28 @@ class TextBatch:
     invalid: list[InvalidRow]
 
 
-def read_header(stream: pa.NativeFile, encoding: str, delimiter: str) -> list[str]:
-    """Read the first line as column names (without consuming the stream: the caller reopens it)."""
-    head = stream.read(64 * 1024)
+def read_head_lines(stream: pa.NativeFile, encoding: str, size: int = 64 * 1024) -> list[str]:
+    """The first lines of a stream as text (at most `size` bytes; the caller reopens the stream)."""
+    head = stream.read(size)
     if not head:
         raise FileRejected("the file is empty")
-    if encoding.lower().replace("-", "") in ("utf8", "utf8sig"):
+    if encoding.lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig"):
         head = head.removeprefix(codecs.BOM_UTF8)
     text = head.decode(encoding, errors="replace")
-    first = text.splitlines()[0] if text.splitlines() else ""
+    lines = text.splitlines()
+    if len(head) == size and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut off
+    return lines
+
+
+def read_header(stream: pa.NativeFile, encoding: str, delimiter: str, line: int = 1) -> list[str]:
+    """Read line `line` (1-based) as column names (without consuming the stream: the caller reopens it)."""
+    lines = read_head_lines(stream, encoding)
+    first = lines[line - 1] if len(lines) >= line else ""
     names = [name.strip().strip('"') for name in first.split(delimiter)]
     if not any(names):
-        raise FileRejected("the first line is empty; expected a header row")
+        where = "the first line" if line == 1 else f"line {line}"
+        raise FileRejected(f"{where} is empty; expected a header row")
     return names
 
 
@@ -58,8 +68,11 @@ def stream_text_batches(
     encoding: str = "utf-8",
     delimiter: str = ",",
     block_size: int = 16 << 20,
+    header_line: int = 1,
 ) -> Iterator[TextBatch]:
     """Yield the data rows of a CSV stream as text batches with their physical line numbers.
+
+    `header_line` is the physical line of the header; the lines before it (a preamble) are skipped.
 
     Rows with the wrong number of fields are not fatal: they come back in `invalid` with the line
     number the parser reports.
@@ -83,7 +96,7 @@ def stream_text_batches(
             block_size=block_size,
             encoding=encoding,
             column_names=column_names,
-            skip_rows=1,
+            skip_rows=header_line,
         ),
         parse_options=pacsv.ParseOptions(
             delimiter=delimiter,
@@ -97,7 +110,7 @@ def stream_text_batches(
             quoted_strings_can_be_null=False,
         ),
     )
-    next_line = 2  # line 1 is the header
+    next_line = header_line + 1
     try:
         for batch in reader:
             invalid, pending[:] = list(pending), []

@@ -1,0 +1,226 @@
+"""Per-format source options: the keys each format accepts, their defaults, and clear errors.
+
+`validate_source_options(format, options, path)` returns the options with every default filled in, or
+raises `SourceOptionsError` naming the key as `sources[i].options.<key>` (the caller passes the path
+prefix). `OPTION_DEFAULTS` documents every format's keys and defaults.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from ..core.plant import PlantConfigError
+
+_CSV = {"encoding": "utf-8", "delimiter": ","}
+_ARCHIVE = {"max_uncompressed_mb": 8192, "max_compression_ratio": 200}
+
+OPTION_DEFAULTS: dict[str, dict[str, Any]] = {
+    "aveva_historian_csv": {**_CSV},
+    "pi_csv": {
+        **_CSV,
+        "tag_column": None,  # None: Tag, TagName, Name, PI Point, Point (case-insensitive)
+        "timestamp_column": None,  # None: Timestamp, Time, TimeStamp, DateTime, Date
+        "value_column": None,  # None: Value
+        "status_column": None,  # None: Status, Quality, Questionable, Substituted where present
+        "timestamp_format": None,  # None: ISO 8601 and PI forms such as 02-Mar-26 06:00:00[.fff]
+        "bad_states": [],  # extra system digital states that mean a bad point
+    },
+    "pi_webapi_json": {"tag_field": "Name", "max_json_mb": 256},
+    "ignition_wide_csv": {
+        **_CSV,
+        "timestamp_column": "t_stamp",
+        "timestamp_format": None,
+        "epoch_unit": "ms",
+        "tag_prefix": "",
+    },
+    "ignition_tall_csv": {
+        **_CSV,
+        "tag_column": "Path",
+        "value_column": "Value",
+        "quality_column": "Quality",
+        "timestamp_column": "Timestamp",
+        "timestamp_format": None,
+        "epoch_unit": "ms",
+    },
+    "proficy_csv": {
+        **_CSV,
+        "tag_column": "Tagname",
+        "timestamp_column": "TimeStamp",
+        "value_column": "Value",
+        "quality_column": "DataQuality",
+        "timestamp_format": None,  # None: ISO 8601, then US forms 3/2/2026 6:00:00 AM and 03/02/2026 06:00:00
+    },
+    "sensor_jsonl": {
+        "encoding": "utf-8",
+        "ts_field": "ts",
+        "device_field": "device",
+        "metrics_field": "metrics",
+        "quality_field": "quality",
+        "tag_separator": ".",
+        "epoch_unit": "auto",
+        "max_line_bytes": 1 << 20,
+    },
+    "sensor_csv": {
+        **_CSV,
+        "decimal_comma": False,
+        "timestamp_column": None,  # None: the first column
+        "timestamp_format": None,  # None: ISO 8601
+        "interval_label": "start",
+        "interval_minutes": None,  # with interval_label end: None infers the step from the first rows
+        "midnight_label": False,
+        "tag_prefix": "",
+        "channels": None,  # None: every column but the timestamp
+        "skip_columns": [],
+    },
+    "sensor_parquet": {
+        "layout": "auto",  # long (tag, ts, value[, quality]) | wide (ts + one column per channel) | auto
+        "tag_column": "tag",
+        "timestamp_column": "ts",
+        "value_column": "value",
+        "quality_column": "quality",
+        "tag_prefix": "",
+        "channels": None,
+        "skip_columns": [],
+        "epoch_unit": "auto",
+        "max_in_memory_mb": 512,  # a compressed Parquet file is read into memory up to this size
+    },
+}
+for _defaults in OPTION_DEFAULTS.values():
+    _defaults.update(_ARCHIVE)
+
+
+class SourceOptionsError(PlantConfigError):
+    """A source's options key is unknown or its value cannot be used."""
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value != "" else None
+
+
+def _check_encoding(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return "must be a text encoding name such as utf-8, utf-8-sig, utf-16 or latin-1"
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        return f"is not a known text encoding: {value!r}"
+    return None
+
+
+def _check_delimiter(value: Any) -> str | None:
+    if not isinstance(value, str) or len(value) != 1 or value in '\r\n"':
+        return f"must be one character such as ',', ';' or a tab, got {value!r}"
+    return None
+
+
+def _check_column(value: Any) -> str | None:
+    if value is not None and _text(value) is None:
+        return f"must be a column name, got {value!r}"
+    return None
+
+
+def _check_format(value: Any) -> str | None:
+    if value is None:
+        return None
+    if _text(value) is None or "%" not in value:
+        return f"must be a strptime format such as '%d/%m/%Y %H:%M', got {value!r}"
+    try:
+        dt.datetime(2026, 3, 2, 6, 5, 4).strftime(value)
+    except ValueError as exc:
+        return f"is not a valid strptime format ({exc}): {value!r}"
+    if "%z" in value or "%Z" in value:
+        return "must not contain %z/%Z: times with an offset are read as ISO 8601 without a format"
+    return None
+
+
+def _check_choice(*choices: Any) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if value not in choices:
+            return f"must be one of {', '.join(str(c) for c in choices)}, got {value!r}"
+        return None
+
+    return check
+
+
+def _check_bool(value: Any) -> str | None:
+    return None if isinstance(value, bool) else f"must be true or false, got {value!r}"
+
+
+def _check_positive(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        return f"must be a positive number, got {value!r}"
+    return None
+
+
+def _check_optional_positive(value: Any) -> str | None:
+    return None if value is None else _check_positive(value)
+
+
+def _check_names(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        return f"must be a list of names, got {value!r}"
+    return None
+
+
+def _check_prefix(value: Any) -> str | None:
+    return None if isinstance(value, str) else f"must be text, got {value!r}"
+
+
+_CHECKS: dict[str, Callable[[Any], str | None]] = {
+    "encoding": _check_encoding,
+    "delimiter": _check_delimiter,
+    "tag_column": _check_column,
+    "timestamp_column": _check_column,
+    "value_column": _check_column,
+    "status_column": _check_column,
+    "quality_column": _check_column,
+    "timestamp_format": _check_format,
+    "bad_states": _check_names,
+    "tag_field": _check_choice("Name", "Path"),
+    "max_json_mb": _check_positive,
+    "epoch_unit": _check_choice("s", "ms", "us", "auto"),
+    "tag_prefix": _check_prefix,
+    "ts_field": _check_column,
+    "device_field": _check_column,
+    "metrics_field": _check_column,
+    "quality_field": _check_column,
+    "tag_separator": _check_prefix,
+    "max_line_bytes": _check_positive,
+    "decimal_comma": _check_bool,
+    "interval_label": _check_choice("start", "end"),
+    "interval_minutes": _check_optional_positive,
+    "midnight_label": _check_bool,
+    "channels": _check_names,
+    "skip_columns": _check_names,
+    "layout": _check_choice("auto", "long", "wide"),
+    "max_in_memory_mb": _check_positive,
+    "max_uncompressed_mb": _check_positive,
+    "max_compression_ratio": _check_positive,
+}
+
+
+def validate_source_options(fmt: str, options: dict[str, Any] | None, path: str = "options") -> dict[str, Any]:
+    """The options of a source of format `fmt` with defaults filled in; errors name `<path>.<key>`."""
+    if fmt not in OPTION_DEFAULTS:
+        raise SourceOptionsError(f"{path}: no options known for format {fmt!r}")
+    defaults = OPTION_DEFAULTS[fmt]
+    options = dict(options or {})
+    for key in sorted(options):
+        if key not in defaults:
+            raise SourceOptionsError(
+                f"{path}.{key}: is not an option of format {fmt}; known: {', '.join(sorted(defaults))}"
+            )
+        problem = _CHECKS[key](options[key])
+        if problem:
+            raise SourceOptionsError(f"{path}.{key}: {problem}")
+    merged = {**defaults, **options}
+    if merged.get("decimal_comma") and merged.get("delimiter") == ",":
+        raise SourceOptionsError(f"{path}.decimal_comma: needs a delimiter other than ',' (set {path}.delimiter)")
+    if merged.get("interval_minutes") is not None and merged.get("interval_label") != "end":
+        raise SourceOptionsError(f"{path}.interval_minutes: only used with interval_label: end")
+    return merged
