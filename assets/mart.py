@@ -1,12 +1,15 @@
 """Mart assets: the OEE marts built in DuckDB from silver and published as marts.duckdb."""
 
+import datetime as dt
+import re
+
 import dagster as dg
 import duckdb
 
 from orchestration.partitions import partition_day
 from orchestration.resources import LakehouseResource
 
-from .core.marts import MARTS, marts_path, publish_marts
+from .core.marts import marts_path, publish_marts, silver_days
 from .core.schemas import (
     SILVER_COUNT_INCREMENTS,
     SILVER_ENERGY_INCREMENTS,
@@ -69,15 +72,18 @@ def build_mart_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Assets
         pool="marts_publish",
     )
     def mart__oee_daily(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
-        """OEE per machine per production day (table oee_daily in marts.duckdb): availability,
-        performance, quality and the times and counts behind them."""
+        """The OEE, downtime, reliability, energy, sensor and data-quality marts of the day, published
+        in marts.duckdb (the day before is rebuilt too, so shifts and stops across midnight are whole)."""
         day = partition_day(context.partition_key)
-        written = publish_marts(lakehouse.lakehouse_root, lakehouse.plant(), [day])
+        before = day - dt.timedelta(days=1)
+        days = [before, day] if before in set(silver_days(lakehouse.lakehouse_root)) else [day]
+        written = publish_marts(lakehouse.lakehouse_root, lakehouse.plant(), days)
         target = marts_path(lakehouse.lakehouse_root)
         problems = bounds_problems(target, day)
         return dg.MaterializeResult(
-            metadata={"marts_file": str(target), "rows": written.get("oee_daily", 0)}
-            | {f"{m.name}_rows": written.get(m.name, 0) for m in MARTS},
+            metadata={"marts_file": dg.MetadataValue.path(str(target)), "days_rebuilt": [d.isoformat() for d in days]}
+            | {f"{name}_rows": rows for name, rows in written.items()}
+            | headline_numbers(target, day),
             check_results=[
                 dg.AssetCheckResult(
                     check_name=BOUNDS_CHECK,
@@ -89,3 +95,17 @@ def build_mart_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Assets
         )
 
     return [mart__oee_daily]
+
+
+def headline_numbers(marts_file, day) -> dict[str, float]:
+    """OEE per line and for the site on the day, as metadata the UI plots over time."""
+    con = duckdb.connect(str(marts_file), read_only=True)
+    try:
+        lines = con.execute("select line, oee from oee_line_daily where day = ? order by line", [day]).fetchall()
+        site = con.execute("select oee from oee_site_daily where day = ?", [day]).fetchall()
+    finally:
+        con.close()
+    numbers = {f"oee_{re.sub(r'[^a-z0-9_]', '_', line.lower())}": oee for line, oee in lines if oee is not None}
+    if site and site[0][0] is not None:
+        numbers["oee_site"] = site[0][0]
+    return numbers

@@ -6,6 +6,7 @@ import dagster as dg
 
 from assets.bronze import land_exports
 from assets.mart import build_mart_assets
+from assets.report import build_report_assets
 from assets.silver import build_silver_assets
 
 from .jobs import DAILY_JOB, LANDING_JOB, build_jobs
@@ -22,7 +23,12 @@ def build_definitions(lakehouse: LakehouseResource | None = None) -> dg.Definiti
     partitions = production_day_partitions(config)
     land_job, daily_job = build_jobs(partitions)
     return dg.Definitions(
-        assets=[land_exports, *build_silver_assets(partitions), *build_mart_assets(partitions)],
+        assets=[
+            land_exports,
+            *build_silver_assets(partitions),
+            *build_mart_assets(partitions),
+            *build_report_assets(partitions),
+        ],
         jobs=[land_job, daily_job],
         schedules=build_schedules(daily_job, config),
         sensors=build_sensors(land_job, daily_job),

@@ -457,6 +457,7 @@ class LandingResult:
     files: list[FileReport]
     notes: list[str]
     latest_ts: dt.datetime | None = None  # the newest point bronze holds, over all files
+    earliest_ts: dt.datetime | None = None  # the oldest
 
     @property
     def landed(self) -> list[FileReport]:
@@ -465,10 +466,10 @@ class LandingResult:
     def touched_days(self, config: PlantConfig) -> list[dt.date]:
         """Production days whose models the new points change.
 
-        The days that gained points (both ends of each hour, so none is missed), and the day after each:
-        a late point can change the state or counter reading carried into the next day. A next day is
-        only included where bronze already holds data at or beyond it, so a run never builds a day that
-        has not begun.
+        The days that gained points (both ends of each hour, so none is missed); the day after each, as
+        a late point can change the state or counter reading carried into it (only where bronze holds
+        data at or beyond it, so a run never builds a day that has not begun); and the day before each,
+        whose last stop may end in the new points.
         """
         from .calendar import production_day_of
 
@@ -478,9 +479,14 @@ class LandingResult:
                 hour = hour if hour.tzinfo else hour.replace(tzinfo=dt.UTC)
                 days.add(production_day_of(config, hour))
                 days.add(production_day_of(config, hour + dt.timedelta(minutes=59, seconds=59)))
+        one = dt.timedelta(days=1)
         if days and self.latest_ts is not None:
             last = production_day_of(config, self.latest_ts)
-            days |= {d + dt.timedelta(days=1) for d in days if d + dt.timedelta(days=1) <= last}
+            days |= {d + one for d in days if d + one <= last}
+        if days and self.earliest_ts is not None:
+            # a stop running into the new data ends there: the day it started in is rebuilt too
+            first = production_day_of(config, self.earliest_ts)
+            days |= {d - one for d in days if d - one >= first}
         return sorted(days)
 
 
@@ -499,18 +505,19 @@ def land_new_files(lakehouse: Lakehouse, config: PlantConfig, landing_root: Path
             known.add(report.file_key)
             files.append(report)
     notes.extend(_unclaimed(landing_root, claimed))
-    return LandingResult(files=files, notes=notes, latest_ts=latest_point(lakehouse))
+    earliest, latest = point_span(lakehouse)
+    return LandingResult(files=files, notes=notes, latest_ts=latest, earliest_ts=earliest)
 
 
-def latest_point(lakehouse: Lakehouse) -> dt.datetime | None:
-    """The newest point timestamp of any landed file, from the ledger."""
+def point_span(lakehouse: Lakehouse) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The oldest and newest point timestamps of any landed file, from the ledger."""
     table = delta.open_table(lakehouse.uri(FILE_LEDGER.name), lakehouse.storage_options)
     if table is None:
-        return None
+        return None, None
     with delta.duckdb_session() as con:
         con.register("ledger", table.to_pyarrow_dataset())
-        (latest,) = con.sql("select max(max_ts) from ledger").fetchall()[0]
-    return latest
+        earliest, latest = con.sql("select min(min_ts), max(max_ts) from ledger").fetchall()[0]
+    return earliest, latest
 
 
 def _unclaimed(landing_root: Path, claimed: set[Path]) -> list[str]:

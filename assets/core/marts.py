@@ -47,45 +47,182 @@ SILVER_INPUTS: tuple[TableSpec, ...] = (
 
 @dataclass(frozen=True)
 class Mart:
-    """A mart: its table name, the SQL file that builds it, and its descriptions for analysts."""
+    """A mart: its table name, the SQL file that builds it, what a rebuild replaces, and its description.
+
+    scope "day" replaces the rows of the days being rebuilt, "month" the months they fall in, and
+    "period" the day rows of those days and the week rows of their ISO weeks.
+    """
 
     name: str
     sql_file: str
     description: str
+    scope: str = "day"
 
 
+STAGING: tuple[str, ...] = (
+    "stg_planned_windows",
+    "stg_states_in_plan",
+    "stg_counts_in_plan",
+    "stg_energy_by_state",
+)
+
+# In build order: a mart may read the marts before it.
 MARTS: tuple[Mart, ...] = (
     Mart(
-        name="oee_daily",
-        sql_file="oee_daily.sql",
-        description="OEE per machine per production day: times in seconds, counts, availability, "
-        "performance, quality and oee (NULL where a denominator is 0).",
+        "oee_daily", "oee_daily.sql", "OEE per machine per production day, with the times, counts and losses behind it."
+    ),
+    Mart(
+        "oee_shift",
+        "oee_shift.sql",
+        "OEE per machine per shift occurrence (a shift across midnight is one row).",
+    ),
+    Mart(
+        "oee_line_daily",
+        "oee_line_daily.sql",
+        "OEE per line per production day: times and counts summed, ratios recomputed.",
+    ),
+    Mart(
+        "oee_site_daily",
+        "oee_site_daily.sql",
+        "OEE per site per production day: times and counts summed, ratios recomputed.",
+    ),
+    Mart(
+        "oee_line_shift",
+        "oee_line_shift.sql",
+        "OEE per line per shift occurrence: times and counts summed, ratios recomputed.",
+    ),
+    Mart(
+        "downtime_events",
+        "downtime_events.sql",
+        "One row per stop; a stop across a day or shift edge is one event.",
+    ),
+    Mart(
+        "downtime_pareto",
+        "downtime_pareto.sql",
+        "Stop seconds and events per reason per line and machine, per day and ISO week, ranked.",
+        scope="period",
+    ),
+    Mart(
+        "reliability_daily",
+        "reliability_daily.sql",
+        "Failures, MTBF and MTTR per machine per production day.",
+    ),
+    Mart(
+        "reliability_monthly",
+        "reliability_monthly.sql",
+        "Failures, MTBF and MTTR per machine per calendar month.",
+        scope="month",
+    ),
+    Mart(
+        "energy_daily",
+        "energy_daily.sql",
+        "kWh per machine, line and site per day: running, stopped, idle, outside shifts.",
+    ),
+    Mart(
+        "energy_shift",
+        "energy_shift.sql",
+        "kWh per machine, line and site per shift occurrence.",
+    ),
+    Mart(
+        "sensor_hourly",
+        "sensor_hourly.sql",
+        "Condition-monitoring tags per hour: time-weighted mean, min, max, good share.",
+    ),
+    Mart(
+        "data_quality_daily",
+        "data_quality_daily.sql",
+        "Per tag and day: points, bad share, longest gap, coverage.",
     ),
 )
 
+# Column descriptions written into the DuckDB file (COMMENT ON); "table.column" entries override.
 COLUMN_DOCS: dict[str, str] = {
     "site": "Site name from the plant config.",
     "area": "Area of the line.",
     "line": "Production line.",
-    "machine": "Machine name within the line.",
+    "machine": "Machine name within the line (NULL on line and site roll-up rows).",
+    "machines": "Machines summed into the row.",
+    "level": "Roll-up level of the row: machine, line or site.",
     "day": "Production day: the plant-local date on which it starts (at calendar.day_start).",
-    "calendar_time_s": "Length of the production day in seconds (82800 or 90000 on DST days).",
-    "scheduled_time_s": "Shift time inside the day, seconds (shifts run on the working days they start on).",
+    "shift_name": "Shift name from the plant config.",
+    "shift_start": "Start of the shift occurrence (timestamp with time zone).",
+    "shift_end": "End of the shift occurrence (timestamp with time zone).",
+    "calendar_time_s": "Length of the production day (82800 or 90000 on DST days), or of the shift, in seconds.",
+    "scheduled_time_s": "Shift time inside the window, seconds (shifts run on the working days they start on).",
     "break_time_s": "Planned breaks inside the shifts, seconds.",
-    "not_scheduled_time_s": "Time outside breaks in shifts when the machine was not scheduled (no orders, ...).",
+    "not_scheduled_time_s": "Time in shifts, outside breaks, when the machine was not scheduled (no orders, ...).",
     "planned_production_time_s": "Scheduled time less breaks less not-scheduled time, seconds.",
-    "run_time_s": "Running time inside planned production time, seconds.",
+    "run_time_s": "Running time inside planned production time, minor stops included, seconds.",
     "planned_stop_time_s": "Planned stops (changeover, cleaning) inside planned production time, seconds.",
-    "unplanned_stop_time_s": "Unplanned stops inside planned production time, including time with no valid "
-    "state (reason 'unknown'), seconds.",
+    "unplanned_stop_time_s": "Unplanned stops that are not minor stops, inside planned production time, including "
+    "time with no valid state (reason 'unknown'), seconds.",
+    "minor_stop_time_s": "Unplanned stops shorter than the machine's microstop_threshold_s, seconds (in run time).",
+    "unknown_state_time_s": "Time with no valid machine state (no data, bad quality, unmapped code), seconds.",
     "ideal_cycle_time_s": "Ideal cycle time of the machine, seconds per unit.",
     "total_count": "Units counted inside planned production time.",
-    "good_count": "Good units counted inside planned production time.",
+    "good_count": "Good units counted inside planned production time (energy: the good units leaving the line).",
     "reject_count": "Rejected units counted inside planned production time.",
+    "ideal_time_s": "Net run time: ideal cycle time x total count, seconds.",
     "availability": "run_time_s / planned_production_time_s.",
-    "performance": "ideal_cycle_time_s * total_count / run_time_s.",
+    "performance": "ideal_time_s / run_time_s.",
     "quality": "good_count / total_count.",
-    "oee": "availability * performance * quality.",
+    "oee": "availability x performance x quality = fully_productive_time_s / planned_production_time_s.",
+    "availability_loss_s": "planned_production_time_s - run_time_s.",
+    "performance_loss_s": "run_time_s - ideal_time_s (minor stops and speed loss).",
+    "quality_loss_s": "reject_count x ideal cycle time, seconds.",
+    "fully_productive_time_s": "good_count x ideal cycle time, seconds.",
+    "breakdown_loss_s": "Six big losses: unplanned stops (not minor), seconds.",
+    "setup_loss_s": "Six big losses: planned stops (setup, changeover), seconds.",
+    "minor_stop_loss_s": "Six big losses: minor stops, seconds.",
+    "speed_loss_s": "Six big losses: performance loss less minor stops, seconds.",
+    "teep": "oee x planned_production_time_s / calendar_time_s.",
+    "utilization": "planned_production_time_s / calendar_time_s.",
+    "data_quality_ok": "False when a number of the row rests on poor data (see data_quality_reason).",
+    "data_quality_reason": "Why the data behind the row is poor: no valid state, silent counter, bad readings.",
+    "start": "Start of the stop (timestamp with time zone).",
+    "end": "End of the stop; NULL while it lasts.",
+    "duration_s": "Length of the stop, seconds (until the last state seen while it lasts).",
+    "ongoing": "True while the stop has no end yet.",
+    "category": "planned_stop, unplanned_stop or minor_stop.",
+    "reason": "Reason from the plant config's state map; 'unknown' for time with no valid state.",
+    "is_minor_stop": "An unplanned stop shorter than the machine's microstop_threshold_s.",
+    "is_data_gap": "A stop recorded because there was no valid state (reason 'unknown'), not a failure.",
+    "period": "day or week.",
+    "period_start": "The production day, or the Monday of the ISO week.",
+    "seconds": "Stop seconds of the reason in the period.",
+    "events": "Stops of the reason in the period.",
+    "share": "The reason's share of the period's stop seconds.",
+    "cumulative_share": "Share of the period's stop seconds of this reason and every reason ranked above it.",
+    "rank": "1 = the reason with the most stop seconds.",
+    "failures": "Unplanned stops that are neither minor stops nor data gaps, counted where they start.",
+    "failure_time_s": "Seconds in those failures.",
+    "mtbf_s": "Mean time between failures: run_time_s / failures (NULL without a failure).",
+    "mttr_s": "Mean time to repair: failure_time_s / failures (NULL without a failure).",
+    "month": "First day of the calendar month of the production days.",
+    "days": "Production days in the month.",
+    "kwh_total": "Energy in kWh (the sum of the four parts below on day rows).",
+    "kwh_running": "kWh while running (minor stops included) in planned production time.",
+    "kwh_stopped": "kWh during planned and unplanned stops in planned production time.",
+    "kwh_idle_scheduled": "kWh inside shifts during breaks and not-scheduled time.",
+    "kwh_outside_scheduled": "kWh outside every shift: nights, weekends.",
+    "kwh_per_good_unit": "kwh_total / good_count.",
+    "tag": "Historian tag.",
+    "source": "Source name from the plant config.",
+    "hour": "The UTC hour (timestamp with time zone).",
+    "mean": "Time-weighted mean of the valid values.",
+    "min": "Smallest valid value.",
+    "max": "Largest valid value.",
+    "valid_s": "Seconds of the hour inside the day with a valid value in force.",
+    "good_share": "Share of the hour with a good-quality value in force.",
+    "points": "Points of the tag in the day.",
+    "bad_share": "Share of the points with bad quality.",
+    "uncertain_share": "Share of the points with uncertain quality.",
+    "longest_gap_s": "Longest time without a point, day edges included, seconds.",
+    "coverage": "Share of the day with a valid value in force.",
+    "used_in_oee": "True when an OEE or energy number rests on the tag.",
+    "role": "What the tag is for the machine: state, total_count, reject_count, energy_meter, ...",
+    "oee_line_daily.oee": "fully_productive_time_s / planned_production_time_s "
+    "(= availability x performance x quality).",
 }
 
 
@@ -107,6 +244,10 @@ def dim_machine(config: PlantConfig) -> pa.Table:
             "machine": pa.array([m.name for m in machines], pa.string()),
             "ideal_cycle_time_s": pa.array([m.ideal_cycle_time_s for m in machines], pa.float64()),
             "microstop_threshold_s": pa.array([m.microstop_threshold_s for m in machines], pa.float64()),
+            # a line's output is what leaves its last machine (the order of the plant YAML)
+            "is_last_on_line": pa.array(
+                [m is line.machines[-1] for line in config.lines for m in line.machines], pa.bool_()
+            ),
         }
     )
 
@@ -162,8 +303,9 @@ def publish_marts(
 ) -> dict[str, int]:
     """Rebuild the given production days of every mart and publish the file atomically.
 
-    Returns the number of rows written per mart. A mart whose columns changed since the last publish
-    is rebuilt for every day silver holds, so a new column never leaves old days half-filled.
+    Silver is read for the days and their neighbours, so a shift or a stop across a day's edge is
+    whole. Returns the rows of the rebuilt scope per mart. When a mart's columns changed since the
+    last publish, every mart is rebuilt over every day silver holds, so no old day is left half-filled.
     """
     target = marts_path(lakehouse_root)
     days = sorted(set(days))
@@ -177,8 +319,14 @@ def publish_marts(
         try:
             con.execute("SET TimeZone = 'UTC'").fetchall()
             con.execute("SET enable_progress_bar = false").fetchall()
+            _register_inputs(con, lakehouse_root, config, _with_neighbours(days), storage_options, sql_dir)
+            if _definitions_changed(con, marts, sql_dir):
+                days = silver_days(lakehouse_root, storage_options)
+                _register_inputs(con, lakehouse_root, config, None, storage_options, sql_dir)
+                for mart in marts:
+                    con.execute(f"drop table if exists {_checked(mart.name)}").fetchall()
             for mart in marts:
-                written[mart.name] = _rebuild_mart(con, mart, lakehouse_root, config, days, storage_options, sql_dir)
+                written[mart.name] = _rebuild_mart(con, mart, days, sql_dir)
             con.execute("CHECKPOINT").fetchall()
         finally:
             con.close()
@@ -189,59 +337,94 @@ def publish_marts(
     return written
 
 
-def _rebuild_mart(
+def _with_neighbours(days: Sequence[dt.date]) -> list[dt.date]:
+    one = dt.timedelta(days=1)
+    return sorted({d + k * one for d in days for k in (-1, 0, 1)})
+
+
+def _checked(name: str) -> str:
+    if not re.fullmatch(r"[a-z0-9_]+", name):
+        raise ValueError(f"not a mart name: {name!r}")
+    return name
+
+
+def _register_inputs(
     con: duckdb.DuckDBPyConnection,
-    mart: Mart,
     lakehouse_root: str,
     config: PlantConfig,
-    days: list[dt.date],
+    days: Sequence[dt.date] | None,
     storage_options: dict[str, str] | None,
     sql_dir: Path,
-) -> int:
-    if not re.fullmatch(r"[a-z0-9_]+", mart.name):
-        raise ValueError(f"not a mart name: {mart.name!r}")
-    query = read_sql(mart, sql_dir)
-    con.register("dim_machine", dim_machine(config))
+) -> None:
+    """Silver (some days or all), the plant's dimensions, and the staging views the marts share."""
+    from .modelling import model_tags_table
+
     register_silver(con, lakehouse_root, days, storage_options)
-    new_columns = [d[0] for d in con.sql(f"select * from ({query}) limit 0").description]
-    existing = con.execute(
-        "select column_name from information_schema.columns where table_name = ? order by ordinal_position",
-        [mart.name],
-    ).fetchall()
-    if existing and [r[0] for r in existing] != new_columns:
-        # The mart's definition changed: rebuild it over every day silver holds.
-        con.execute(f"drop table {mart.name}").fetchall()
-        days = silver_days(lakehouse_root, storage_options)
-        register_silver(con, lakehouse_root, days, storage_options)
-        existing = []
-    if not existing:
-        con.execute(f"create table {mart.name} as select * from ({query}) limit 0").fetchall()
+    con.register("dim_machine", dim_machine(config))
+    con.register("dim_tag", model_tags_table(config))
+    for view in STAGING:
+        query = (sql_dir / "staging" / f"{view}.sql").read_text(encoding="utf-8")
+        con.execute(f"create or replace temp view {_checked(view)} as {query}").fetchall()
+
+
+def _definitions_changed(con: duckdb.DuckDBPyConnection, marts: Sequence[Mart], sql_dir: Path) -> bool:
+    """Whether any existing mart table's columns differ from what its SQL now produces."""
+    for mart in marts:
+        existing = con.execute(
+            "select column_name from information_schema.columns where table_name = ? and table_schema = 'main' "
+            "order by ordinal_position",
+            [mart.name],
+        ).fetchall()
+        if not existing:
+            continue
+        query = read_sql(mart, sql_dir)
+        wanted = [d[0] for d in con.sql(f"select * from ({query}) limit 0", params={"days": []}).description]
+        if [r[0] for r in existing] != wanted:
+            return True
+    return False
+
+
+_SCOPES = {
+    "day": "day in (select unnest($days::date[]))",
+    "month": "month in (select distinct cast(date_trunc('month', d) as date) from (select unnest($days::date[]) as d))",
+    "period": "(period = 'day' and period_start in (select unnest($days::date[]))) or (period = 'week' and "
+    "period_start in (select distinct cast(date_trunc('week', d) as date) from (select unnest($days::date[]) as d)))",
+}
+
+
+def _rebuild_mart(con: duckdb.DuckDBPyConnection, mart: Mart, days: list[dt.date], sql_dir: Path) -> int:
+    name = _checked(mart.name)
+    query = read_sql(mart, sql_dir)
+    params = {"days": days}
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_name = ? and table_schema = 'main'", [name]
+    ).fetchall()[0][0]
+    if not exists:
+        con.execute(f"create table {name} as select * from ({query}) limit 0", params).fetchall()
+    scope = _SCOPES[mart.scope]
     con.execute("begin transaction").fetchall()
-    con.execute(f"delete from {mart.name} where day in (select unnest(?::date[]))", [days]).fetchall()
-    con.execute(f"insert into {mart.name} by name select * from ({query})").fetchall()
+    con.execute(f"delete from {name} where {scope}", params).fetchall()
+    con.execute(f"insert into {name} by name select * from ({query})", params).fetchall()
     con.execute("commit").fetchall()
     _describe(con, mart)
-    count = con.execute(f"select count(*) from {mart.name} where day in (select unnest(?::date[]))", [days]).fetchall()[
-        0
-    ][0]
-    for spec in SILVER_INPUTS:
-        con.unregister(spec.name)
-    con.unregister("dim_machine")
-    return int(count)
+    return int(con.execute(f"select count(*) from {name} where {scope}", params).fetchall()[0][0])
 
 
 def _describe(con: duckdb.DuckDBPyConnection, mart: Mart) -> None:
     # COMMENT ON takes no bind parameters; the texts are ours, with quotes doubled.
-    con.execute(f"comment on table {mart.name} is '{_quote(mart.description)}'").fetchall()
+    name = _checked(mart.name)
+    con.execute(f"comment on table {name} is '{_quote(mart.description)}'").fetchall()
     columns = [
         r[0]
         for r in con.execute(
-            "select column_name from information_schema.columns where table_name = ?", [mart.name]
+            "select column_name from information_schema.columns where table_name = ? and table_schema = 'main'",
+            [name],
         ).fetchall()
     ]
     for column in columns:
-        if column in COLUMN_DOCS:
-            con.execute(f"comment on column {mart.name}.\"{column}\" is '{_quote(COLUMN_DOCS[column])}'").fetchall()
+        doc = COLUMN_DOCS.get(f"{name}.{column}") or COLUMN_DOCS.get(column)
+        if doc:
+            con.execute(f"comment on column {name}.\"{column}\" is '{_quote(doc)}'").fetchall()
 
 
 def _quote(text: str) -> str:

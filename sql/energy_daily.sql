@@ -1,0 +1,71 @@
+-- energy_daily: kWh per machine, line and site per production day (level = machine | line | site).
+-- kwh_running: while running (minor stops included) in planned production time;
+-- kwh_stopped: during planned and unplanned stops in planned production time;
+-- kwh_idle_scheduled: during breaks and not-scheduled time inside shifts;
+-- kwh_outside_scheduled: outside every shift (nights, weekends): the waste nobody sees.
+-- kwh_total is their sum; kwh_per_good_unit divides it by the good units of oee_daily.
+with
+allocated as (
+    select
+        day,
+        line,
+        machine,
+        sum(kwh) filter (where kind = 'all') as kwh_total,
+        sum(kwh) filter (where kind = 'shift') as kwh_in_shifts,
+        sum(kwh) filter (where kind = 'planned' and (category = 'running' or is_minor_stop)) as kwh_running,
+        sum(kwh) filter (
+            where kind = 'planned' and category in ('planned_stop', 'unplanned_stop') and not is_minor_stop
+        ) as kwh_stopped,
+        sum(kwh) filter (where kind = 'planned') as kwh_planned
+    from stg_energy_by_state
+    where day in (select unnest($days::date[]))
+    group by day, line, machine
+),
+
+machines as (
+    select
+        o.site,
+        o.area,
+        o.line,
+        o.machine,
+        o.day,
+        coalesce(a.kwh_total, 0) as kwh_total,
+        coalesce(a.kwh_running, 0) as kwh_running,
+        coalesce(a.kwh_stopped, 0) as kwh_stopped,
+        coalesce(a.kwh_in_shifts, 0) - coalesce(a.kwh_running, 0) - coalesce(a.kwh_stopped, 0) as kwh_idle_scheduled,
+        coalesce(a.kwh_total, 0) - coalesce(a.kwh_in_shifts, 0) as kwh_outside_scheduled,
+        o.good_count
+    from oee_daily as o
+    left join allocated as a on a.day = o.day and a.line = o.line and a.machine = o.machine
+    where o.day in (select unnest($days::date[]))
+),
+
+levels as (
+    select 'machine' as level, site, area, line, machine, day,
+           kwh_total, kwh_running, kwh_stopped, kwh_idle_scheduled, kwh_outside_scheduled, good_count
+    from machines
+    union all
+    -- a line's output is what leaves its last machine; sum the machines' energy, take the line's
+    -- good units from its last machine as configured
+    select 'line', m.site, m.area, m.line, null, m.day,
+           sum(kwh_total), sum(kwh_running), sum(kwh_stopped), sum(kwh_idle_scheduled), sum(kwh_outside_scheduled),
+           sum(good_count) filter (where d.is_last_on_line)
+    from machines as m
+    join dim_machine as d on d.line = m.line and d.machine = m.machine
+    group by m.site, m.area, m.line, m.day
+    union all
+    select 'site', m.site, null, null, null, m.day,
+           sum(kwh_total), sum(kwh_running), sum(kwh_stopped), sum(kwh_idle_scheduled), sum(kwh_outside_scheduled),
+           sum(good_count) filter (where d.is_last_on_line)
+    from machines as m
+    join dim_machine as d on d.line = m.line and d.machine = m.machine
+    group by m.site, m.day
+),
+
+final as (
+    select *, kwh_total / nullif(good_count, 0) as kwh_per_good_unit
+    from levels
+)
+
+select * from final
+order by level, line, machine, day
