@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 
 from ..core.schemas import UTC_TS
 from ..core.timestamps import DeferredAmbiguity, ambiguous_reason, nonexistent_reason, wall_clock_candidates
-from .csv_stream import FileRejected, stream_text_batches
+from .csv_stream import stream_text_batches
 from .parsed import POINT_COLUMNS, REJECT_COLUMNS, ParsedBatch, invalid_rows_table
 
 # Wall-clock forms tried after ISO 8601 when a source gives no timestamp_format (DuckDB strptime codes).
@@ -440,15 +440,6 @@ def find_column(header: list[str], wanted: str | None, aliases: tuple[str, ...],
         if name.lower() in lower:
             return lower.index(name.lower())
     return None
-
-
-def require_columns(header: list[str], found: dict[str, int | None], options: dict) -> dict[str, int]:
-    """Refuse a file whose header lacks a column the reader needs, naming what it looked for."""
-    missing = [role for role, index in found.items() if index is None]
-    if missing:
-        wanted = ", ".join(f"{role} ({options.get(role + '_column') or 'default names'})" for role in missing)
-        raise FileRejected(f"header lacks column(s) {wanted}; found {', '.join(header[:12])}")
-    return {role: index for role, index in found.items() if index is not None}
 
 
 def raw_lines(table: pa.Table, delimiter: str) -> pa.Array:
