@@ -56,7 +56,7 @@ counted as (
     group by day, line, machine
 ),
 
--- data quality: the longest stretch of running time without a counter reading
+-- data quality: the longest stretch of running (in planned production time) without a counter reading
 counter_readings as (
     select day, line, machine, ts from silver__count_increments
     union
@@ -81,7 +81,7 @@ silent_running as (
             g.day, g.line, g.machine, g.gap_start,
             sum((epoch_us(least(g.gap_end, s."end")) - epoch_us(greatest(g.gap_start, s.start))) / 1e6) as running_s
         from counter_gaps as g
-        join silver__machine_states as s
+        join stg_states_in_plan as s
             on s.day = g.day and s.line = g.line and s.machine = g.machine
             and s.category = 'running' and s.start < g.gap_end and s."end" > g.gap_start
         where g.gap_start is not null
@@ -126,10 +126,13 @@ times as (
         coalesce(st.unplanned_stop_time_s, 0) as unplanned_stop_time_s,
         coalesce(st.minor_stop_time_s, 0) as minor_stop_time_s,
         coalesce(st.unknown_state_time_s, 0) as unknown_state_time_s,
-        -- any two of total, good and reject give the third
-        coalesce(c.total_raw, c.good_raw + c.reject_raw, 0) as total_count,
-        coalesce(c.good_raw, c.total_raw - c.reject_raw, 0) as good_count,
-        coalesce(c.reject_raw, c.total_raw - c.good_raw, 0) as reject_count,
+        -- any two of total, good and reject give the third; a configured counter without increments counted 0
+        case when md.has_total then coalesce(c.total_raw, 0)
+            else coalesce(c.good_raw, 0) + coalesce(c.reject_raw, 0) end as total_count,
+        case when md.has_good then coalesce(c.good_raw, 0)
+            else coalesce(c.total_raw, 0) - coalesce(c.reject_raw, 0) end as good_count,
+        case when md.has_reject then coalesce(c.reject_raw, 0)
+            else coalesce(c.total_raw, 0) - coalesce(c.good_raw, 0) end as reject_count,
         coalesce(sr.longest_silent_running_s, 0) as longest_silent_running_s,
         coalesce(cq.bad_counter_points, 0) as bad_counter_points,
         coalesce(cq.counter_points, 0) as counter_points

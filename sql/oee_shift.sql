@@ -76,9 +76,13 @@ times as (
         coalesce(st.unplanned_stop_time_s, 0) as unplanned_stop_time_s,
         coalesce(st.minor_stop_time_s, 0) as minor_stop_time_s,
         coalesce(st.unknown_state_time_s, 0) as unknown_state_time_s,
-        coalesce(c.total_raw, c.good_raw + c.reject_raw, 0) as total_count,
-        coalesce(c.good_raw, c.total_raw - c.reject_raw, 0) as good_count,
-        coalesce(c.reject_raw, c.total_raw - c.good_raw, 0) as reject_count
+        -- any two of total, good and reject give the third; a configured counter without increments counted 0
+        case when m.has_total then coalesce(c.total_raw, 0)
+            else coalesce(c.good_raw, 0) + coalesce(c.reject_raw, 0) end as total_count,
+        case when m.has_good then coalesce(c.good_raw, 0)
+            else coalesce(c.total_raw, 0) - coalesce(c.reject_raw, 0) end as good_count,
+        case when m.has_reject then coalesce(c.reject_raw, 0)
+            else coalesce(c.total_raw, 0) - coalesce(c.good_raw, 0) end as reject_count
     from wanted as w
     cross join dim_machine as m
     left join planned_time as pt on pt.shift_start = w.shift_start

@@ -244,6 +244,10 @@ def dim_machine(config: PlantConfig) -> pa.Table:
             "machine": pa.array([m.name for m in machines], pa.string()),
             "ideal_cycle_time_s": pa.array([m.ideal_cycle_time_s for m in machines], pa.float64()),
             "microstop_threshold_s": pa.array([m.microstop_threshold_s for m in machines], pa.float64()),
+            # which counters the machine has: the third of total, good and reject is derived
+            "has_total": pa.array(["total" in m.counter_tags for m in machines], pa.bool_()),
+            "has_good": pa.array(["good" in m.counter_tags for m in machines], pa.bool_()),
+            "has_reject": pa.array(["reject" in m.counter_tags for m in machines], pa.bool_()),
             # a line's output is what leaves its last machine (the order of the plant YAML)
             "is_last_on_line": pa.array(
                 [m is line.machines[-1] for line in config.lines for m in line.machines], pa.bool_()
