@@ -36,5 +36,5 @@ def test_an_open_reader_keeps_a_complete_version_while_the_marts_are_republished
         fresh.close()
     # 03-02: running all shift (8 h); 03-03: running 06:00-10:00 then a jam: 4 h.
     assert rows == [("2026-03-02", 28_800.0), ("2026-03-03", 14_400.0)]
-    assert comment == [("availability * performance * quality.",)]
+    assert comment == [("availability x performance x quality = fully_productive_time_s / planned_production_time_s.",)]
     assert not list(plant.root.glob(".marts.duckdb.building-*"))
