@@ -78,6 +78,7 @@ def land_exports(context: dg.AssetExecutionContext, lakehouse: LakehouseResource
         "files_rejected": sum(f.status == "rejected" for f in landed),
         "rows_in": sum(f.rows_in for f in landed),
         "rows_new": sum(f.rows_new for f in landed),
+        "rows_changed": sum(f.rows_changed for f in landed),
         "rows_duplicate": sum(f.rows_duplicate for f in landed),
         "rows_quarantined": sum(f.rows_quarantined for f in landed),
     }
@@ -117,10 +118,13 @@ def _ledger_rows(lakehouse: LakehouseResource, keys: list[str]) -> pa.Table:
 
 
 def _files_markdown(reports) -> str:
-    lines = ["| file | status | in | new | duplicate | quarantined | note |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| file | status | in | new | changed | duplicate | quarantined | note |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in reports[:200]:
         lines.append(
-            f"| {r.source_file} | {r.status} | {r.rows_in} | {r.rows_new} | {r.rows_duplicate} | "
+            f"| {r.source_file} | {r.status} | {r.rows_in} | {r.rows_new} | {r.rows_changed} | {r.rows_duplicate} | "
             f"{r.rows_quarantined} | {(r.message or '').replace('|', '/')} |"
         )
     return "\n".join(lines)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
+import os
 
 import duckdb
 import pytest
@@ -37,7 +39,7 @@ def six_rows(start_hour: int) -> list[str]:
     return [r(f"2026-03-02 {start_hour + i:02d}:00:00", "L1.FILLER.Total", 100 * (start_hour + i)) for i in range(6)]
 
 
-def test_the_same_file_twice_lands_once_and_a_copy_is_counted_as_duplicates(env):
+def test_the_same_file_twice_lands_once_and_a_copy_under_another_name_is_recognised(env):
     config, lakehouse, landing = env
     write_aveva(landing / "historian" / "a.csv", six_rows(6))
     first = land_new_files(lakehouse, config, landing)
@@ -49,12 +51,15 @@ def test_the_same_file_twice_lands_once_and_a_copy_is_counted_as_duplicates(env)
 
     (landing / "historian" / "copy.csv").write_bytes((landing / "historian" / "a.csv").read_bytes())
     copy = land_new_files(lakehouse, config, landing)
-    landed = [f for f in copy.files if f.status != "skipped"]
-    assert [(f.source_file, f.rows_in, f.rows_new, f.rows_duplicate) for f in landed] == [
-        ("historian/copy.csv", 6, 0, 6)
+    seen = [f for f in copy.files if f.status != "skipped"]
+    assert [(f.source_file, f.status, f.message, f.rows_in) for f in seen] == [
+        ("historian/copy.csv", "duplicate", "same content as historian/a.csv, landed before", 0)
     ]
     assert table(lakehouse, "bronze_historian__points", "select count(*) from t") == [(6,)]
-    assert table(lakehouse, "bronze__file_ledger", "select sum(rows_in), sum(rows_landed) from t") == [(12, 12)]
+    assert table(lakehouse, "bronze__file_ledger", "select source_file, status from t order by 1") == [
+        ("historian/a.csv", "landed"),
+        ("historian/copy.csv", "duplicate"),
+    ]
 
 
 def test_an_overlapping_export_adds_only_the_points_not_yet_landed(env):
@@ -68,19 +73,52 @@ def test_an_overlapping_export_adds_only_the_points_not_yet_landed(env):
     assert table(lakehouse, "bronze_historian__points", "select count(*), count(distinct ts) from t") == [(9, 9)]
 
 
-def test_a_conflicting_value_for_a_landed_point_is_quarantined_not_doubled(env):
+def exported(path, hour: int):
+    """Give an export file a modification time: 2026-03-03 at the hour, UTC."""
+    stamp = dt.datetime(2026, 3, 3, hour, tzinfo=dt.UTC).timestamp()
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def test_a_later_export_changes_a_landed_value_and_an_earlier_one_does_not(env):
     config, lakehouse, landing = env
-    write_aveva(landing / "historian" / "a.csv", [r("2026-03-02 06:00:00", "L1.FILLER.Total", 100)])
+    exported(write_aveva(landing / "historian" / "a.csv", [r("2026-03-02 06:00:00", "L1.FILLER.Total", 100)]), 8)
     land_new_files(lakehouse, config, landing)
-    write_aveva(landing / "historian" / "b.csv", [r("2026-03-02 06:00:00", "L1.FILLER.Total", 999)])
-    result = land_new_files(lakehouse, config, landing)
-    (b,) = [f for f in result.files if f.status == "landed"]
-    assert (b.rows_in, b.rows_new, b.rows_duplicate, b.rows_quarantined) == (1, 0, 0, 1)
-    (reason,) = table(lakehouse, "bronze__quarantine", "select reason from t where source_file = 'historian/b.csv'")
-    assert reason[0].startswith(
-        "conflicts with the point already landed for this tag and time (historian/a.csv line 2)"
+    exported(write_aveva(landing / "historian" / "b.csv", [r("2026-03-02 06:00:00", "L1.FILLER.Total", 999)]), 9)
+    (b,) = [f for f in land_new_files(lakehouse, config, landing).files if f.status == "landed"]
+    assert (b.rows_in, b.rows_new, b.rows_changed, b.rows_duplicate, b.rows_quarantined) == (1, 0, 1, 0, 0)
+    assert table(lakehouse, "bronze_historian__points", "select value, source_file from t") == [
+        (999.0, "historian/b.csv")
+    ]
+    # an export older than the landed value arrives late: it does not win, and says why
+    exported(write_aveva(landing / "historian" / "old.csv", [r("2026-03-02 06:00:00", "L1.FILLER.Total", 5)]), 7)
+    (old,) = [f for f in land_new_files(lakehouse, config, landing).files if f.status == "landed"]
+    assert (old.rows_in, old.rows_changed, old.rows_quarantined) == (1, 0, 1)
+    (reason,) = table(lakehouse, "bronze__quarantine", "select reason from t where source_file = 'historian/old.csv'")
+    assert reason[0] == (
+        "superseded: a later export (historian/b.csv line 2, exported 2026-03-03 09:00:00 UTC) gave this tag "
+        "and time: value 5.0 (good) vs 999.0 (good)"
     )
-    assert table(lakehouse, "bronze_historian__points", "select value from t") == [(100.0,)]
+    assert table(lakehouse, "bronze_historian__points", "select count(*), max(value) from t") == [(1, 999.0)]
+
+
+@pytest.mark.parametrize("order", [("a", "b", "c"), ("c", "a", "b"), ("b", "c", "a")])
+def test_shuffled_arrival_converges_to_the_same_points(tmp_path, order):
+    config = parse_plant_config(one_machine_config())
+    lakehouse = Lakehouse(str(tmp_path / "lake"))
+    landing = tmp_path / "landing"
+    exports = {
+        "a": (8, [r("2026-03-02 06:00:00", "L1.FILLER.Total", 1), r("2026-03-02 06:01:00", "L1.FILLER.Total", 2)]),
+        "b": (9, [r("2026-03-02 06:01:00", "L1.FILLER.Total", 20), r("2026-03-02 06:02:00", "L1.FILLER.Total", 3)]),
+        "c": (10, [r("2026-03-02 06:02:00", "L1.FILLER.Total", 30), r("2026-03-02 06:03:00", "L1.FILLER.Total", 4)]),
+    }
+    for name in order:
+        hour, rows = exports[name]
+        exported(write_aveva(landing / "historian" / f"{name}.csv", rows), hour)
+        result = land_new_files(lakehouse, config, landing)
+        assert all(f.rows_in == f.rows_landed + f.rows_quarantined for f in result.files)
+    points = table(lakehouse, "bronze_historian__points", "select strftime(ts, '%H:%M'), value from t order by ts")
+    assert points == [("05:00", 1.0), ("05:01", 20.0), ("05:02", 30.0), ("05:03", 4.0)]
 
 
 def test_bad_rows_are_quarantined_with_line_numbers_and_good_rows_land(env):
@@ -195,4 +233,28 @@ def test_an_empty_file_is_in_the_ledger_as_rejected(env):
     assert table(lakehouse, "bronze__file_ledger", "select source_file, status from t order by 1") == [
         ("historian/empty.csv", "rejected"),
         ("historian/header_only.csv", "landed"),
+    ]
+
+
+def test_a_zip_lands_member_by_member_and_a_bomb_is_refused_without_stopping_the_others(env):
+    import zipfile
+
+    config, lakehouse, landing = env
+    with zipfile.ZipFile(landing / "historian" / "week.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mon.csv", HEADER + "".join(six_rows(6)))
+        archive.writestr("tue.csv", HEADER + "".join(six_rows(12)))
+    with zipfile.ZipFile(landing / "historian" / "bomb.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("zeros.csv", HEADER + "0" * 50_000_000)  # 50 MB of zeros: a ratio far over 200
+    with zipfile.ZipFile(landing / "historian" / "escape.zip", "w") as archive:
+        archive.writestr("../../etc/cron.d/x.csv", HEADER)
+    reports = {f.source_file: f for f in land_new_files(lakehouse, config, landing).files}
+    assert (reports["historian/week.zip!mon.csv"].rows_new, reports["historian/week.zip!tue.csv"].rows_new) == (6, 6)
+    assert reports["historian/bomb.zip"].status == "rejected"
+    assert "ratio" in reports["historian/bomb.zip"].message
+    assert reports["historian/escape.zip"].status == "rejected"
+    assert table(lakehouse, "bronze__file_ledger", "select source_file, status from t order by 1") == [
+        ("historian/bomb.zip", "rejected"),
+        ("historian/escape.zip", "rejected"),
+        ("historian/week.zip!mon.csv", "landed"),
+        ("historian/week.zip!tue.csv", "landed"),
     ]

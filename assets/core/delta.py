@@ -184,3 +184,27 @@ def register_table(
 def date_partitions(column: str, days: Iterable[dt.date]) -> list[tuple[str, str, object]]:
     """A partition filter selecting some dates of a date-partitioned table."""
     return [(column, "in", sorted({d.isoformat() for d in days}))]
+
+
+def merge_points(
+    uri: str,
+    spec: TableSpec,
+    data: pa.RecordBatchReader,
+    storage_options: dict[str, str] | None = None,
+    metadata: dict[str, str] | None = None,
+) -> None:
+    """Insert new points and replace changed ones (same tag and time) in one Delta commit."""
+    table = ensure_table(uri, spec, storage_options)
+    (
+        table.merge(
+            source=data,
+            # the partition column first, so that only the dates in the source are rewritten
+            predicate="target.ts_date = source.ts_date AND target.tag = source.tag AND target.ts = source.ts",
+            source_alias="source",
+            target_alias="target",
+            commit_properties=CommitProperties(custom_metadata=metadata or {}),
+        )
+        .when_matched_update_all()
+        .when_not_matched_insert_all()
+        .execute()
+    )

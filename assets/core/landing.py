@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..readers import FileRejected, read_source_file
+from ..readers.archives import is_zip, iter_members
 from ..readers.parsed import POINT_COLUMNS, REJECT_COLUMNS
 from . import delta
 from .plant import PlantConfig, Source
@@ -58,10 +59,13 @@ class FileReport:
     source: str
     source_file: str
     file_sha256: str
-    status: str  # landed | rejected | skipped (content landed before)
+    status: str  # landed | rejected | duplicate (same content as a file landed before) | skipped
     message: str | None = None
+    format: str = ""
+    exported_at: dt.datetime | None = None
     rows_in: int = 0
     rows_new: int = 0
+    rows_changed: int = 0
     rows_duplicate: int = 0
     rows_quarantined: int = 0
     min_ts: dt.datetime | None = None
@@ -77,7 +81,7 @@ class FileReport:
 
     @property
     def rows_landed(self) -> int:
-        return self.rows_new + self.rows_duplicate
+        return self.rows_new + self.rows_changed + self.rows_duplicate
 
 
 def file_sha256(path: Path) -> str:
@@ -115,23 +119,132 @@ def discover_files(landing_root: Path, source: Source) -> tuple[list[Path], list
     return found, notes
 
 
-def landed_keys(lakehouse: Lakehouse) -> set[str]:
-    """Ledger keys (file name and content) of every file landed so far."""
+@dataclass
+class KnownFiles:
+    """What the ledger already holds: file keys (name + content) and, per content hash, the first name."""
+
+    keys: set[str] = field(default_factory=set)
+    contents: dict[str, str] = field(default_factory=dict)
+
+    def add(self, report: FileReport) -> None:
+        self.keys.add(report.file_key)
+        if report.status == "landed":
+            self.contents.setdefault(report.file_sha256, report.source_file)
+
+
+def known_files(lakehouse: Lakehouse) -> KnownFiles:
+    """The ledger's file keys, and the first name each landed content hash came under."""
+    known = KnownFiles()
     table = delta.open_table(lakehouse.uri(FILE_LEDGER.name), lakehouse.storage_options)
     if table is None:
-        return set()
+        return known
     with delta.duckdb_session() as con:
         con.register("ledger", table.to_pyarrow_dataset())
-        rows = con.sql("select distinct file_key from ledger").fetchall()
-    return {r[0] for r in rows}
+        rows = con.sql(
+            "select file_key, file_sha256, source_file, status from ledger order by landed_at, source_file"
+        ).fetchall()
+    for key, sha, name, status in rows:
+        known.keys.add(key)
+        if status == "landed":
+            known.contents.setdefault(sha, name)
+    return known
 
 
-def _opener(path: Path) -> Callable:
-    def open_stream():
-        compression = "gzip" if path.name.lower().endswith(".gz") else None
-        return pa.input_stream(str(path), compression=compression)
+def _stream_sha256(opener: Callable) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with opener() as stream:
+        while chunk := stream.read(8 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
 
-    return open_stream
+
+def land_path(
+    lakehouse: Lakehouse,
+    source: Source,
+    landing_root: Path,
+    path: Path,
+    known: KnownFiles,
+    now: dt.datetime | None = None,
+) -> list[FileReport]:
+    """Land a file, or each member of an archive (named `archive.zip!member`), and report on each."""
+    now = now or dt.datetime.now(dt.UTC)
+    rel = path.resolve().relative_to(landing_root.resolve()).as_posix()
+    stat = path.stat()
+    exported_at = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC)
+    limits = source.options or {}
+    max_bytes = int(float(limits.get("max_uncompressed_mb", 8192)) * (1 << 20))
+    max_ratio = float(limits.get("max_compression_ratio", 200))
+    reports: list[FileReport] = []
+    try:
+        if is_zip(path):
+            for member, opener in iter_members(path, max_bytes, max_ratio):
+                member_sha, size = _stream_sha256(opener)
+                name = f"{rel}!{member}"
+                reports.append(land_unit(lakehouse, source, name, member_sha, size, exported_at, opener, known, now))
+            return reports
+        ((_, opener),) = list(iter_members(path, max_bytes, max_ratio))
+        sha = file_sha256(path)
+        return [land_unit(lakehouse, source, rel, sha, stat.st_size, exported_at, opener, known, now)]
+    except FileRejected as exc:
+        # The archive as a whole is refused (a bomb, a member leaving its folder, not a zip at all).
+        report = FileReport(
+            source=source.name,
+            source_file=rel,
+            file_sha256=file_sha256(path),
+            status="rejected",
+            message=str(exc),
+            format=source.format,
+            exported_at=exported_at,
+            size_bytes=stat.st_size,
+        )
+        if report.file_key not in known.keys:
+            write_ledger_row(lakehouse, report, now)
+        known.add(report)
+        return [*reports, report]
+
+
+def land_unit(
+    lakehouse: Lakehouse,
+    source: Source,
+    name: str,
+    sha: str,
+    size: int,
+    exported_at: dt.datetime,
+    opener: Callable,
+    known: KnownFiles,
+    now: dt.datetime,
+) -> FileReport:
+    """Land one file's content: see the module docstring for the order of the commits."""
+    report = FileReport(
+        source=source.name,
+        source_file=name,
+        file_sha256=sha,
+        status="landed",
+        format=source.format,
+        exported_at=exported_at,
+        size_bytes=size,
+    )
+    if report.file_key in known.keys:
+        report.status = "skipped"
+        report.message = "this file was landed before"
+        return report
+    first_name = known.contents.get(sha)
+    if first_name is not None and first_name != name:
+        # The same content under another name: recorded, not landed twice.
+        report.status = "duplicate"
+        report.message = f"same content as {first_name}, landed before"
+        write_ledger_row(lakehouse, report, now)
+        known.add(report)
+        return report
+    with _staging_dir() as staging:
+        points_path = staging / "points.parquet"
+        rejects_path = staging / "rejects.parquet"
+        _stage(source, opener, report, points_path, rejects_path)
+        _classify_and_commit(lakehouse, source, name, sha, report, points_path, rejects_path, staging, now)
+    known.add(report)
+    return report
 
 
 def land_file(
@@ -139,27 +252,11 @@ def land_file(
     source: Source,
     landing_root: Path,
     path: Path,
-    config: PlantConfig | None = None,
-    known_keys: set[str] | None = None,
+    known: KnownFiles | None = None,
     now: dt.datetime | None = None,
 ) -> FileReport:
-    """Land one file: see the module docstring for the order of the commits."""
-    now = now or dt.datetime.now(dt.UTC)
-    rel = path.resolve().relative_to(landing_root.resolve()).as_posix()
-    sha = file_sha256(path)
-    report = FileReport(source=source.name, source_file=rel, file_sha256=sha, status="landed")
-    report.size_bytes = path.stat().st_size
-    if known_keys is not None and report.file_key in known_keys:
-        report.status = "skipped"
-        report.message = "this content was landed before"
-        return report
-
-    with _staging_dir() as staging:
-        points_path = staging / "points.parquet"
-        rejects_path = staging / "rejects.parquet"
-        _stage(source, path, rel, report, points_path, rejects_path)
-        _classify_and_commit(lakehouse, source, rel, sha, report, points_path, rejects_path, staging, now)
-    return report
+    """Land a single plain or compressed file (the first report, for callers that land one file)."""
+    return land_path(lakehouse, source, landing_root, path, known or known_files(lakehouse), now)[0]
 
 
 @contextmanager
@@ -171,13 +268,13 @@ def _staging_dir() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _stage(source: Source, path: Path, rel: str, report: FileReport, points_path: Path, rejects_path: Path) -> None:
+def _stage(source: Source, opener: Callable, report: FileReport, points_path: Path, rejects_path: Path) -> None:
     """Stream the file through its reader into two local Parquet files: points and rejects."""
     points_writer = pq.ParquetWriter(points_path, POINT_COLUMNS)
     rejects_writer = pq.ParquetWriter(rejects_path, REJECT_COLUMNS)
     try:
         try:
-            for batch in read_source_file(source, _opener(path)):
+            for batch in read_source_file(source, opener):
                 report.rows_in += batch.points.num_rows + batch.rejects.num_rows
                 if batch.points.num_rows:
                     points_writer.write_table(batch.points)
@@ -188,7 +285,7 @@ def _stage(source: Source, path: Path, rel: str, report: FileReport, points_path
                 # Nothing could be read: the whole file goes to quarantine, line by line.
                 report.status = "rejected"
                 report.message = str(exc)
-                report.rows_in = _quarantine_raw_lines(path, str(exc), rejects_path, rejects_writer)
+                report.rows_in = _quarantine_raw_lines(opener, str(exc), rejects_writer)
             else:
                 # The file broke part-way (truncated, corrupt): keep what was read, record the rest.
                 report.message = f"unreadable after {report.rows_in} rows: {exc}"
@@ -215,7 +312,7 @@ def _stage(source: Source, path: Path, rel: str, report: FileReport, points_path
         rejects_writer.close()
 
 
-def _quarantine_raw_lines(path: Path, reason: str, rejects_path: Path, writer: pq.ParquetWriter) -> int:
+def _quarantine_raw_lines(opener: Callable, reason: str, writer: pq.ParquetWriter) -> int:
     """Put every line of an unreadable file into quarantine so that none is lost without a trace.
 
     The file is read line by line, so a rejected multi-GB export costs no more memory than a small one.
@@ -223,7 +320,7 @@ def _quarantine_raw_lines(path: Path, reason: str, rejects_path: Path, writer: p
     count = 0
     lines, raws = [], []
     try:
-        with _opener(path)() as stream, io.TextIOWrapper(stream, encoding="utf-8", errors="replace") as text:
+        with opener() as stream, io.TextIOWrapper(stream, encoding="utf-8", errors="replace") as text:
             for number, line in enumerate(text, start=1):
                 if number == 1 or not line.strip():
                     continue  # the header (or what stands in its place) and blank lines carry no point
@@ -233,7 +330,7 @@ def _quarantine_raw_lines(path: Path, reason: str, rejects_path: Path, writer: p
                 if len(lines) >= 50_000:
                     writer.write_table(_raw_rejects(lines, raws, reason))
                     lines, raws = [], []
-    except (OSError, EOFError, pa.ArrowInvalid) as exc:
+    except (OSError, EOFError, pa.ArrowInvalid, FileRejected) as exc:
         lines.append(None)
         raws.append(None)
         count += 1
@@ -257,33 +354,34 @@ copy (
         select *, row_number() over (partition by tag, ts order by source_line) as rn
         from read_parquet($points)
     ),
-    reference as (
-        select
-            s.tag,
-            s.ts,
-            e.tag is not null as in_bronze,
-            if(e.tag is not null, e.value, s.value) as ref_value,
-            if(e.tag is not null, e.value_text, s.value_text) as ref_text,
-            if(e.tag is not null, e.quality, s.quality) as ref_quality,
-            if(e.tag is not null, e.source_file, $file) as ref_file,
-            if(e.tag is not null, e.source_line, s.source_line) as ref_line
-        from staged as s
-        left join existing as e on e.tag = s.tag and e.ts = s.ts
-        where s.rn = 1
+    firsts as (
+        select tag, ts, value, value_text, quality, source_line from staged where rn = 1
     ),
     final as (
         select
             s.tag, s.ts, s.value, s.value_text, s.quality, s.source_line,
             case
-                when not r.in_bronze and s.rn = 1 then 'new'
-                when s.value is not distinct from r.ref_value
-                    and s.value_text is not distinct from r.ref_text
-                    and s.quality = r.ref_quality then 'duplicate'
-                else 'conflict'
+                -- a repeated row in the same file: identical is a duplicate, different is a conflict
+                when s.rn > 1 and s.value is not distinct from f.value
+                    and s.value_text is not distinct from f.value_text and s.quality = f.quality then 'duplicate'
+                when s.rn > 1 then 'conflict'
+                when e.tag is null then 'new'
+                when s.value is not distinct from e.value and s.value_text is not distinct from e.value_text
+                    and s.quality = e.quality then 'duplicate'
+                -- a different value for a landed point: the later export wins, whatever the arrival order
+                when $exported_at > e.exported_at or ($exported_at = e.exported_at and $file > e.source_file)
+                    then 'changed'
+                else 'superseded'
             end as outcome,
-            r.ref_file, r.ref_line, r.ref_value, r.ref_text, r.ref_quality
+            case when s.rn > 1 then $file else e.source_file end as ref_file,
+            case when s.rn > 1 then f.source_line else e.source_line end as ref_line,
+            case when s.rn > 1 then f.value else e.value end as ref_value,
+            case when s.rn > 1 then f.value_text else e.value_text end as ref_text,
+            case when s.rn > 1 then f.quality else e.quality end as ref_quality,
+            e.exported_at as ref_exported_at
         from staged as s
-        join reference as r on r.tag = s.tag and r.ts = s.ts
+        join firsts as f on f.tag = s.tag and f.ts = s.ts
+        left join existing as e on e.tag = s.tag and e.ts = s.ts
     )
     select * from final
 ) to '{out}' (format parquet)
@@ -320,19 +418,21 @@ def _classify_and_commit(
         )
         con.execute(
             _CLASSIFY_SQL.replace("{out}", _sql_path(classified)),
-            {"points": str(points_path), "file": rel},
+            {"points": str(points_path), "file": rel, "exported_at": report.exported_at},
         ).fetchall()
         counts = dict(
             con.execute("select outcome, count(*) from read_parquet(?) group by 1", [str(classified)]).fetchall()
         )
         report.rows_new = counts.get("new", 0)
+        report.rows_changed = counts.get("changed", 0)
         report.rows_duplicate = counts.get("duplicate", 0)
         span = con.execute("select min(ts), max(ts) from read_parquet(?)", [str(points_path)]).fetchall()[0]
         report.min_ts, report.max_ts = span
         report.new_hours = [
             r[0]
             for r in con.execute(
-                "select distinct date_trunc('hour', ts) from read_parquet(?) where outcome = 'new' order by 1",
+                "select distinct date_trunc('hour', ts) from read_parquet(?) where outcome in ('new', 'changed') "
+                "order by 1",
                 [str(classified)],
             ).fetchall()
         ]
@@ -341,13 +441,16 @@ def _classify_and_commit(
             """
             select
                 source_line as line,
-                'conflicts with the point already landed for this tag and time (' || ref_file
-                    || ' line ' || ref_line || '): value ' || coalesce(cast(value as varchar), value_text, 'NULL')
-                    || ' (' || quality || ') vs ' || coalesce(cast(ref_value as varchar), ref_text, 'NULL')
-                    || ' (' || ref_quality || ')' as reason,
+                case outcome
+                    when 'conflict' then 'conflicts with line ' || ref_line || ' of the same file for this tag and time'
+                    else 'superseded: a later export (' || ref_file || ' line ' || ref_line || ', exported '
+                        || strftime(ref_exported_at, '%Y-%m-%d %H:%M:%S') || ' UTC) gave this tag and time'
+                end || ': value ' || coalesce(cast(value as varchar), value_text, 'NULL') || ' (' || quality
+                    || ') vs ' || coalesce(cast(ref_value as varchar), ref_text, 'NULL') || ' (' || ref_quality
+                    || ')' as reason,
                 tag || ',' || cast(ts as varchar) || ',' || coalesce(cast(value as varchar), value_text, '') as raw
             from read_parquet(?)
-            where outcome = 'conflict'
+            where outcome in ('conflict', 'superseded')
             """,
             params=[str(classified)],
         ).to_arrow_table()
@@ -377,25 +480,31 @@ def _classify_and_commit(
                 lakehouse.storage_options,
             )
 
-        # 2. the new points, streamed from the staging file into one Delta commit.
-        if report.rows_new:
+        # 2. the new and changed points, in one Delta commit.
+        if report.rows_new or report.rows_changed:
             reader = con.sql(
                 """
                 select
                     cast(ts as date) as ts_date, tag, ts, value, value_text, quality,
-                    $source as source, $file as source_file, source_line, $now as landed_at
+                    $source as source, $file as source_file, source_line, $exported_at as exported_at,
+                    $now as landed_at
                 from read_parquet($classified)
-                where outcome = 'new'
+                where outcome in ('new', 'changed')
                 """,
-                params={"source": source.name, "file": rel, "now": now, "classified": str(classified)},
+                params={
+                    "source": source.name,
+                    "file": rel,
+                    "now": now,
+                    "exported_at": report.exported_at,
+                    "classified": str(classified),
+                },
             ).to_arrow_reader(batch_size=1_000_000)
-            delta.append(
-                bronze_uri,
-                BRONZE_POINTS,
-                _conformed(reader, BRONZE_POINTS, report.validation),
-                lakehouse.storage_options,
-                metadata={"source_file": rel, "file_key": report.file_key},
-            )
+            rows = _conformed(reader, BRONZE_POINTS, report.validation)
+            metadata = {"source_file": rel, "file_key": report.file_key}
+            if report.rows_changed:
+                delta.merge_points(bronze_uri, BRONZE_POINTS, rows, lakehouse.storage_options, metadata)
+            else:
+                delta.append(bronze_uri, BRONZE_POINTS, rows, lakehouse.storage_options, metadata=metadata)
 
     # 3. the ledger row last: a file without one is landed again, and finds its points already there.
     write_ledger_row(lakehouse, report, now)
@@ -423,12 +532,15 @@ def write_ledger_row(lakehouse: Lakehouse, report: FileReport, now: dt.datetime)
             "source_file": [report.source_file],
             "file_key": [report.file_key],
             "file_sha256": [report.file_sha256],
+            "format": [report.format],
             "size_bytes": [report.size_bytes],
+            "exported_at": pa.array([report.exported_at], UTC_TS),
             "status": [report.status],
             "message": [report.message],
             "rows_in": [report.rows_in],
             "rows_landed": [report.rows_landed],
             "rows_new": [report.rows_new],
+            "rows_changed": [report.rows_changed],
             "rows_duplicate": [report.rows_duplicate],
             "rows_quarantined": [report.rows_quarantined],
             "min_ts": pa.array([report.min_ts], UTC_TS),
@@ -490,9 +602,15 @@ class LandingResult:
         return sorted(days)
 
 
-def land_new_files(lakehouse: Lakehouse, config: PlantConfig, landing_root: Path) -> LandingResult:
-    """Land every file in the sources' folders whose content is not in the ledger yet."""
-    known = landed_keys(lakehouse)
+def land_new_files(
+    lakehouse: Lakehouse, config: PlantConfig, landing_root: Path, only: set[str] | None = None
+) -> LandingResult:
+    """Land every file in the sources' folders that the ledger does not hold yet.
+
+    `only` restricts the pass to some files (paths relative to LANDING_ROOT), as the landing sensor
+    asks for one run per new file.
+    """
+    known = known_files(lakehouse)
     files: list[FileReport] = []
     notes: list[str] = []
     claimed: set[Path] = set()
@@ -501,9 +619,9 @@ def land_new_files(lakehouse: Lakehouse, config: PlantConfig, landing_root: Path
         notes.extend(source_notes)
         for path in paths:
             claimed.add(path.resolve())
-            report = land_file(lakehouse, source, landing_root, path, config, known_keys=known)
-            known.add(report.file_key)
-            files.append(report)
+            if only is not None and path.resolve().relative_to(landing_root.resolve()).as_posix() not in only:
+                continue
+            files.extend(land_path(lakehouse, source, landing_root, path, known))
     notes.extend(_unclaimed(landing_root, claimed))
     earliest, latest = point_span(lakehouse)
     return LandingResult(files=files, notes=notes, latest_ts=latest, earliest_ts=earliest)

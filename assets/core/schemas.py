@@ -94,6 +94,12 @@ BRONZE_POINTS = TableSpec(
         Col("source", pa.string(), description="Source name from the plant config."),
         Col("source_file", pa.string(), description="File path relative to LANDING_ROOT."),
         Col("source_line", pa.int64(), ge=1, description="Line number in the file (1 = header)."),
+        Col(
+            "exported_at",
+            UTC_TS,
+            description="When the file was exported (its modification time): a later "
+            "export's different value for the same tag and time replaces an earlier one.",
+        ),
         Col("landed_at", UTC_TS, description="When the point was landed."),
     ),
 )
@@ -114,19 +120,22 @@ QUARANTINE = TableSpec(
 
 FILE_LEDGER = TableSpec(
     name="bronze__file_ledger",
-    description="One row per landed file content: rows in = rows landed + rows quarantined.",
+    description="One row per file (or archive member) seen: rows in = rows landed + rows quarantined.",
     unique=("file_key",),
     columns=(
         Col("source", pa.string()),
         Col("source_file", pa.string(), description="File path relative to LANDING_ROOT."),
         Col("file_key", pa.string(), description="sha256 of the file name and content hash: the ledger key."),
         Col("file_sha256", pa.string(), description="sha256 of the file content."),
+        Col("format", pa.string(), description="Export format of the source."),
         Col("size_bytes", pa.int64(), ge=0),
-        Col("status", pa.string(), isin=("landed", "rejected")),
-        Col("message", pa.string(), nullable=True, description="Why a file was rejected."),
+        Col("exported_at", UTC_TS, description="The file's modification time: when it was exported."),
+        Col("status", pa.string(), isin=("landed", "rejected", "duplicate")),
+        Col("message", pa.string(), nullable=True, description="Why a file was rejected, or whose copy it is."),
         Col("rows_in", pa.int64(), ge=0, description="Data rows read from the file."),
-        Col("rows_landed", pa.int64(), ge=0, description="Rows whose point is in bronze (new + duplicate)."),
+        Col("rows_landed", pa.int64(), ge=0, description="Rows whose point is in bronze (new + changed + duplicate)."),
         Col("rows_new", pa.int64(), ge=0, description="Points this file added to bronze."),
+        Col("rows_changed", pa.int64(), ge=0, description="Points whose value this later export changed."),
         Col("rows_duplicate", pa.int64(), ge=0, description="Rows identical to a point already landed."),
         Col("rows_quarantined", pa.int64(), ge=0),
         Col("min_ts", UTC_TS, nullable=True),
