@@ -65,3 +65,14 @@ def test_state_codes_match_as_numbers_or_text():
     raw["lines"][0]["machines"][0]["states"] = {1: "running", "Stopped": "unplanned_stop"}
     states = parse_plant_config(raw).machines[0].states
     assert set(states) == {"1", "Stopped"}
+
+
+def test_source_options_are_checked_when_the_config_loads():
+    raw = one_machine_config()
+    raw["sources"][0] = {"name": "logger", "format": "sensor_csv", "folder": "logger", "options": {"delimter": ";"}}
+    with pytest.raises(PlantConfigError) as error:
+        parse_plant_config(raw, origin="plant.yaml")
+    assert str(error.value).startswith("plant.yaml: sources[0].options.delimter: is not an option of format sensor_csv")
+    raw["sources"][0]["options"] = {"delimiter": ";", "decimal_comma": True}
+    options = parse_plant_config(raw).sources[0].options
+    assert (options["delimiter"], options["decimal_comma"], options["interval_label"]) == (";", True, "start")

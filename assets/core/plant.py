@@ -350,12 +350,23 @@ def _parse_sources(r: _Reader, node: Any, plant_tz: str) -> tuple[Source, ...]:
             format=fmt,
             folder=folder,
             timezone=r.timezone(item.get("timezone", plant_tz), f"{path}.timezone"),
-            options=dict(r.mapping(item.get("options") or {}, f"{path}.options")),
+            options=_source_options(r, fmt, item.get("options"), f"{path}.options"),
         )
         if any(s.name == source.name for s in sources):
             raise r.fail(f"{path}.name", f"source name {source.name!r} is used twice")
         sources.append(source)
     return tuple(sources)
+
+
+def _source_options(r: _Reader, fmt: str, node: Any, path: str) -> dict[str, Any]:
+    """A source's options checked against its format, with the format's defaults filled in."""
+    from ..readers.options import validate_source_options  # the readers own their options
+
+    options = dict(r.mapping(node or {}, path))
+    try:
+        return validate_source_options(fmt, options, path)
+    except PlantConfigError as exc:
+        raise PlantConfigError(f"{r.origin}: {exc}") from None
 
 
 def _parse_lines(r: _Reader, node: Any) -> tuple[Line, ...]:
