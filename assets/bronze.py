@@ -8,11 +8,20 @@ from orchestration.resources import LakehouseResource
 from .checks import schema_check_result, schema_check_spec
 from .core import delta
 from .core.landing import land_new_files
-from .core.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE
+from .core.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, TAG_CATALOG
 from .core.validation import ValidationResult
 
 BRONZE_GROUP = "bronze"
+
+
+class LandingConfig(dg.Config):
+    """Which files to land: all new files (the default), or only these paths relative to LANDING_ROOT."""
+
+    files: list[str] = []
+
+
 ROW_BALANCE_CHECK = "rows_in_equal_landed_plus_quarantined"
+REJECTED_CHECK = "no_file_rejected"
 
 
 @dg.multi_asset(
@@ -33,7 +42,14 @@ ROW_BALANCE_CHECK = "rows_in_equal_landed_plus_quarantined"
         ),
         dg.AssetSpec(
             FILE_LEDGER.name,
-            description="One row per landed file: rows in, landed, duplicate and quarantined.",
+            description="One row per file seen: rows in, landed (new, changed, duplicate) and quarantined.",
+            group_name=BRONZE_GROUP,
+            kinds={"deltalake"},
+        ),
+        dg.AssetSpec(
+            TAG_CATALOG.name,
+            description="Every tag that has landed, mapped by the plant YAML or not: first and last seen, "
+            "points, share of bad quality. A starting point for writing the mapping.",
             group_name=BRONZE_GROUP,
             kinds={"deltalake"},
         ),
@@ -46,6 +62,11 @@ ROW_BALANCE_CHECK = "rows_in_equal_landed_plus_quarantined"
             description="For every file landed in this run: rows in = rows landed + rows quarantined.",
         ),
         schema_check_spec(FILE_LEDGER),
+        dg.AssetCheckSpec(
+            REJECTED_CHECK,
+            asset=FILE_LEDGER.name,
+            description="No file of this run was rejected as a whole (a warning: the other files still land).",
+        ),
         schema_check_spec(
             BRONZE_POINTS,
             description="The points landed in this run match the bronze schema (pandera, checked batch by batch "
@@ -55,20 +76,22 @@ ROW_BALANCE_CHECK = "rows_in_equal_landed_plus_quarantined"
     retry_policy=dg.RetryPolicy(max_retries=2, delay=5),
     pool="bronze_landing",
 )
-def land_exports(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
+def land_exports(context: dg.AssetExecutionContext, lakehouse: LakehouseResource, config: LandingConfig):
     """Land every new file in LANDING_ROOT into bronze; a bad row goes to quarantine, never takes the file down."""
-    config = lakehouse.plant()
-    result = land_new_files(lakehouse.lakehouse(), config, lakehouse.landing_path())
+    plant = lakehouse.plant()
+    only = set(config.files) if config.files else None
+    result = land_new_files(lakehouse.lakehouse(), plant, lakehouse.landing_path(), only=only)
     for note in result.notes:
         context.log.warning(note)
     for report in result.landed:
-        context.log.info(
+        log = context.log.error if report.status == "rejected" else context.log.info
+        log(
             f"{report.source_file}: {report.status}, {report.rows_in} rows in, {report.rows_new} new, "
             f"{report.rows_duplicate} duplicate, {report.rows_quarantined} quarantined"
             + (f" ({report.message})" if report.message else "")
         )
     landed = result.landed
-    touched = [d.isoformat() for d in result.touched_days(config)]
+    touched = [d.isoformat() for d in result.touched_days(plant)]
     unbalanced = [f.source_file for f in landed if f.rows_in != f.rows_landed + f.rows_quarantined]
     ledger_rows = _ledger_rows(lakehouse, [f.file_key for f in landed])
 
@@ -93,6 +116,10 @@ def land_exports(context: dg.AssetExecutionContext, lakehouse: LakehouseResource
     )
     yield dg.MaterializeResult(asset_key=QUARANTINE.name, metadata={"rows_quarantined": totals["rows_quarantined"]})
     yield dg.MaterializeResult(asset_key=FILE_LEDGER.name, metadata={"files_landed": len(landed)})
+    yield dg.MaterializeResult(
+        asset_key=TAG_CATALOG.name,
+        metadata={"tags_with_new_points": sum(f.tag_stats.num_rows for f in landed if f.tag_stats is not None)},
+    )
     yield dg.AssetCheckResult(
         check_name=ROW_BALANCE_CHECK,
         asset_key=FILE_LEDGER.name,
@@ -100,6 +127,14 @@ def land_exports(context: dg.AssetExecutionContext, lakehouse: LakehouseResource
         metadata={"files_checked": len(landed), "unbalanced_files": dg.MetadataValue.json(unbalanced)},
     )
     yield schema_check_result(FILE_LEDGER, ledger_rows)
+    rejected = {f.source_file: f.message for f in landed if f.status == "rejected"}
+    yield dg.AssetCheckResult(
+        check_name=REJECTED_CHECK,
+        asset_key=FILE_LEDGER.name,
+        passed=not rejected,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"rejected_files": dg.MetadataValue.json(rejected)},
+    )
     points_validation = ValidationResult()
     for report in landed:
         points_validation.add(report.validation)

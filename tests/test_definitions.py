@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import dagster as dg
 
 from conftest import aveva_row as r
@@ -29,6 +31,7 @@ def test_definitions_load_with_schedule_sensors_jobs_and_checks(plant_factory):
         "bronze_historian__points": "bronze",
         "bronze__quarantine": "bronze",
         "bronze__file_ledger": "bronze",
+        "bronze__tag_catalog": "bronze",
         "silver__plant_calendar": "silver",
         "silver__machine_states": "silver",
         "silver__count_increments": "silver",
@@ -56,20 +59,37 @@ def test_partitions_follow_the_production_day(plant_factory):
     assert window.end.isoformat() == "2026-03-29T06:00:00+02:00"
 
 
-def test_the_landing_sensor_asks_for_a_run_once_per_new_file(plant_factory):
+def test_the_landing_sensor_starts_one_run_per_settled_file_keyed_by_its_content(plant_factory, monkeypatch):
+    monkeypatch.setenv("LANDING_SETTLE_SECONDS", "0")
     plant = plant_factory(one_machine_config())
     defs = build_definitions(plant.resource)
     sensor = defs.resolve_sensor_def("landing_folder_sensor")
     resources = {"lakehouse": plant.resource}
-    with dg.build_sensor_context(resources=resources) as context:
-        assert isinstance(sensor(context), dg.SkipReason)
-    write_aveva(plant.landing / "historian" / "a.csv", [r("2026-03-02 06:00:00", "L1.FILLER.State", 1)])
-    with dg.build_sensor_context(resources=resources) as context:
-        request = sensor(context)
-        assert isinstance(request, dg.RunRequest)
-        cursor = context.cursor
-    with dg.build_sensor_context(resources=resources, cursor=cursor) as context:
-        assert isinstance(sensor(context), dg.SkipReason)
+
+    def tick(cursor=None):
+        with dg.build_sensor_context(resources=resources, cursor=cursor) as context:
+            return sensor(context), context.cursor
+
+    result, cursor = tick()
+    assert isinstance(result, dg.SkipReason)
+    path = write_aveva(plant.landing / "historian" / "a.csv", [r("2026-03-02 06:00:00", "L1.FILLER.State", 1)])
+    result, cursor = tick(cursor)  # first seen: its size must hold for one more tick
+    assert isinstance(result, dg.SkipReason) and "settling" in result.skip_message
+    result, cursor = tick(cursor)
+    (request,) = result
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert request.run_key == digest
+    assert request.run_config == {"ops": {"land_exports": {"config": {"files": ["historian/a.csv"]}}}}
+    result, cursor = tick(cursor)
+    assert isinstance(result, dg.SkipReason)
+
+    # the run lands it; a copy under another name starts no second run
+    job = defs.resolve_job_def("land_exports_job")
+    assert job.execute_in_process(run_config=request.run_config, resources=None).success
+    (plant.landing / "historian" / "copy.csv").write_bytes(path.read_bytes())
+    result, cursor = tick(cursor)
+    result, cursor = tick(cursor)
+    assert isinstance(result, dg.SkipReason)
 
 
 def test_resource_defaults_follow_the_environment_contract(monkeypatch, tmp_path):

@@ -258,3 +258,28 @@ def test_a_zip_lands_member_by_member_and_a_bomb_is_refused_without_stopping_the
         ("historian/week.zip!mon.csv", "landed"),
         ("historian/week.zip!tue.csv", "landed"),
     ]
+
+
+def test_the_tag_catalog_lists_mapped_and_unmapped_tags(env):
+    config, lakehouse, landing = env
+    write_aveva(
+        landing / "historian" / "a.csv",
+        [
+            r("2026-03-02 06:00:00", "L1.FILLER.State", 1),
+            r("2026-03-02 06:00:00", "L1.FILLER.TempC", 41.5),
+            r("2026-03-02 07:00:00", "L1.FILLER.TempC", None, quality=1),
+        ],
+    )
+    land_new_files(lakehouse, config, landing)
+    write_aveva(landing / "historian" / "b.csv", [r("2026-03-02 08:00:00", "L1.FILLER.TempC", 42.0)])
+    land_new_files(lakehouse, config, landing)
+    catalog = table(
+        lakehouse,
+        "bronze__tag_catalog",
+        "select tag, strftime(first_seen, '%H:%M'), strftime(last_seen, '%H:%M'), points, bad_points, "
+        "round(bad_share, 4), mapped, role from t order by tag",
+    )
+    assert catalog == [
+        ("L1.FILLER.State", "05:00", "05:00", 1, 0, 0.0, True, "state"),
+        ("L1.FILLER.TempC", "05:00", "07:00", 3, 1, 0.3333, False, None),
+    ]

@@ -208,3 +208,11 @@ def merge_points(
         .when_not_matched_insert_all()
         .execute()
     )
+
+
+def replace_all(uri: str, spec: TableSpec, data: pa.Table, storage_options: dict[str, str] | None = None) -> None:
+    """Replace a small table's whole content in one commit (a catalog rewritten from itself)."""
+    ensure_table(uri, spec, storage_options)
+    write_deltalake(
+        uri, data, mode="overwrite", partition_by=list(spec.partition_by) or None, storage_options=storage_options
+    )

@@ -34,7 +34,7 @@ from ..readers.archives import is_zip, iter_members
 from ..readers.parsed import POINT_COLUMNS, REJECT_COLUMNS
 from . import delta
 from .plant import PlantConfig, Source
-from .schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, UTC_TS
+from .schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, TAG_CATALOG, UTC_TS
 from .validation import ValidationResult, validate
 
 # Files still being written by the exporting system, by their usual temporary names.
@@ -73,6 +73,7 @@ class FileReport:
     new_hours: list[dt.datetime] = field(default_factory=list)
     size_bytes: int = 0
     validation: ValidationResult = field(default_factory=ValidationResult)
+    tag_stats: pa.Table | None = None  # per tag: the points this file added (for the tag catalog)
 
     @property
     def file_key(self) -> str:
@@ -428,6 +429,18 @@ def _classify_and_commit(
         report.rows_duplicate = counts.get("duplicate", 0)
         span = con.execute("select min(ts), max(ts) from read_parquet(?)", [str(points_path)]).fetchall()[0]
         report.min_ts, report.max_ts = span
+        report.tag_stats = con.sql(
+            """
+            select
+                tag, $source as source, min(ts) as first_seen, max(ts) as last_seen, count(*) as points,
+                count(*) filter (where quality = 'bad') as bad_points,
+                count(*) filter (where quality = 'uncertain') as uncertain_points
+            from read_parquet($classified)
+            where outcome = 'new'
+            group by tag
+            """,
+            params={"source": source.name, "classified": str(classified)},
+        ).to_arrow_table()
         report.new_hours = [
             r[0]
             for r in con.execute(
@@ -623,6 +636,11 @@ def land_new_files(
                 continue
             files.extend(land_path(lakehouse, source, landing_root, path, known))
     notes.extend(_unclaimed(landing_root, claimed))
+    stats = [f.tag_stats for f in files if f.tag_stats is not None and f.tag_stats.num_rows]
+    if stats or delta.open_table(lakehouse.uri(TAG_CATALOG.name), lakehouse.storage_options) is None:
+        from .tag_catalog import STATS_SCHEMA, update_tag_catalog
+
+        update_tag_catalog(lakehouse.root, config, [t.cast(STATS_SCHEMA) for t in stats], lakehouse.storage_options)
     earliest, latest = point_span(lakehouse)
     return LandingResult(files=files, notes=notes, latest_ts=latest, earliest_ts=earliest)
 

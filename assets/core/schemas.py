@@ -144,6 +144,28 @@ FILE_LEDGER = TableSpec(
     ),
 )
 
+TAG_CATALOG = TableSpec(
+    name="bronze__tag_catalog",
+    description="Every tag that has landed, whether the plant YAML maps it or not: source, first and last "
+    "seen, points and the share of bad quality.",
+    unique=("tag",),
+    columns=(
+        Col("tag", pa.string()),
+        Col("source", pa.string(), description="Source of the tag's first point."),
+        Col("first_seen", UTC_TS),
+        Col("last_seen", UTC_TS),
+        Col("points", pa.int64(), ge=0),
+        Col("bad_points", pa.int64(), ge=0),
+        Col("uncertain_points", pa.int64(), ge=0),
+        Col("bad_share", pa.float64(), nullable=True),
+        Col("mapped", pa.bool_(), description="Whether the plant YAML uses the tag."),
+        Col("line", pa.string(), nullable=True),
+        Col("machine", pa.string(), nullable=True),
+        Col("role", pa.string(), nullable=True, description="state, total_count, energy_meter, ..."),
+        Col("updated_at", UTC_TS),
+    ),
+)
+
 SILVER_PLANT_CALENDAR = TableSpec(
     name="silver__plant_calendar",
     description="Production day, shift, break and planned-production windows, per production day, UTC.",
@@ -259,6 +281,7 @@ ALL_TABLES = (
     BRONZE_POINTS,
     QUARANTINE,
     FILE_LEDGER,
+    TAG_CATALOG,
     SILVER_PLANT_CALENDAR,
     SILVER_MACHINE_STATES,
     SILVER_COUNT_INCREMENTS,
