@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 UV_VERSION := 0.13.8
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install run test ui lint lock clean
+.PHONY: install run test ui lint lock clean bench
 
 install: $(VENV)/.installed
 
@@ -29,6 +29,11 @@ test: install
 ui: install
 	$(PY) -c "from orchestration.cli import ensure_dagster_home; ensure_dagster_home()"
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+## bench: speed and memory against DuckDB alone and a pandas script (SCALE=tiny|small|full; see bench/README.md)
+SCALE ?= small
+bench: install
+	$(PY) -m bench.run --scale $(SCALE) $(if $(PEER_PYTHON),--peer-python $(PEER_PYTHON))
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
