@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="land new files, then rebuild the production days they touched")
     run.add_argument("--start", type=_date, help="first production day to rebuild (with --end)")
     run.add_argument("--end", type=_date, help="last production day to rebuild, inclusive")
+    sql = sub.add_parser("sql", help="query the published marts read-only (no file access, settings locked)")
+    sql.add_argument("query", nargs="?", help="the SQL to run (default: read it from stdin)")
+    sql.add_argument("--format", dest="sql_format", choices=("table", "csv"), default="table", help="output format")
+    sql.add_argument("--memory-limit", default="2GB", help="DuckDB memory limit of the query (default 2GB)")
+    sql.add_argument("--max-rows", type=int, default=10_000, help="rows printed at most (default 10000)")
     return parser
 
 
@@ -151,6 +156,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sql(args: argparse.Namespace) -> int:
+    from assets.core.marts import marts_path
+
+    from .analyst_sql import AnalystSqlError
+    from .analyst_sql import main as run_sql
+    from .resources import resource_from_env
+
+    try:
+        target = marts_path(resource_from_env().lakehouse_root)
+        return run_sql(target, args.query, args.sql_format, args.memory_limit, args.max_rows)
+    except AnalystSqlError as exc:
+        raise CommandError(str(exc)) from None
+
+
 def _failure(result) -> str:
     for event in result.all_events:
         if event.is_failure and event.event_specific_data is not None:
@@ -165,6 +184,8 @@ def run(argv: list[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return cmd_demo(args)
+        if args.command == "sql":
+            return cmd_sql(args)
         return cmd_run(args)
     except CommandError as exc:
         print(f"iiot-lakehouse: error: {exc}", file=sys.stderr)
