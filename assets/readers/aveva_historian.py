@@ -1,39 +1,45 @@
 """AVEVA / Wonderware Historian CSV exports of the History table.
 
 Columns as exported: DateTime, TagName, Value, vValue, Quality, QualityDetail, OPCQuality (trailing
-ww* columns are ignored). DateTime is local wall-clock time of the source's time zone. Quality 0 is
-good, 1 bad, 16 doubtful; OPCQuality 192 and above is good, 64-191 uncertain, below 64 bad. String
+ww* columns are ignored). DateTime is local wall-clock time of the source's time zone unless it carries
+an explicit offset (`Z`, `+01:00`), which is honoured. Quality 0 is good, 16 doubtful, 1 bad; OPCQuality
+192 and above is good, 64-191 uncertain, below 64 bad; with both columns the worse grade wins. String
 tags have an empty Value and their text in vValue.
+
+Times, values and the daylight-saving rules are the shared ones of `rows.py`: a wall-clock time in the
+spring-forward gap is rejected (`nonexistent local time ...`); the repeated autumn hour is placed per tag
+from the order of its rows, and a point the order cannot place is rejected (`ambiguous local time ...`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-import duckdb
+import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from ..core.timestamps import AmbiguityResolver, localize
 from .csv_stream import FileRejected, TextBatch, read_header, stream_text_batches
 from .parsed import ParsedBatch, invalid_rows_table
+from .rows import RowFinisher, RowRules
 
 REQUIRED = ("DateTime", "TagName", "Value")
 OPTIONAL = ("vValue", "Quality", "QualityDetail", "OPCQuality")
+# The History table writes ISO 8601 wall-clock times; no other forms are guessed.
+ISO_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S",)
 
-# Classify each row: typed values, normalised quality, and the first reason it cannot be landed.
-_CLASSIFY_SQL = """
+# Stage each row for the shared rules: value columns, normalised quality, and the AVEVA-specific reasons
+# (in the order they are checked: line, tag, time, quality; the value checks follow in `RowFinisher`).
+_STAGE_SQL = """
 with typed as (
     select
+        row_id,
         source_line,
         trim("TagName") as tag,
         trim("DateTime") as ts_text,
-        regexp_matches(trim("DateTime"), '(Z|[+-][0-9]{2}:?[0-9]{2})$') as has_offset,
-        try_cast(trim("DateTime") as timestamp) as local_ts,
-        try_cast(trim("DateTime") as timestamptz) as offset_ts,
+        ts_failed,
+        "Value" as value_str,
         nullif(trim("Value"), '') as value_raw,
-        try_cast(nullif(trim("Value"), '') as double) as value,
-        nullif("vValue", '') as value_text,
+        nullif("vValue", '') as v_value,
         try_cast(nullif(trim("Quality"), '') as integer) as q,
         try_cast(nullif(trim("OPCQuality"), '') as integer) as opc,
         nullif(trim("Quality"), '') as q_raw,
@@ -47,36 +53,28 @@ graded as (
         case q when 0 then 0 when 16 then 1 when 1 then 2 end as q_grade,
         case when opc >= 192 then 0 when opc >= 64 then 1 when opc >= 0 then 2 end as opc_grade
     from typed
-),
-final as (
-    select
-        source_line,
-        tag,
-        has_offset,
-        local_ts,
-        offset_ts,
-        case when value_raw is null then null else value end as value,
-        case when value_raw is null then value_text end as value_text,
-        case greatest(coalesce(q_grade, opc_grade), coalesce(opc_grade, q_grade))
-            when 0 then 'good' when 1 then 'uncertain' when 2 then 'bad'
-        end as quality,
-        raw,
-        case
-            when tag = '' and ts_text = '' then 'empty line'
-            when tag = '' then 'TagName is empty'
-            when length(tag) > 256 then 'TagName is longer than 256 characters'
-            when regexp_matches(tag, '[\\x00-\\x1f\\x7f]') then 'TagName contains control characters'
-            when has_offset and offset_ts is null then 'DateTime is not a timestamp: ' || left(ts_text, 60)
-            when not has_offset and local_ts is null then 'DateTime is not a timestamp: ' || left(ts_text, 60)
-            when q_raw is not null and q_grade is null then 'Quality code not recognised: ' || left(q_raw, 20)
-            when opc_raw is not null and opc_grade is null then 'OPCQuality code not recognised: ' || left(opc_raw, 20)
-            when q_raw is null and opc_raw is null then 'no Quality or OPCQuality given'
-            when value_raw is not null and value is null then 'Value is not a number: ' || left(value_raw, 40)
-            when value_raw is not null and (isnan(value) or isinf(value)) then 'Value is not finite: ' || value_raw
-        end as reason
-    from graded
 )
-select * from final
+select
+    source_line,
+    tag,
+    raw,
+    value_str,
+    case when value_raw is null then v_value end as value_text,
+    case greatest(coalesce(q_grade, opc_grade), coalesce(opc_grade, q_grade))
+        when 0 then 'good' when 1 then 'uncertain' when 2 then 'bad'
+    end as quality,
+    case
+        when tag = '' and ts_text = '' then 'empty line'
+        when tag = '' then 'TagName is empty'
+        when length(tag) > 256 then 'TagName is longer than 256 characters'
+        when regexp_matches(tag, '[\\x00-\\x1f\\x7f]') then 'TagName contains control characters'
+        when ts_failed then 'DateTime is not a timestamp: ' || left(ts_text, 60)
+        when q_raw is not null and q_grade is null then 'Quality code not recognised: ' || left(q_raw, 20)
+        when opc_raw is not null and opc_grade is null then 'OPCQuality code not recognised: ' || left(opc_raw, 20)
+        when q_raw is null and opc_raw is null then 'no Quality or OPCQuality given'
+    end as reason
+from graded
+order by row_id
 """
 
 
@@ -85,10 +83,13 @@ def read_aveva_historian_csv(
     timezone: str,
     encoding: str = "utf-8",
     delimiter: str = ",",
+    block_size: int = 16 << 20,
 ) -> Iterator[ParsedBatch]:
     """Parse an AVEVA Historian export into batches of points and of rejected rows.
 
-    `stream_opener` returns a fresh binary stream of the (decompressed) file each time it is called.
+    `stream_opener` returns a fresh binary stream of the (decompressed) file each time it is called;
+    `block_size` is the number of bytes parsed per batch. Points of the repeated autumn hour may come in
+    a later batch than their line (once their tag's order decides them), the undecided ones at the end.
     """
     with stream_opener() as head:
         header = read_header(head, encoding, delimiter)
@@ -104,68 +105,51 @@ def read_aveva_historian_csv(
     canonical = {name.lower(): name for name in REQUIRED + OPTIONAL}
     column_names = [canonical.get(name.lower(), f"_extra_{i}") for i, name in enumerate(header)]
 
-    resolver = AmbiguityResolver()
-    con = duckdb.connect(config={"threads": 1, "memory_limit": "256MB"})
-    con.execute("SET TimeZone = 'UTC'").fetchall()
+    rules = RowRules(
+        timezone=timezone,
+        time_formats=ISO_TIME_FORMATS,
+        text_values=False,  # text belongs in vValue; text in Value is not a number
+        tag_label="TagName",
+        time_label="DateTime",
+        value_label="Value",
+    )
+    finisher = RowFinisher(rules)
     try:
         with stream_opener() as stream:
-            for text in stream_text_batches(stream, column_names, encoding=encoding, delimiter=delimiter):
-                yield _classify(con, text, timezone, resolver)
+            for text in stream_text_batches(
+                stream, column_names, encoding=encoding, delimiter=delimiter, block_size=block_size
+            ):
+                batch = finisher.finish(_stage(finisher, text))
+                if text.invalid:
+                    batch = ParsedBatch(
+                        points=batch.points,
+                        rejects=pa.concat_tables([batch.rejects, invalid_rows_table(text.invalid)]),
+                    )
+                yield batch
+        tail = finisher.flush()
+        if tail is not None:
+            yield tail
     finally:
-        con.close()
+        finisher.close()
 
 
-def _classify(
-    con: duckdb.DuckDBPyConnection, text: TextBatch, timezone: str, resolver: AmbiguityResolver
-) -> ParsedBatch:
+def _stage(finisher: RowFinisher, text: TextBatch) -> pa.Table:
+    """One text batch as the staged rows `RowFinisher.finish` takes (times parsed by the shared rules)."""
     table = text.table
+    n = table.num_rows
     for name in OPTIONAL:
         if name not in table.column_names:
-            table = table.append_column(name, pa.array([""] * table.num_rows, pa.string()))
+            table = table.append_column(name, pa.array([""] * n, pa.string()))
+    times = finisher.parse_times(table["DateTime"].combine_chunks())
+    table = table.append_column("row_id", pa.array(np.arange(n, dtype=np.int64)))
     table = table.append_column("source_line", text.lines)
+    table = table.append_column("ts_failed", times["ts_reason"].is_valid())
+    con = finisher.con
     con.register("batch", table)
     try:
-        rows = con.sql(_CLASSIFY_SQL).to_arrow_table()
+        staged = con.sql(_STAGE_SQL).to_arrow_table()
     finally:
         con.unregister("batch")
-
-    # Local wall-clock times to UTC; offsets in the text win where the export carries them.
-    utc, nonexistent = localize(rows["local_ts"].combine_chunks(), rows["tag"].combine_chunks(), timezone, resolver)
-    has_offset = pc.fill_null(rows["has_offset"].combine_chunks(), False)
-    offset_utc = rows["offset_ts"].combine_chunks().cast(utc.type)
-    ts = pc.if_else(has_offset, offset_utc, utc)
-    reason = rows["reason"].combine_chunks()
-    gap = pc.and_(pc.and_(nonexistent, pc.invert(has_offset)), pc.is_null(reason))
-    if pc.any(gap).as_py():
-        message = pc.binary_join_element_wise(
-            "nonexistent local time ",
-            pc.strftime(
-                rows["local_ts"].combine_chunks().cast(pa.timestamp("s"), safe=False), format="%Y-%m-%d %H:%M:%S"
-            ),
-            f" in {timezone} (daylight-saving gap)",
-            "",
-        )
-        reason = pc.if_else(gap, message, reason)
-
-    ok = pc.is_null(reason)
-    points = pa.table(
-        {
-            "tag": rows["tag"],
-            "ts": ts,
-            "value": rows["value"],
-            "value_text": rows["value_text"],
-            "quality": rows["quality"],
-            "source_line": rows["source_line"],
-        }
-    ).filter(ok)
-    bad = pc.invert(ok)
-    rejects = pa.table(
-        {
-            "line": rows["source_line"].filter(bad),
-            "reason": reason.filter(bad),
-            "raw": rows["raw"].filter(bad),
-        }
-    )
-    if text.invalid:
-        rejects = pa.concat_tables([rejects, invalid_rows_table(text.invalid)])
-    return ParsedBatch(points=points, rejects=rejects)
+    for name in ("local_ts", "utc_ts", "ts_reason"):
+        staged = staged.append_column(name, times[name])
+    return staged

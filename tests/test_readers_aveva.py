@@ -1,0 +1,181 @@
+"""The AVEVA Historian reader on the shared row rules: daylight-saving hours, quality, and streaming."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pytest
+
+from assets.readers.aveva_historian import read_aveva_historian_csv
+from assets.readers.csv_stream import FileRejected
+from conftest import HEADER
+from conftest import aveva_row as r
+
+TZ = "Europe/Berlin"  # 2026-03-29 02:00-03:00 does not exist; 2026-10-25 02:00-03:00 happens twice
+
+
+def utc(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=dt.UTC)
+
+
+def read(text: str, block_size: int = 16 << 20):
+    """All batches of a file: (points as dicts sorted by line, {line: reason}, number of batches)."""
+    data = text.encode("utf-8")
+    batches = list(read_aveva_historian_csv(lambda: pa.BufferReader(data), TZ, block_size=block_size))
+    points = sorted((p for b in batches for p in b.points.to_pylist()), key=lambda p: p["source_line"])
+    rejects = {row["line"]: row["reason"] for b in batches for row in b.rejects.to_pylist()}
+    assert sum(b.rejects.num_rows for b in batches) == len(rejects), "a line rejected twice"
+    return points, rejects, len(batches)
+
+
+def test_the_repeated_hour_is_placed_by_each_tags_order():
+    rows = [
+        r("2026-10-25 01:40:00", "A", 1),  # line 2: 23:40 UTC
+        r("2026-10-25 02:00:00", "A", 2),  # first pass, CEST: 00:00 UTC
+        r("2026-10-25 02:20:00", "B", 20),  # B: first pass (its clock steps back below)
+        r("2026-10-25 02:40:00", "A", 3),  # CEST: 00:40 UTC
+        r("2026-10-25 02:00:00", "A", 4),  # step back, CET: 01:00 UTC
+        r("2026-10-25 02:10:00", "B", 21),  # B steps back, CET: 01:10 UTC
+        r("2026-10-25 02:40:00", "A", 5),  # CET: 01:40 UTC
+        r("2026-10-25 03:00:00", "A", 6),  # 02:00 UTC
+    ]
+    points, rejects, _ = read(HEADER + "".join(rows))
+    assert rejects == {}
+    assert [(p["tag"], p["ts"], p["value"], p["source_line"]) for p in points] == [
+        ("A", utc(2026, 10, 24, 23, 40), 1.0, 2),
+        ("A", utc(2026, 10, 25, 0, 0), 2.0, 3),
+        ("B", utc(2026, 10, 25, 0, 20), 20.0, 4),
+        ("A", utc(2026, 10, 25, 0, 40), 3.0, 5),
+        ("A", utc(2026, 10, 25, 1, 0), 4.0, 6),
+        ("B", utc(2026, 10, 25, 1, 10), 21.0, 7),
+        ("A", utc(2026, 10, 25, 1, 40), 5.0, 8),
+        ("A", utc(2026, 10, 25, 2, 0), 6.0, 9),
+    ]
+
+
+def test_a_tag_the_order_cannot_place_is_rejected_as_ambiguous():
+    rows = [
+        r("2026-10-25 02:30:00", "ONE", 1),  # line 2: a single point in the hour, then the tag moves on
+        r("2026-10-25 02:15:00", "LAST", 7),  # line 3: the file ends with the tag still in the hour
+        r("2026-10-25 03:30:00", "ONE", 2),  # line 4: unambiguous, 02:30 UTC
+        "2026-10-25 02:30:00+01:00,OFFSET,3,3,0,192,192,Delta\n",  # line 5: an explicit offset is that instant
+    ]
+    points, rejects, _ = read(HEADER + "".join(rows))
+    assert [(p["tag"], p["ts"], p["source_line"]) for p in points] == [
+        ("ONE", utc(2026, 10, 25, 2, 30), 4),
+        ("OFFSET", utc(2026, 10, 25, 1, 30), 5),
+    ]
+    assert sorted(rejects) == [2, 3]
+    assert rejects[2].startswith("ambiguous local time 2026-10-25 02:30:00 in Europe/Berlin")
+    assert rejects[3].startswith("ambiguous local time 2026-10-25 02:15:00 in Europe/Berlin")
+
+
+def test_the_spring_gap_is_rejected_and_an_explicit_offset_is_not():
+    rows = [
+        r("2026-03-29 01:59:00", "T", 1),  # 00:59 UTC
+        r("2026-03-29 02:30:00", "T", 2),  # does not exist
+        "2026-03-29T02:30:00+01:00,T,3,3,0,192,192,Delta\n",  # an instant, 01:30 UTC
+        r("2026-03-29 03:00:00", "T", 4),  # CEST: 01:00 UTC
+    ]
+    points, rejects, _ = read(HEADER + "".join(rows))
+    assert [(p["ts"], p["value"]) for p in points] == [
+        (utc(2026, 3, 29, 0, 59), 1.0),
+        (utc(2026, 3, 29, 1, 30), 3.0),
+        (utc(2026, 3, 29, 1, 0), 4.0),
+    ]
+    assert rejects == {3: "nonexistent local time 2026-03-29 02:30:00 in Europe/Berlin (daylight-saving gap)"}
+
+
+def test_quality_worst_of_both_columns_string_tags_and_aveva_reasons():
+    text = (
+        "DateTime,TagName,Value,vValue,Quality,OPCQuality,wwRetrievalMode,wwVersion\n"
+        "2026-03-02 06:00:00,Q,1,1,0,192,Delta,Latest\n"  # good
+        "2026-03-02 06:00:01,Q,2,2,0,100,Delta,Latest\n"  # uncertain by OPC
+        "2026-03-02 06:00:02,Q,3,3,16,0,Delta,Latest\n"  # bad by OPC
+        "2026-03-02 06:00:03,Q,4,4,,64,Delta,Latest\n"  # OPC only: uncertain
+        "2026-03-02 06:00:04,S,,Running,0,192,Delta,Latest\n"  # string tag
+        "2026-03-02 06:00:05,Q,5,5,,,Delta,Latest\n"  # no quality
+        "2026-03-02 06:00:06,Q,6,6,0,-1,Delta,Latest\n"  # OPC out of range
+        "2026-03-02 06:00:07,Q,x,x,0,192,Delta,Latest\n"  # Value not a number (text goes in vValue)
+        ",,,,,,,\n"  # empty line
+    )
+    points, rejects, _ = read(text)
+    assert [(p["tag"], p["value"], p["value_text"], p["quality"]) for p in points] == [
+        ("Q", 1.0, None, "good"),
+        ("Q", 2.0, None, "uncertain"),
+        ("Q", 3.0, None, "bad"),
+        ("Q", 4.0, None, "uncertain"),
+        ("S", None, "Running", "good"),
+    ]
+    assert rejects == {
+        7: "no Quality or OPCQuality given",
+        8: "OPCQuality code not recognised: -1",
+        9: "Value is not a number: x",
+        10: "empty line",
+    }
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("DateTime,TagName,Quality\n", "header lacks column(s) Value"),
+        ("DateTime,TagName,Value\n", "header has neither a Quality nor an OPCQuality column"),
+        ("DateTime,TagName,Value,Quality,quality\n", "header names a column twice"),
+    ],
+)
+def test_a_header_without_what_the_reader_needs_rejects_the_file(header, message):
+    with pytest.raises(FileRejected, match=message.replace("(", r"\(").replace(")", r"\)")):
+        read(header + "2026-03-02 06:00:00,T,1,0,0\n")
+
+
+def night_rows(broken: list[str]) -> list[str]:
+    """Three tags every 5 minutes through the autumn night, as the historian's clock showed it (the
+    repeated hour twice), `broken` lines after every 17th step, and a tag D with one point in the hour."""
+    rows: list[str] = []
+    for step in range(60):
+        wall = dt.datetime(2026, 10, 25, 0, 0) + dt.timedelta(minutes=step * 5)
+        if step * 5 >= 180:  # 03:00 CEST is 02:00 CET again
+            wall -= dt.timedelta(hours=1)
+        for tag in ("A", "B", "C"):
+            rows.append(r(wall.strftime("%Y-%m-%d %H:%M:%S"), tag, step))
+        if step % 17 == 0:
+            rows.extend(broken)
+    rows.append(r("2026-10-25 02:45:00", "D", 1))  # the file ends with D still in the hour
+    return rows
+
+
+def check_night(rows: list[str], rejected_per_step: int) -> None:
+    points, rejects, batches = read(HEADER + "".join(rows), block_size=1024)
+    assert batches > 10
+    assert len(points) + len(rejects) == len(rows)
+    lines = sorted([p["source_line"] for p in points] + list(rejects))
+    assert lines == list(range(2, len(rows) + 2))
+    assert [line for line, reason in rejects.items() if reason.startswith("ambiguous local time")] == [len(rows) + 1]
+    assert len(rejects) == 4 * rejected_per_step + 1
+    # Every regular tag is placed at distinct instants, five minutes apart, through both passes.
+    for tag in ("A", "B", "C"):
+        ts = [p["ts"] for p in sorted((p for p in points if p["tag"] == tag), key=lambda p: p["value"])]
+        assert len(ts) == 60
+        assert ts[0] == utc(2026, 10, 24, 22, 0)
+        assert all(b - a == dt.timedelta(minutes=5) for a, b in zip(ts, ts[1:], strict=False))
+
+
+def test_every_line_is_a_point_or_a_reject_across_many_small_batches():
+    broken = [
+        "not a time,A,1,1,0,192,192,Delta\n",
+        r("2026-03-29 02:30:00", "A", 1),  # the spring gap
+        "2026-10-25 01:00:00.000,A,x,x,0,192,192,Delta\n",
+        "2026-10-25 01:00:00.000,A,1,1,7,192,192,Delta\n",
+    ]
+    check_night(night_rows(broken), rejected_per_step=len(broken))
+
+
+@pytest.mark.xfail(
+    reason="csv_stream: pyarrow reports a ragged row while parsing ahead, so the rows after it in the next "
+    "batch are numbered one line short",
+    strict=False,
+)
+def test_ragged_rows_keep_the_line_numbers_of_later_batches():
+    broken = ["2026-10-25 01:00:00.000,A\n", "not a time,A,1,1,0,192,192,Delta\n"]
+    check_night(night_rows(broken), rejected_per_step=len(broken))
