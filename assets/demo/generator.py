@@ -20,11 +20,13 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from assets.core.plant import Machine, PlantConfig, Source
+from assets.demo.formats import FORMATS, Point, source_options_for, write_points
 
 HEADER = "DateTime,TagName,Value,vValue,Quality,QualityDetail,OPCQuality,wwRetrievalMode"
 SOURCE_FORMAT = "aveva_historian_csv"
@@ -95,7 +97,13 @@ class _MachineSim:
 
 
 def write_demo_exports(
-    landing_root: Path, config: PlantConfig, start: dt.date, days: int = 14, seed: int = 7
+    landing_root: Path,
+    config: PlantConfig,
+    start: dt.date,
+    days: int = 14,
+    seed: int = 7,
+    fmt: str | None = None,
+    options: dict[str, Any] | None = None,
 ) -> list[Path]:
     """Write the demo plant's historian exports under landing_root/<source.folder>/ and return the paths written.
 
@@ -103,10 +111,15 @@ def write_demo_exports(
     ``day_start``, plant-local), plus, when ``days >= 4``, one overlapping re-export
     ``History_YYYYMMDD_reexport.csv`` from 12:00 of the 3rd production day to 12:00 of the 4th.
     The daily files come first in the returned list, in date order, then the re-export.
+
+    ``fmt`` writes the same plant in another export format (see ``demo_source``): the files take that
+    format's extension and go to the folder of the config's source of that format, else to
+    landing_root/<fmt>/. What the format cannot carry is written as that system exports it (see
+    ``formats.py``). The default, and ``aveva_historian_csv``, write the AVEVA files as before.
     """
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
-    source = _historian_source(config)
+    source = _historian_source(config) if fmt is None else demo_source(config, fmt, options)
     tz = ZoneInfo(source.timezone)
     rng = np.random.default_rng(seed)
 
@@ -137,7 +150,22 @@ def write_demo_exports(
 
     folder = Path(landing_root) / source.folder
     folder.mkdir(parents=True, exist_ok=True)
+    if source.format != SOURCE_FORMAT:
+        return _write_format_files(folder, source, streams, exports)
     return _write_files(folder, tz, streams, exports)
+
+
+def demo_source(config: PlantConfig, fmt: str, options: dict[str, Any] | None = None) -> Source:
+    """Where and how the demo writes format ``fmt``: the config's source of that format if it has one
+    (its folder, time zone and options), else folder ``<fmt>`` in the plant's time zone with ``options``
+    (default: the options the format's reader needs for the demo's files)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+    for source in config.sources:
+        if source.format == fmt:
+            return source
+    chosen = source_options_for(fmt) if options is None else dict(options)
+    return Source(name=fmt, format=fmt, folder=fmt, timezone=config.timezone, options=chosen)
 
 
 # --------------------------------------------------------------------------------------- calendar
@@ -714,4 +742,39 @@ def _write_files(folder: Path, tz: ZoneInfo, streams: list[_Stream], exports: li
         path = folder / name
         path.write_bytes(("\n".join(out) + "\n").encode("utf-8"))
         paths.append(path)
+    return paths
+
+
+_POINT_QUALITY = {GOOD: "good", DOUBTFUL: "uncertain", BAD: "bad"}
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _stream_points(stream: _Stream, a: int, b: int) -> list[Point]:
+    """The rows of one export of a tag as points: the value in force at ``a``, then the rows in (a, b)."""
+    value, q = stream.value_at(a)
+    rows = [(a, value, q)]
+    lo = bisect.bisect_right(stream.times, a)
+    hi = bisect.bisect_left(stream.times, b)
+    rows += zip(stream.times[lo:hi], stream.values[lo:hi], stream.quality[lo:hi], strict=True)
+    return [
+        Point(
+            stream.tag,
+            _EPOCH + dt.timedelta(milliseconds=t),
+            None if v is None else float(v),
+            quality=_POINT_QUALITY[q],
+        )
+        for t, v, q in rows
+    ]
+
+
+def _write_format_files(
+    folder: Path, source: Source, streams: list[_Stream], exports: list[tuple[str, int, int]]
+) -> list[Path]:
+    """The same exports as ``_write_files`` in another format, as its system would write them."""
+    extension = FORMATS[source.format].extension
+    paths = []
+    for name, a, b in exports:
+        points = [p for stream in streams for p in _stream_points(stream, a, b)]
+        path = folder / (Path(name).stem + extension)
+        paths.append(write_points(path, source.format, points, source.timezone, source.options, lossy=True))
     return paths
