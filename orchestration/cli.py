@@ -28,12 +28,20 @@ def _date(text: str) -> dt.date:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from assets.core.plant import SOURCE_FORMATS
+
     parser = argparse.ArgumentParser(prog="iiot-lakehouse", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="write the demo plant's historian exports into $LANDING_ROOT")
     demo.add_argument("--days", type=int, default=14, help="production days to generate (default 14)")
     demo.add_argument("--start", type=_date, help="first production day (default: DAYS days before today)")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    demo.add_argument(
+        "--format",
+        dest="fmt",
+        choices=SOURCE_FORMATS,
+        help="export format to write (default: the AVEVA Historian CSV of the plant's historian source)",
+    )
     run = sub.add_parser("run", help="land new files, then rebuild the production days they touched")
     run.add_argument("--start", type=_date, help="first production day to rebuild (with --end)")
     run.add_argument("--end", type=_date, help="last production day to rebuild, inclusive")
@@ -72,7 +80,7 @@ def ensure_dagster_home() -> Path:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from assets.core.plant import load_plant_config
-    from assets.demo.generator import write_demo_exports
+    from assets.demo.generator import demo_source, write_demo_exports
 
     from .resources import settings_from_env
 
@@ -82,12 +90,31 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise CommandError("--days must be at least 1")
     start = args.start or (dt.datetime.now(config.tz).date() - dt.timedelta(days=args.days))
     landing = Path(settings["landing_root"]).expanduser().resolve()
-    paths = write_demo_exports(landing, config, start=start, days=args.days, seed=args.seed)
+    fmt = args.fmt
+    paths = write_demo_exports(landing, config, start=start, days=args.days, seed=args.seed, fmt=fmt)
+    written = f"{fmt} export files" if fmt else "export files"
     print(
-        f"demo plant {config.site}: wrote {len(paths)} export files for {args.days} production days "
+        f"demo plant {config.site}: wrote {len(paths)} {written} for {args.days} production days "
         f"from {start} into {landing}"
     )
+    if fmt and not any(s.format == fmt for s in config.sources):
+        print()
+        print(f"The plant config ({settings['plant_config']}) has no {fmt} source, so `iiot-lakehouse run`")
+        print(f"will not land {landing / fmt}. Add this source to its `sources:` list:")
+        print()
+        print(_source_yaml(demo_source(config, fmt)))
     return 0
+
+
+def _source_yaml(source) -> str:
+    """A plant-config `sources:` entry for a source, as the user pastes it."""
+    import yaml
+
+    entry = {"name": source.name, "format": source.format, "folder": source.folder, "timezone": source.timezone}
+    if source.options:
+        entry["options"] = dict(source.options)
+    text = yaml.safe_dump([entry], sort_keys=False, default_flow_style=False, allow_unicode=True)
+    return "\n".join("  " + line for line in text.rstrip().splitlines())
 
 
 def cmd_run(args: argparse.Namespace) -> int:

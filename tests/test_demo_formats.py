@@ -7,13 +7,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from test_oee_worked_example import ROWS
 
-from assets.core.plant import Source
+from assets.core.plant import DEFAULT_PLANT_CONFIG, Source, load_plant_config
 from assets.demo.formats import FORMATS, PI_BAD_STATE, Point, source_options_for, write_points
+from assets.demo.generator import demo_source, write_demo_exports
 from assets.readers import read_source_file
 from assets.readers.archives import open_single
 from conftest import one_machine_config
+from orchestration.cli import run as cli_run
 
 UTC = dt.UTC
 BERLIN = "Europe/Berlin"
@@ -68,13 +71,15 @@ def carried(fmt: str, points: list[Point]) -> list[Point]:
     return [p for p in points if (traits.quality or p.quality == "good") and (traits.text or p.text is None)]
 
 
+def as_points(batch) -> list[Point]:
+    return [Point(r["tag"], r["ts"], r["value"], r["value_text"], r["quality"]) for r in batch.points.to_pylist()]
+
+
 def read_back(path: Path, fmt: str, options: dict | None) -> tuple[list[Point], list]:
     source = Source(name="src", format=fmt, folder="x", timezone=BERLIN, options=options or source_options_for(fmt))
     points, rejects = [], []
     for batch in read_source_file(source, open_single(path)):
-        points += [
-            Point(r["tag"], r["ts"], r["value"], r["value_text"], r["quality"]) for r in batch.points.to_pylist()
-        ]
+        points += as_points(batch)
         rejects += batch.rejects.to_pylist()
     return sorted(points, key=lambda p: (p.ts, p.tag)), rejects
 
@@ -178,3 +183,76 @@ def test_worked_example_gives_the_same_oee_in_every_format(plant_factory, fmt):
     assert round(row["performance"], 4) == 0.8611
     assert round(row["quality"], 4) == 0.9780
     assert round(row["oee"], 4) == 0.7479
+
+
+# ---- the demo plant in other formats -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_config():
+    return load_plant_config(DEFAULT_PLANT_CONFIG)
+
+
+@pytest.fixture(scope="module")
+def aveva_demo(demo_config, tmp_path_factory) -> list[Point]:
+    """The demo's AVEVA points from Friday 2026-10-23 over the autumn night (energy is stored every minute)."""
+    root = tmp_path_factory.mktemp("aveva")
+    paths = write_demo_exports(root, demo_config, dt.date(2026, 10, 23), days=2, seed=5)
+    return read_files(paths, demo_source(demo_config, "aveva_historian_csv"))
+
+
+def read_files(paths: list[Path], source: Source) -> list[Point]:
+    points = []
+    for path in paths:
+        for batch in read_source_file(source, open_single(path)):
+            assert batch.rejects.num_rows == 0, batch.rejects.to_pylist()[:3]
+            points += as_points(batch)
+    return sorted(points)
+
+
+@pytest.mark.parametrize("fmt", ["pi_webapi_json", "ignition_wide_csv", "sensor_jsonl"])
+def test_demo_plant_in_another_format_lands_the_same_points(demo_config, aveva_demo, tmp_path, fmt):
+    paths = write_demo_exports(tmp_path, demo_config, dt.date(2026, 10, 23), days=2, seed=5, fmt=fmt)
+    assert [p.relative_to(tmp_path).as_posix() for p in paths] == [
+        f"{fmt}/History_2026102{day}{FORMATS[fmt].extension}" for day in (3, 4)
+    ]
+
+    got = read_files(paths, demo_source(demo_config, fmt))
+
+    expected = aveva_demo
+    if fmt == "pi_webapi_json":  # a lost value is PI's system state
+        expected = [p._replace(text=PI_BAD_STATE) if p.quality == "bad" else p for p in expected]
+    if fmt == "ignition_wide_csv":  # no quality column: a lost value is an empty cell, a doubtful one plain
+        expected = [p._replace(quality="good") for p in expected if p.quality != "bad"]
+    assert any(p.quality == "bad" for p in aveva_demo)
+    assert got == expected
+
+
+def test_demo_command_writes_a_format_and_prints_the_source_to_add(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LANDING_ROOT", str(tmp_path / "landing"))
+    monkeypatch.setenv("PLANT_CONFIG", str(DEFAULT_PLANT_CONFIG))
+
+    assert cli_run(["demo", "--days", "1", "--start", "2026-03-02", "--format", "sensor_csv", "--seed", "3"]) == 0
+
+    out = capsys.readouterr().out
+    assert "wrote 1 sensor_csv export files for 1 production days from 2026-03-02" in out
+    assert (tmp_path / "landing" / "sensor_csv" / "History_20260302.csv").is_file()
+    snippet = yaml.safe_load(out[out.index("  - name:") :])
+    assert snippet == [
+        {
+            "name": "sensor_csv",
+            "format": "sensor_csv",
+            "folder": "sensor_csv",
+            "timezone": "Europe/Berlin",
+            "options": {"delimiter": ";", "decimal_comma": True},
+        }
+    ]
+    config = yaml.safe_load(DEFAULT_PLANT_CONFIG.read_text(encoding="utf-8"))
+    config["sources"] = snippet
+    (tmp_path / "plant.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    assert load_plant_config(tmp_path / "plant.yaml").sources[0].options["decimal_comma"] is True
+
+    # Once the config has the source, the demo writes into its folder and prints nothing to add.
+    monkeypatch.setenv("PLANT_CONFIG", str(tmp_path / "plant.yaml"))
+    assert cli_run(["demo", "--days", "1", "--start", "2026-03-02", "--format", "sensor_csv"]) == 0
+    assert "Add this source" not in capsys.readouterr().out
