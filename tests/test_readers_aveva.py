@@ -147,7 +147,7 @@ def night_rows(broken: list[str]) -> list[str]:
 
 def check_night(rows: list[str], rejected_per_step: int) -> None:
     points, rejects, batches = read(HEADER + "".join(rows), block_size=1024)
-    assert batches > 10
+    assert batches >= 8  # many small batches, so rows meet block edges
     assert len(points) + len(rejects) == len(rows)
     lines = sorted([p["source_line"] for p in points] + list(rejects))
     assert lines == list(range(2, len(rows) + 2))
@@ -171,11 +171,6 @@ def test_every_line_is_a_point_or_a_reject_across_many_small_batches():
     check_night(night_rows(broken), rejected_per_step=len(broken))
 
 
-@pytest.mark.xfail(
-    reason="csv_stream: pyarrow reports a ragged row while parsing ahead, so the rows after it in the next "
-    "batch are numbered one line short",
-    strict=False,
-)
 def test_ragged_rows_keep_the_line_numbers_of_later_batches():
     broken = ["2026-10-25 01:00:00.000,A\n", "not a time,A,1,1,0,192,192,Delta\n"]
     check_night(night_rows(broken), rejected_per_step=len(broken))

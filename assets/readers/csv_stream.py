@@ -124,14 +124,21 @@ def stream_text_batches(
                     extra += counts.to_numpy(zero_copy_only=False).astype(np.int64)
             if extra.any():
                 lines = lines + np.concatenate(([0], np.cumsum(extra)[:-1]))
-            # Rows the parser skipped still used up their lines.
-            for row in sorted((r for r in invalid if r.line is not None), key=lambda r: r.line):
-                lines[lines >= row.line] += 1
+            # Rows the parser skipped still used up their lines. pyarrow may report a skipped row while
+            # it already parses the next block: such a row belongs to the next batch, and waits for it.
+            mine: list[InvalidRow] = []
+            for row in sorted(invalid, key=lambda r: (r.line is None, r.line or 0)):
+                if row.line is not None and n and row.line > lines[-1] + extra[-1]:
+                    pending.append(row)
+                    continue
+                if row.line is not None:
+                    lines[lines >= row.line] += 1
+                mine.append(row)
             if n:
                 next_line = int(lines[-1] + extra[-1] + 1)
             else:
-                next_line += len(invalid)
-            yield TextBatch(table=pa.Table.from_batches([batch]), lines=pa.array(lines), invalid=invalid)
+                next_line += len(mine)
+            yield TextBatch(table=pa.Table.from_batches([batch]), lines=pa.array(lines), invalid=mine)
         if pending:
             yield TextBatch(
                 table=pa.table({name: pa.array([], pa.string()) for name in column_names}),
