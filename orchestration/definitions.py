@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.bronze import land_exports
+from assets.maintenance import maintenance__delta_tables
 from assets.mart import build_mart_assets
 from assets.report import build_report_assets
 from assets.silver import build_silver_assets
@@ -12,7 +13,7 @@ from assets.silver import build_silver_assets
 from .jobs import DAILY_JOB, LANDING_JOB, build_jobs
 from .partitions import production_day_partitions
 from .resources import LakehouseResource, resource_from_env
-from .schedules import build_schedules
+from .schedules import build_maintenance_schedule, build_schedules
 from .sensors import build_sensors
 
 
@@ -28,9 +29,10 @@ def build_definitions(lakehouse: LakehouseResource | None = None) -> dg.Definiti
             *build_silver_assets(partitions),
             *build_mart_assets(partitions),
             *build_report_assets(partitions),
+            maintenance__delta_tables,
         ],
         jobs=[land_job, daily_job],
-        schedules=build_schedules(daily_job, config),
+        schedules=[*build_schedules(daily_job, config), build_maintenance_schedule(config)],
         sensors=build_sensors(land_job, daily_job),
         resources={"lakehouse": lakehouse},
     )

@@ -1,4 +1,4 @@
-"""The morning schedule: build the production day that has just ended."""
+"""The morning schedule (build the production day that has just ended) and the weekly maintenance."""
 
 from __future__ import annotations
 
@@ -19,3 +19,23 @@ def build_schedules(daily_job, config: PlantConfig) -> list:
             minute_of_hour=start.minute,
         )
     ]
+
+
+MAINTENANCE_JOB = "delta_maintenance_job"
+
+
+def build_maintenance_schedule(config: PlantConfig) -> dg.ScheduleDefinition:
+    """Sunday night, in the plant's time zone: compact, vacuum and checkpoint every Delta table."""
+    job = dg.define_asset_job(
+        MAINTENANCE_JOB,
+        selection=dg.AssetSelection.groups("maintenance"),
+        description="Compact small files, vacuum files past the retention and checkpoint the log of every table.",
+    )
+    return dg.ScheduleDefinition(
+        name="weekly_maintenance_schedule",
+        job=job,
+        # 03:30 on Sunday: after the daily build of most plants, before the week's first shift.
+        cron_schedule="30 3 * * 0",
+        execution_timezone=config.timezone,
+        description="Each Sunday at 03:30 plant time, the weekly maintenance of the Delta tables.",
+    )
