@@ -64,6 +64,7 @@ STAGING: tuple[str, ...] = (
     "stg_states_in_plan",
     "stg_counts_in_plan",
     "stg_energy_by_state",
+    "stg_oee_windows",
 )
 
 # In build order: a mart may read the marts before it.
