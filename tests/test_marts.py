@@ -38,3 +38,28 @@ def test_an_open_reader_keeps_a_complete_version_while_the_marts_are_republished
     assert rows == [("2026-03-02", 28_800.0), ("2026-03-03", 14_400.0)]
     assert comment == [("availability x performance x quality = fully_productive_time_s / planned_production_time_s.",)]
     assert not list(plant.root.glob(".marts.duckdb.building-*"))
+
+
+def test_the_marts_open_read_only_in_the_duckdb_command_line_client(plant_factory):
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cli = shutil.which("duckdb", path=str(Path(sys.executable).parent))
+    assert cli, "the duckdb command-line client (duckdb-cli) is part of the dev dependencies"
+    plant = plant_factory(one_machine_config())
+    plant.export("h.csv", [r("2026-03-02 05:00:00", "L1.FILLER.State", 1)])
+    plant.land()
+    plant.build_day("2026-03-02")
+    marts = plant.root / "marts.duckdb"
+    out = subprocess.run(
+        [cli, "-readonly", "-csv", str(marts), "-c", "select machine, run_time_s from oee_daily"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert out.splitlines() == ["machine,run_time_s", "FILLER,28800.0"]
+    version = subprocess.run([cli, "--version"], capture_output=True, text=True, check=True).stdout
+    assert version.startswith("v1.5.")

@@ -35,6 +35,9 @@ from .schemas import (
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 MARTS_FILE = "marts.duckdb"
+# The marts file is written in the storage format of DuckDB 1.5, so that analysts' DuckDB 1.5 and
+# newer (the duckdb command-line client on PyPI among them) can open it.
+STORAGE_VERSION = "v1.5.0"
 SILVER_INPUTS: tuple[TableSpec, ...] = (
     SILVER_PLANT_CALENDAR,
     SILVER_MACHINE_STATES,
@@ -318,14 +321,16 @@ def publish_marts(
     with _publish_lock(target):
         building = target.with_name(f".{target.name}.building-{os.getpid()}")
         building.unlink(missing_ok=True)
-        if target.exists():
+        fresh = not (target.exists() and storage_version(target) == STORAGE_VERSION)
+        if not fresh:
             shutil.copyfile(target, building)
-        con = duckdb.connect(str(building))
+        con = duckdb.connect(str(building), config={"storage_compatibility_version": STORAGE_VERSION})
         try:
             con.execute("SET TimeZone = 'UTC'").fetchall()
             con.execute("SET enable_progress_bar = false").fetchall()
             _register_inputs(con, lakehouse_root, config, _with_neighbours(days), storage_options, sql_dir)
-            if _definitions_changed(con, marts, sql_dir):
+            if fresh or _definitions_changed(con, marts, sql_dir):
+                # a new file (or one in an older storage format, or with changed marts): every day
                 days = silver_days(lakehouse_root, storage_options)
                 _register_inputs(con, lakehouse_root, config, None, storage_options, sql_dir)
                 for mart in marts:
@@ -340,6 +345,19 @@ def publish_marts(
         os.replace(building, target)
         _fsync_dir(target.parent)
     return written
+
+
+def storage_version(marts_file: Path) -> str | None:
+    """The storage format a DuckDB file was written with (e.g. 'v1.5.0')."""
+    con = duckdb.connect(str(marts_file), read_only=True)
+    try:
+        rows = con.execute(
+            "select tags['storage_version'] from duckdb_databases() where database_name = current_database()"
+        ).fetchall()
+    finally:
+        con.close()
+    version = rows[0][0] if rows else None
+    return version.rstrip("+") if version else None
 
 
 def _with_neighbours(days: Sequence[dt.date]) -> list[dt.date]:
