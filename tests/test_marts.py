@@ -63,3 +63,32 @@ def test_the_marts_open_read_only_in_the_duckdb_command_line_client(plant_factor
     assert out.splitlines() == ["machine,run_time_s", "FILLER,28800.0"]
     version = subprocess.run([cli, "--version"], capture_output=True, text=True, check=True).stdout
     assert version.startswith("v1.5.")
+
+
+def test_every_mart_is_also_a_delta_table_under_gold_with_the_same_rows(plant_factory):
+    from deltalake import DeltaTable
+
+    from assets.core.marts import MARTS
+
+    plant = plant_factory(one_machine_config())
+    plant.export(
+        "h.csv",
+        [r("2026-03-02 05:00:00", "L1.FILLER.State", 1), r("2026-03-03 10:00:00", "L1.FILLER.State", 3)],
+    )
+    plant.land()
+    plant.build_day("2026-03-02")
+    plant.build_day("2026-03-03")
+    plant.build_day("2026-03-03")  # a rebuild replaces its days, never adds them again
+    con = duckdb.connect(str(plant.root / "marts.duckdb"), read_only=True)
+    try:
+        for mart in MARTS:
+            con.register("gold", DeltaTable(str(plant.root / "gold" / mart.name)).to_pyarrow_dataset())
+            (differences,) = con.execute(
+                f"select count(*) from ((select * from {mart.name} except all select * from gold) "
+                f"union all (select * from gold except all select * from {mart.name}))"
+            ).fetchall()[0]
+            assert differences == 0, mart.name
+            con.unregister("gold")
+        assert con.execute("select count(*) from oee_daily").fetchall() == [(2,)]
+    finally:
+        con.close()

@@ -344,6 +344,7 @@ def publish_marts(
             os.fsync(handle.fileno())
         os.replace(building, target)
         _fsync_dir(target.parent)
+        publish_all_gold(target, lakehouse_root, marts, days, storage_options)
     return written
 
 
@@ -358,6 +359,27 @@ def storage_version(marts_file: Path) -> str | None:
         con.close()
     version = rows[0][0] if rows else None
     return version.rstrip("+") if version else None
+
+
+def publish_all_gold(
+    marts_file: Path,
+    lakehouse_root: str,
+    marts: Sequence[Mart],
+    days: Sequence[dt.date],
+    storage_options: dict[str, str] | None = None,
+) -> None:
+    """Publish the rebuilt scope of every mart as Delta tables under gold/ (still under the publish lock)."""
+    from .gold import publish_gold
+
+    con = duckdb.connect(str(marts_file), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'").fetchall()
+        for mart in marts:
+            publish_gold(
+                con, lakehouse_root, _checked(mart.name), _SCOPES[mart.scope], {"days": list(days)}, storage_options
+            )
+    finally:
+        con.close()
 
 
 def _with_neighbours(days: Sequence[dt.date]) -> list[dt.date]:
