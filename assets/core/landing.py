@@ -19,6 +19,7 @@ import hashlib
 import io
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -39,6 +40,19 @@ from .validation import ValidationResult, validate
 
 # Files still being written by the exporting system, by their usual temporary names.
 PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".filepart")
+
+# Crash tests set this to a point name below to cut the power there: the process kills itself (SIGKILL).
+KILL_AT_ENV = "IIOT_LANDING_KILL_AT"
+
+
+def _kill_point(point: str) -> None:
+    """A named point in the commit order (staged, quarantined, points_committed, ledger_written, landed).
+
+    Does nothing unless IIOT_LANDING_KILL_AT names this point; the crash tests use it to stop a landing
+    exactly between two commits, where random timing rarely lands.
+    """
+    if os.environ.get(KILL_AT_ENV) == point:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass(frozen=True)
@@ -243,6 +257,7 @@ def land_unit(
         points_path = staging / "points.parquet"
         rejects_path = staging / "rejects.parquet"
         _stage(source, opener, report, points_path, rejects_path)
+        _kill_point("staged")
         _classify_and_commit(lakehouse, source, name, sha, report, points_path, rejects_path, staging, now)
     known.add(report)
     return report
@@ -260,13 +275,31 @@ def land_file(
     return land_path(lakehouse, source, landing_root, path, known or known_files(lakehouse), now)[0]
 
 
+STAGING_PREFIX = "iiot-landing-"
+
+
 @contextmanager
 def _staging_dir() -> Iterator[Path]:
-    folder = Path(tempfile.mkdtemp(prefix="iiot-landing-"))
+    # The pid in the name lets a later run clear what a killed landing left behind (_clear_dead_staging).
+    folder = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-"))
     try:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _clear_dead_staging() -> None:
+    """Remove staging folders of landing processes that no longer run (killed, or the power cut)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{STAGING_PREFIX}*-*"):
+        pid = folder.name.removeprefix(STAGING_PREFIX).split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:
+            pass  # a live process of another user
 
 
 def _stage(source: Source, opener: Callable, report: FileReport, points_path: Path, rejects_path: Path) -> None:
@@ -493,6 +526,7 @@ def _classify_and_commit(
                 lakehouse.storage_options,
             )
 
+        _kill_point("quarantined")
         # 2. the new and changed points, in one Delta commit.
         if report.rows_new or report.rows_changed:
             reader = con.sql(
@@ -519,8 +553,10 @@ def _classify_and_commit(
             else:
                 delta.append(bronze_uri, BRONZE_POINTS, rows, lakehouse.storage_options, metadata=metadata)
 
+    _kill_point("points_committed")
     # 3. the ledger row last: a file without one is landed again, and finds its points already there.
     write_ledger_row(lakehouse, report, now)
+    _kill_point("ledger_written")
 
 
 def _conformed(reader: pa.RecordBatchReader, spec, validation: ValidationResult) -> pa.RecordBatchReader:
@@ -623,6 +659,7 @@ def land_new_files(
     `only` restricts the pass to some files (paths relative to LANDING_ROOT), as the landing sensor
     asks for one run per new file.
     """
+    _clear_dead_staging()
     known = known_files(lakehouse)
     files: list[FileReport] = []
     notes: list[str] = []
@@ -636,13 +673,50 @@ def land_new_files(
                 continue
             files.extend(land_path(lakehouse, source, landing_root, path, known))
     notes.extend(_unclaimed(landing_root, claimed))
+    _kill_point("landed")
     stats = [f.tag_stats for f in files if f.tag_stats is not None and f.tag_stats.num_rows]
     if stats or delta.open_table(lakehouse.uri(TAG_CATALOG.name), lakehouse.storage_options) is None:
         from .tag_catalog import STATS_SCHEMA, update_tag_catalog
 
         update_tag_catalog(lakehouse.root, config, [t.cast(STATS_SCHEMA) for t in stats], lakehouse.storage_options)
+    _heal_tag_catalog(lakehouse, config)
     earliest, latest = point_span(lakehouse)
     return LandingResult(files=files, notes=notes, latest_ts=latest, earliest_ts=earliest)
+
+
+def _heal_tag_catalog(lakehouse: Lakehouse, config: PlantConfig) -> None:
+    """Rebuild the tag catalog from bronze when its point counts no longer add up to bronze's rows.
+
+    The catalog is updated from the points a run adds, after they are committed; a landing killed in
+    between leaves points the catalog never counted (the re-run finds them already landed). Every new
+    point is counted once and a changed one replaces a point, so the catalog's points sum to bronze's
+    row count; the check reads only Parquet footers, and the full rebuild happens only after a crash.
+    """
+    from .tag_catalog import STATS_SCHEMA, update_tag_catalog
+
+    bronze = delta.open_table(lakehouse.uri(BRONZE_POINTS.name), lakehouse.storage_options)
+    catalog = delta.open_table(lakehouse.uri(TAG_CATALOG.name), lakehouse.storage_options)
+    if bronze is None or catalog is None:
+        return
+    with delta.duckdb_session() as con:
+        con.register("catalog", catalog.to_pyarrow_dataset())
+        counted = con.sql("select coalesce(sum(points), 0) from catalog").fetchall()[0][0]
+        if counted == bronze.to_pyarrow_dataset().count_rows():
+            return
+        con.register("bronze", bronze.to_pyarrow_dataset())
+        stats = con.sql(
+            """
+            select
+                tag, arg_min(source, ts) as source, min(ts) as first_seen, max(ts) as last_seen, count(*) as points,
+                count(*) filter (where quality = 'bad') as bad_points,
+                count(*) filter (where quality = 'uncertain') as uncertain_points
+            from bronze
+            group by tag
+            """
+        ).to_arrow_table()
+    # Emptied, then filled: a crash in between leaves a catalog that the next run finds short again.
+    delta.replace_all(lakehouse.uri(TAG_CATALOG.name), TAG_CATALOG, TAG_CATALOG.empty(), lakehouse.storage_options)
+    update_tag_catalog(lakehouse.root, config, [stats.cast(STATS_SCHEMA)], lakehouse.storage_options)
 
 
 def point_span(lakehouse: Lakehouse) -> tuple[dt.datetime | None, dt.datetime | None]:
