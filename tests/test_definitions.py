@@ -40,6 +40,7 @@ def test_definitions_load_with_schedule_sensors_jobs_and_checks(plant_factory):
         "silver__tag_quality": "silver",
         "mart__oee_daily": "marts",
         "mart__daily_report": "marts",
+        "maintenance__delta_tables": "maintenance",
     }
     for key in graph.get_all_asset_keys():
         assert graph.get(key).description, key

@@ -224,11 +224,6 @@ def test_discovery_never_follows_a_link_out_of_landing_root(links_out):
     assert discover_files(landing, linked) == ([], ["escape: the folder leaves LANDING_ROOT; nothing read"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="landing._unclaimed resolves every file under LANDING_ROOT and calls relative_to(LANDING_ROOT) on it: "
-    "a link pointing outside raises ValueError and the whole landing pass fails instead of reporting the link",
-)
 def test_a_link_out_of_landing_root_is_reported_and_the_other_files_still_land(links_out, tmp_path):
     config, landing = links_out
     write_aveva(landing / "historian" / "good.csv", [r("2026-03-02 06:00:00", "L1.FILLER.Total", 1)])

@@ -15,6 +15,7 @@ Rows in = rows new + rows duplicate + rows quarantined, and the ledger records e
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import io
 import os
@@ -341,6 +342,16 @@ def _stage(source: Source, opener: Callable, report: FileReport, points_path: Pa
             report.rows_in += 1
             if report.rows_in == 1:
                 report.status = "rejected"
+        for problem in getattr(opener, "problems", []):
+            # a compressed file that breaks part-way: what came before landed, the break is recorded
+            report.message = f"unreadable after {report.rows_in} rows: {problem}"
+            rejects_writer.write_table(
+                pa.table(
+                    {"line": pa.array([None], pa.int64()), "reason": [report.message], "raw": [None]},
+                    schema=REJECT_COLUMNS,
+                )
+            )
+            report.rows_in += 1
     finally:
         points_writer.close()
         rejects_writer.close()
@@ -657,8 +668,38 @@ def land_new_files(
     """Land every file in the sources' folders that the ledger does not hold yet.
 
     `only` restricts the pass to some files (paths relative to LANDING_ROOT), as the landing sensor
-    asks for one run per new file.
+    asks for one run per new file. One landing runs at a time per lakehouse (see _landing_lock).
     """
+    with _landing_lock(lakehouse):
+        return _land_new_files(lakehouse, config, landing_root, only)
+
+
+@contextmanager
+def _landing_lock(lakehouse: Lakehouse) -> Iterator[None]:
+    """Hold the lakehouse's landing lock: a second landing waits, then finds the files in the ledger.
+
+    Two landings classifying the same file against the same bronze would both append its points. The
+    Dagster pool `bronze_landing` keeps one landing run per instance; this lock also covers a CLI run
+    beside the scheduled one. It is an fcntl lock on LAKEHOUSE_ROOT/.landing.lock, released by the
+    kernel if the process dies; a remote root relies on the pool alone.
+    """
+    root = delta.normalise_root(lakehouse.root)
+    if not delta.is_local(root):
+        yield
+        return
+    folder = Path(root.removeprefix("file://"))
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".landing.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _land_new_files(
+    lakehouse: Lakehouse, config: PlantConfig, landing_root: Path, only: set[str] | None
+) -> LandingResult:
     _clear_dead_staging()
     known = known_files(lakehouse)
     files: list[FileReport] = []
@@ -735,13 +776,20 @@ def _unclaimed(landing_root: Path, claimed: set[Path]) -> list[str]:
     notes = []
     if not landing_root.is_dir():
         return notes
-    for dirpath, dirnames, filenames in os.walk(landing_root, followlinks=False):
+    root = landing_root.resolve()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for name in filenames:
-            path = (Path(dirpath) / name).resolve()
-            if not name.startswith(".") and path not in claimed and not name.lower().endswith(PARTIAL_SUFFIXES):
-                notes.append(f"{path.relative_to(landing_root.resolve()).as_posix()}: in no source's folder; not read")
-    return sorted(notes)
+            link = Path(dirpath) / name
+            rel = link.relative_to(root).as_posix()
+            if name.startswith(".") or name.lower().endswith(PARTIAL_SUFFIXES):
+                continue
+            path = link.resolve()
+            if not path.is_relative_to(root):
+                notes.append(f"{rel}: a link that leaves LANDING_ROOT; not read")
+            elif path not in claimed:
+                notes.append(f"{rel}: in no source's folder; not read")
+    return sorted(set(notes))
 
 
 def bronze_row_balance(lakehouse: Lakehouse) -> pa.Table:

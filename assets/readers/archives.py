@@ -56,6 +56,7 @@ class _LimitedReader(io.RawIOBase):
         max_total_bytes: int,
         max_ratio: float,
         on_close: Callable[[], None] | None = None,
+        problems: list[str] | None = None,
     ) -> None:
         self._inner = inner
         self._name = name
@@ -63,6 +64,7 @@ class _LimitedReader(io.RawIOBase):
         self._max_total = max_total_bytes
         self._max_ratio = max_ratio
         self._on_close = on_close
+        self._problems = problems
         self.count = 0
 
     def readable(self) -> bool:
@@ -70,11 +72,17 @@ class _LimitedReader(io.RawIOBase):
 
     def readinto(self, buffer) -> int:
         try:
-            data = self._inner.read(len(buffer))
+            # read1 hands over what one step decompresses, so a break loses nothing read before it
+            read = getattr(self._inner, "read1", self._inner.read)
+            data = read(len(buffer))
         except (EOFError, zlib.error, OSError, zipfile.BadZipFile) as exc:
-            raise FileRejected(
-                f"{self._name}: compressed data is truncated or corrupt after {self.count} bytes: {exc}"
-            ) from None
+            problem = f"{self._name}: compressed data is truncated or corrupt after {self.count} bytes: {exc}"
+            if self._problems is None:
+                raise FileRejected(problem) from None
+            # End the stream here: the rows before the break land, and landing records the break.
+            if problem not in self._problems:
+                self._problems.append(problem)
+            return 0
         n = len(data)
         buffer[:n] = data
         self.count += n
@@ -110,10 +118,13 @@ def open_gzip(path: Path, max_total_bytes: int = MAX_TOTAL_BYTES, max_ratio: flo
     path = Path(path)
     size = path.stat().st_size
 
+    problems: list[str] = []
+
     def open_stream() -> pa.NativeFile:
         inner = gzip.open(path, "rb")
-        return _wrap(_LimitedReader(inner, path.name, size, max_total_bytes, max_ratio))
+        return _wrap(_LimitedReader(inner, path.name, size, max_total_bytes, max_ratio, problems=problems))
 
+    open_stream.problems = problems  # truncation or corruption met while reading, for the ledger
     return open_stream
 
 
@@ -171,6 +182,8 @@ def check_zip(
 
 
 def _zip_opener(path: Path, info: zipfile.ZipInfo, max_total_bytes: int, max_ratio: float) -> Opener:
+    problems: list[str] = []
+
     def open_stream() -> pa.NativeFile:
         archive = zipfile.ZipFile(path)
         try:
@@ -180,7 +193,13 @@ def _zip_opener(path: Path, info: zipfile.ZipInfo, max_total_bytes: int, max_rat
             raise
         limit = min(max_total_bytes, info.file_size)
         reader = _LimitedReader(
-            inner, f"{path.name}!{info.filename}", info.compress_size, limit, max_ratio, on_close=archive.close
+            inner,
+            f"{path.name}!{info.filename}",
+            info.compress_size,
+            limit,
+            max_ratio,
+            on_close=archive.close,
+            problems=problems,
         )
         if is_gzip(Path(info.filename)):
             import gzip
@@ -188,10 +207,18 @@ def _zip_opener(path: Path, info: zipfile.ZipInfo, max_total_bytes: int, max_rat
             # A .gz inside a zip: decompress once more, under the same limits.
             inner_gz = gzip.GzipFile(fileobj=io.BufferedReader(reader), mode="rb")
             return _wrap(
-                _LimitedReader(inner_gz, f"{path.name}!{info.filename}", info.compress_size, max_total_bytes, max_ratio)
+                _LimitedReader(
+                    inner_gz,
+                    f"{path.name}!{info.filename}",
+                    info.compress_size,
+                    max_total_bytes,
+                    max_ratio,
+                    problems=problems,
+                )
             )
         return _wrap(reader)
 
+    open_stream.problems = problems
     return open_stream
 
 

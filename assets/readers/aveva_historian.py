@@ -96,7 +96,8 @@ def read_aveva_historian_csv(
     by_lower = {name.lower(): i for i, name in enumerate(header)}
     missing = [name for name in REQUIRED if name.lower() not in by_lower]
     if missing:
-        raise FileRejected(f"header lacks column(s) {', '.join(missing)}; found {', '.join(header[:12])}")
+        found = ", ".join(name[:40] for name in header[:12])
+        raise FileRejected(f"header lacks column(s) {', '.join(missing)}; found {found[:600]}")
     if "quality" not in by_lower and "opcquality" not in by_lower:
         raise FileRejected("header has neither a Quality nor an OPCQuality column")
     if len(set(n.lower() for n in header)) != len(header):

@@ -89,29 +89,30 @@ def stream_text_batches(
         )
         return "skip"
 
-    reader = pacsv.open_csv(
-        stream,
-        read_options=pacsv.ReadOptions(
-            use_threads=False,
-            block_size=block_size,
-            encoding=encoding,
-            column_names=column_names,
-            skip_rows=header_line,
-        ),
-        parse_options=pacsv.ParseOptions(
-            delimiter=delimiter,
-            invalid_row_handler=on_invalid,
-            ignore_empty_lines=False,
-            newlines_in_values=True,
-        ),
-        convert_options=pacsv.ConvertOptions(
-            column_types={name: pa.string() for name in column_names},
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
     next_line = header_line + 1
     try:
+        # inside the try: a file that cannot be decoded fails here, and is rejected with a reason
+        reader = pacsv.open_csv(
+            stream,
+            read_options=pacsv.ReadOptions(
+                use_threads=False,
+                block_size=block_size,
+                encoding=encoding,
+                column_names=column_names,
+                skip_rows=header_line,
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                invalid_row_handler=on_invalid,
+                ignore_empty_lines=False,
+                newlines_in_values=True,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in column_names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
         for batch in reader:
             invalid, pending[:] = list(pending), []
             n = batch.num_rows

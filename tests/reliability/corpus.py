@@ -67,24 +67,6 @@ class Case:
     xfail: str | None = None  # a known landing bug this case shows, with its cause
 
 
-LATIN1_BUG = (
-    "csv_stream.stream_text_batches calls pyarrow.csv.open_csv, which converts the first block, outside its "
-    "try/except that turns ArrowInvalid into FileRejected; the invalid-UTF-8 error reaches landing._stage's "
-    "generic branch, which rejects the file as ONE quarantine row without line or raw text instead of "
-    "quarantining each of its lines (rows in 1, the file has 2)"
-)
-TRUNCATED_GZIP_BUG = (
-    "archives._LimitedReader.readinto calls GzipFile.read(len(buffer)) with the 1 MB buffer of its BufferedReader; "
-    "on a truncated stream GzipFile.read raises EOFError and drops everything it decompressed, so even the header "
-    "read fails: the file is rejected as ONE quarantine row (rows in 1) and none of its ~15,000 readable rows is "
-    "landed or quarantined (archives.py promises the rows read before the cut are kept)"
-)
-LONG_HEADER_BUG = (
-    "aveva_historian.read_aveva_historian_csv reports the header it found as ', '.join(header[:12]) without "
-    "shortening the names, so a 10 MB first line puts 64 kB (the whole head read) into the ledger message"
-)
-
-
 def _utc(local_berlin_march: str) -> str:
     """The demo plant is in Europe/Berlin; early March is UTC+1."""
     hour = int(local_berlin_march[11:13]) - 1
@@ -169,7 +151,6 @@ def _cases() -> list[Case]:
             landed=0,
             quarantined=2,
             reason="UTF8",
-            xfail=LATIN1_BUG,
         ),
         Case(
             "semicolon and decimal comma",
@@ -313,7 +294,6 @@ def _cases() -> list[Case]:
             gz_full[: len(gz_full) // 2],
             min_landed=10_000,
             reason="truncated",
-            xfail=TRUNCATED_GZIP_BUG,
         ),
         Case(
             "not gzip at all",
@@ -431,7 +411,6 @@ def _cases() -> list[Case]:
             status="rejected",
             landed=0,
             reason="header lacks",
-            xfail=LONG_HEADER_BUG,
         ),
         Case(
             "a 10 MB JSON line",
