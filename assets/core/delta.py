@@ -21,6 +21,10 @@ from deltalake.exceptions import TableNotFoundError
 
 from .schemas import TableSpec
 
+# The Delta writer builds each Parquet file in memory before it stores it, one per open partition: a
+# smaller target bounds a landing's memory (the weekly maintenance compacts the files again).
+TARGET_FILE_SIZE = 32 << 20
+
 _SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
@@ -120,6 +124,7 @@ def append(
         mode="append",
         partition_by=list(spec.partition_by) or None,
         storage_options=storage_options,
+        target_file_size=TARGET_FILE_SIZE,
         commit_properties=CommitProperties(custom_metadata=metadata or {}),
     )
 

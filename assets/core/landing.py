@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 
 from ..readers import FileRejected, read_source_file
 from ..readers.archives import is_zip, iter_members
+from ..readers.csv_stream import large_blocks, line_too_long
 from ..readers.parsed import POINT_COLUMNS, REJECT_COLUMNS
 from . import delta
 from .plant import PlantConfig, Source
@@ -258,6 +259,12 @@ def land_unit(
         points_path = staging / "points.parquet"
         rejects_path = staging / "rejects.parquet"
         _stage(source, opener, report, points_path, rejects_path)
+        if report.message and line_too_long(report.message):
+            # a line longer than a parse block: read the whole file again in larger blocks
+            report.rows_in, report.status, report.message = 0, "landed", None
+            with large_blocks():
+                _stage(source, opener, report, points_path, rejects_path)
+        pa.default_memory_pool().release_unused()  # hand the parse buffers back before the commit
         _kill_point("staged")
         _classify_and_commit(lakehouse, source, name, sha, report, points_path, rejects_path, staging, now)
     known.add(report)
@@ -446,7 +453,8 @@ def _classify_and_commit(
 ) -> None:
     classified = staging / "classified.parquet"
     bronze_uri = lakehouse.uri(BRONZE_POINTS.name)
-    with delta.duckdb_session(memory_limit="1GB", temp_directory=str(staging / "spill")) as con:
+    # DuckDB spills the classification to disk beyond this, so a landing's memory stays bounded.
+    with delta.duckdb_session(memory_limit="256MB", temp_directory=str(staging / "spill")) as con:
         days = [
             r[0]
             for r in con.execute(
@@ -538,7 +546,9 @@ def _classify_and_commit(
             )
 
         _kill_point("quarantined")
-        # 2. the new and changed points, in one Delta commit.
+        # 2. the new and changed points, in Delta commits of at most COMMIT_ROWS points: the writer
+        # holds a commit's files in memory, and a repeat after a crash between commits finds the
+        # committed points already there.
         if report.rows_new or report.rows_changed:
             reader = con.sql(
                 """
@@ -556,18 +566,45 @@ def _classify_and_commit(
                     "exported_at": report.exported_at,
                     "classified": str(classified),
                 },
-            ).to_arrow_reader(batch_size=1_000_000)
-            rows = _conformed(reader, BRONZE_POINTS, report.validation)
+            ).to_arrow_reader(batch_size=250_000)
             metadata = {"source_file": rel, "file_key": report.file_key}
-            if report.rows_changed:
-                delta.merge_points(bronze_uri, BRONZE_POINTS, rows, lakehouse.storage_options, metadata)
-            else:
-                delta.append(bronze_uri, BRONZE_POINTS, rows, lakehouse.storage_options, metadata=metadata)
+            for chunk in _chunks(reader, COMMIT_ROWS):
+                rows = _conformed(chunk, BRONZE_POINTS, report.validation)
+                if report.rows_changed:
+                    delta.merge_points(bronze_uri, BRONZE_POINTS, rows, lakehouse.storage_options, metadata)
+                else:
+                    delta.append(bronze_uri, BRONZE_POINTS, rows, lakehouse.storage_options, metadata=metadata)
 
     _kill_point("points_committed")
     # 3. the ledger row last: a file without one is landed again, and finds its points already there.
     write_ledger_row(lakehouse, report, now)
     _kill_point("ledger_written")
+
+
+COMMIT_ROWS = 500_000
+
+
+def _chunks(reader: pa.RecordBatchReader, max_rows: int) -> Iterator[pa.RecordBatchReader]:
+    """Split a stream of batches into streams of at most about `max_rows` rows, read one after another."""
+    batches = iter(reader)
+    pending = next(batches, None)
+    while pending is not None:
+        first = pending
+
+        def take(first=first):
+            nonlocal pending
+            rows = 0
+            batch = first
+            while batch is not None:
+                yield batch
+                rows += batch.num_rows
+                batch = next(batches, None)
+                if batch is not None and rows + batch.num_rows > max_rows:
+                    break
+            pending = batch
+
+        pending = None
+        yield pa.RecordBatchReader.from_batches(reader.schema, take())
 
 
 def _conformed(reader: pa.RecordBatchReader, spec, validation: ValidationResult) -> pa.RecordBatchReader:

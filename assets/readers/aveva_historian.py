@@ -83,7 +83,7 @@ def read_aveva_historian_csv(
     timezone: str,
     encoding: str = "utf-8",
     delimiter: str = ",",
-    block_size: int = 16 << 20,
+    block_size: int | None = None,
 ) -> Iterator[ParsedBatch]:
     """Parse an AVEVA Historian export into batches of points and of rejected rows.
 
