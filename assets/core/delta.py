@@ -66,6 +66,8 @@ def ensure_table(uri: str, spec: TableSpec, storage_options: dict[str, str] | No
         mode="ignore",
         name=spec.name,
         description=spec.description,
+        # a checkpoint every 20 commits keeps opening a table fast however long its history grows
+        configuration={"delta.checkpointInterval": "20"},
         storage_options=storage_options,
     )
 
