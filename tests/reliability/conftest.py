@@ -18,6 +18,7 @@ from assets.demo.generator import write_demo_exports
 
 DEMO_START = dt.date(2026, 3, 2)
 PLANT_CONFIG = str(DEFAULT_PLANT_CONFIG)
+DAYS = ["2026-03-02", "2026-03-03", "2026-03-04"]
 TESTS_DIR = Path(__file__).resolve().parents[1]
 
 
@@ -88,6 +89,17 @@ def landed_demo(tmp_path_factory, demo_exports, children) -> tuple[Path, Path]:
     lake = tmp_path_factory.mktemp("landed_demo") / "lakehouse"
     assert children.run(workers.land, str(lake), str(demo_exports), PLANT_CONFIG) == 0
     return lake, demo_exports
+
+
+@pytest.fixture(scope="session")
+def silver_demo(tmp_path_factory, landed_demo, children) -> tuple[Path, Path]:
+    """The landed demo with the silver tables of three production days built one after the other."""
+    from . import workers
+
+    lake, landing = landed_demo
+    serial = copy_lakehouse(lake, tmp_path_factory.mktemp("silver_demo") / "lakehouse")
+    assert children.run(workers.materialize_days, str(serial), str(landing), PLANT_CONFIG, DAYS) == 0
+    return serial, landing
 
 
 def copy_lakehouse(source: Path, target: Path) -> Path:

@@ -15,18 +15,7 @@ from assets.core.marts import SILVER_INPUTS, marts_path
 from assets.core.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, SILVER_MACHINE_STATES, TAG_CATALOG
 
 from . import workers
-from .conftest import PLANT_CONFIG, copy_lakehouse, history, query, report, sorted_rows
-
-DAYS = ["2026-03-02", "2026-03-03", "2026-03-04"]
-
-
-@pytest.fixture(scope="session")
-def silver_demo(tmp_path_factory, landed_demo, children) -> tuple[Path, Path]:
-    """The landed demo with the silver tables of three production days built one after the other."""
-    lake, landing = landed_demo
-    serial = copy_lakehouse(lake, tmp_path_factory.mktemp("silver_demo") / "lakehouse")
-    assert children.run(workers.materialize_days, str(serial), str(landing), PLANT_CONFIG, DAYS) == 0
-    return serial, landing
+from .conftest import DAYS, PLANT_CONFIG, copy_lakehouse, history, query, report, sorted_rows
 
 
 def duplicated_points(lake: Path) -> int:
@@ -176,7 +165,7 @@ def test_a_transient_io_failure_is_retried_without_doubling_data(tmp_path, demo_
     monkeypatch.setattr(landing_module, "write_ledger_row", flaky)
     resource = LakehouseResource(lakehouse_root=str(lake), landing_root=str(landing), plant_config=PLANT_CONFIG)
     started = time.perf_counter()
-    result = dg.materialize([land_exports], resources={"lakehouse": resource})
+    result = dg.materialize([land_exports], resources={"lakehouse": resource}, run_config=workers.QUIET)
     seconds = time.perf_counter() - started
     assert result.success
     retries = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
