@@ -24,7 +24,6 @@ def duplicated_points(lake: Path) -> int:
     )[0][0]
 
 
-@pytest.mark.slow
 def test_partitions_written_at_once_from_separate_processes(tmp_path, landed_demo, silver_demo, children):
     lake = copy_lakehouse(landed_demo[0], tmp_path / "lakehouse")
     landing = landed_demo[1]
@@ -49,7 +48,6 @@ def test_partitions_written_at_once_from_separate_processes(tmp_path, landed_dem
     )
 
 
-@pytest.mark.slow
 def test_a_partition_overwritten_by_two_processes_at_once_is_never_doubled(tmp_path, silver_demo, children):
     lake = copy_lakehouse(silver_demo[0], tmp_path / "lakehouse")
     table, day = SILVER_MACHINE_STATES.name, DAYS[1]
@@ -117,7 +115,6 @@ def test_analysts_query_the_marts_while_they_are_republished(tmp_path, silver_de
     )
 
 
-@pytest.mark.slow
 def test_two_landings_at_once_on_the_same_folder_never_double_a_point(tmp_path, demo_exports, children):
     figures = {}
     for r in range(2):
