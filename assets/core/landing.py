@@ -142,9 +142,13 @@ class KnownFiles:
 
     keys: set[str] = field(default_factory=set)
     contents: dict[str, str] = field(default_factory=dict)
+    # (name, size, modification time) of files in the ledger: such a file is not even hashed again
+    signatures: set[tuple[str, int, dt.datetime]] = field(default_factory=set)
 
     def add(self, report: FileReport) -> None:
         self.keys.add(report.file_key)
+        if report.exported_at is not None:
+            self.signatures.add((report.source_file, report.size_bytes, report.exported_at))
         if report.status == "landed":
             self.contents.setdefault(report.file_sha256, report.source_file)
 
@@ -158,10 +162,13 @@ def known_files(lakehouse: Lakehouse) -> KnownFiles:
     with delta.duckdb_session() as con:
         con.register("ledger", table.to_pyarrow_dataset())
         rows = con.sql(
-            "select file_key, file_sha256, source_file, status from ledger order by landed_at, source_file"
+            "select file_key, file_sha256, source_file, status, size_bytes, exported_at from ledger "
+            "order by landed_at, source_file"
         ).fetchall()
-    for key, sha, name, status in rows:
+    for key, sha, name, status, size, exported_at in rows:
         known.keys.add(key)
+        if exported_at is not None:
+            known.signatures.add((name, size, exported_at))
         if status == "landed":
             known.contents.setdefault(sha, name)
     return known
@@ -201,6 +208,19 @@ def land_path(
                 name = f"{rel}!{member}"
                 reports.append(land_unit(lakehouse, source, name, member_sha, size, exported_at, opener, known, now))
             return reports
+        if (rel, stat.st_size, exported_at) in known.signatures:
+            # the same name, size and modification time as a file in the ledger: landed before
+            return [
+                FileReport(
+                    source=source.name,
+                    source_file=rel,
+                    file_sha256="",
+                    status="skipped",
+                    message="this file was landed before",
+                    exported_at=exported_at,
+                    size_bytes=stat.st_size,
+                )
+            ]
         ((_, opener),) = list(iter_members(path, max_bytes, max_ratio))
         sha = file_sha256(path)
         return [land_unit(lakehouse, source, rel, sha, stat.st_size, exported_at, opener, known, now)]
