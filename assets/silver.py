@@ -72,6 +72,8 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         kinds={"deltalake"},
         check_specs=[schema_check_spec(SILVER_PLANT_CALENDAR)],
         retry_policy=dg.RetryPolicy(max_retries=2, delay=5),
+        # one writer per Delta table: a partition overwrite is not a blind append
+        pool=f"delta_{SILVER_PLANT_CALENDAR.name}",
     )
     def silver__plant_calendar(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
         """The production day, its shifts, breaks and planned-production windows, in UTC (23 h or 25 h on DST days)."""
@@ -102,6 +104,8 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
             ),
         ],
         retry_policy=dg.RetryPolicy(max_retries=2, delay=5),
+        # one writer per Delta table: a partition overwrite is not a blind append
+        pool=f"delta_{SILVER_MACHINE_STATES.name}",
     )
     def silver__machine_states(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
         """Machine-state intervals (running, planned and unplanned stops, not scheduled) that tile the day;
@@ -145,6 +149,8 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
             deps=[BRONZE_POINTS.name],
             check_specs=[schema_check_spec(spec)],
             retry_policy=dg.RetryPolicy(max_retries=2, delay=5),
+            # one writer per Delta table: a partition overwrite is not a blind append
+            pool=f"delta_{spec.name}",
             description=doc,
         )
         def _asset(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):

@@ -328,6 +328,8 @@ def publish_marts(
         try:
             con.execute("SET TimeZone = 'UTC'").fetchall()
             con.execute("SET enable_progress_bar = false").fetchall()
+            # one thread: floating-point sums then add in one order, so a rebuild is bit for bit the same
+            con.execute("SET threads = 1").fetchall()
             _register_inputs(con, lakehouse_root, config, _with_neighbours(days), storage_options, sql_dir)
             if fresh or _definitions_changed(con, marts, sql_dir):
                 # a new file (or one in an older storage format, or with changed marts): every day
