@@ -17,13 +17,16 @@ from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .csv_stream import FileRejected, TextBatch, read_header, stream_text_batches
 from .parsed import ParsedBatch, invalid_rows_table
-from .rows import RowFinisher, RowRules
+from .rows import RowFinisher, RowRules, has_control_characters
 
 REQUIRED = ("DateTime", "TagName", "Value")
 OPTIONAL = ("vValue", "Quality", "QualityDetail", "OPCQuality")
+# The fields a rejected row's raw text joins, in this order.
+RAW_FIELDS = ("DateTime", "TagName", "Value", "vValue", "Quality", "QualityDetail", "OPCQuality")
 # The History table writes ISO 8601 wall-clock times; no other forms are guessed.
 ISO_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S",)
 
@@ -44,7 +47,7 @@ with typed as (
         try_cast(nullif(trim("OPCQuality"), '') as integer) as opc,
         nullif(trim("Quality"), '') as q_raw,
         nullif(trim("OPCQuality"), '') as opc_raw,
-        concat_ws(',', "DateTime", "TagName", "Value", "vValue", "Quality", "QualityDetail", "OPCQuality") as raw
+        tag_control
     from batch
 ),
 graded as (
@@ -57,7 +60,6 @@ graded as (
 select
     source_line,
     tag,
-    raw,
     value_str,
     case when value_raw is null then v_value end as value_text,
     case greatest(coalesce(q_grade, opc_grade), coalesce(opc_grade, q_grade))
@@ -67,14 +69,13 @@ select
         when tag = '' and ts_text = '' then 'empty line'
         when tag = '' then 'TagName is empty'
         when length(tag) > 256 then 'TagName is longer than 256 characters'
-        when regexp_matches(tag, '[\\x00-\\x1f\\x7f]') then 'TagName contains control characters'
+        when tag_control then 'TagName contains control characters'
         when ts_failed then 'DateTime is not a timestamp: ' || left(ts_text, 60)
         when q_raw is not null and q_grade is null then 'Quality code not recognised: ' || left(q_raw, 20)
         when opc_raw is not null and opc_grade is null then 'OPCQuality code not recognised: ' || left(opc_raw, 20)
         when q_raw is null and opc_raw is null then 'no Quality or OPCQuality given'
     end as reason
 from graded
-order by row_id
 """
 
 
@@ -120,7 +121,8 @@ def read_aveva_historian_csv(
             for text in stream_text_batches(
                 stream, column_names, encoding=encoding, delimiter=delimiter, block_size=block_size
             ):
-                batch = finisher.finish(_stage(finisher, text))
+                staged, raw_of = _stage(finisher, text)
+                batch = finisher.finish(staged, raw_of)
                 if text.invalid:
                     batch = ParsedBatch(
                         points=batch.points,
@@ -134,8 +136,11 @@ def read_aveva_historian_csv(
         finisher.close()
 
 
-def _stage(finisher: RowFinisher, text: TextBatch) -> pa.Table:
-    """One text batch as the staged rows `RowFinisher.finish` takes (times parsed by the shared rules)."""
+def _stage(finisher: RowFinisher, text: TextBatch) -> tuple[pa.Table, object]:
+    """One text batch as the staged rows `RowFinisher.finish` takes (times parsed by the shared rules).
+
+    Also returns how to build the raw text (the fields joined by commas) of the rows that are rejected.
+    """
     table = text.table
     n = table.num_rows
     for name in OPTIONAL:
@@ -145,6 +150,8 @@ def _stage(finisher: RowFinisher, text: TextBatch) -> pa.Table:
     table = table.append_column("row_id", pa.array(np.arange(n, dtype=np.int64)))
     table = table.append_column("source_line", text.lines)
     table = table.append_column("ts_failed", times["ts_reason"].is_valid())
+    # trim() in the SQL removes spaces only, so the raw and the trimmed tag hold the same control characters
+    table = table.append_column("tag_control", has_control_characters(table["TagName"]))
     con = finisher.con
     con.register("batch", table)
     try:
@@ -153,4 +160,9 @@ def _stage(finisher: RowFinisher, text: TextBatch) -> pa.Table:
         con.unregister("batch")
     for name in ("local_ts", "utc_ts", "ts_reason"):
         staged = staged.append_column(name, times[name])
-    return staged
+    fields = [table[name].combine_chunks() for name in RAW_FIELDS]
+
+    def raw_of(mask: pa.Array) -> pa.Array:
+        return pc.binary_join_element_wise(*[f.filter(mask) for f in fields], ",", null_handling="skip")
+
+    return staged, raw_of

@@ -52,9 +52,14 @@ kinds as (
     select
         *,
         n is null and $epoch and regexp_full_match(coalesce(t, ''), '-?[0-9]+(\\.[0-9]+)?') as numeric_text,
-        n is null and regexp_matches(
-            coalesce(t, ''), '[0-9]:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?\\s*(Z|z|UTC|[+-][0-9]{2}(:?[0-9]{2})?)$'
-        ) as has_offset
+        -- an offset ends the text (Z, z, UTC or [+-]hh[[:]mm]): the regular expression runs only on texts
+        -- whose end could be one, not on every plain wall-clock time
+        coalesce(n is null and (
+            suffix(t, 'Z') or suffix(t, 'z') or suffix(t, 'UTC')
+            or contains(right(t, 6), '+') or contains(right(t, 6), '-')
+        ) and regexp_matches(
+            t, '[0-9]:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?\\s*(Z|z|UTC|[+-][0-9]{2}(:?[0-9]{2})?)$'
+        ), false) as has_offset
     from src
 ),
 epochs as (
@@ -71,22 +76,33 @@ scaled as (
         end as epoch_us
     from epochs
 ),
-parsed as (
+isos as (
     select
         row_id,
         t,
         epoch,
+        has_offset,
         case
             when epoch_us is not null and abs(epoch_us) < 9e15 then make_timestamp(cast(round(epoch_us) as bigint))
             when has_offset then cast(try_cast(t as timestamptz) as timestamp)
         end as utc_naive,
         case
             when epoch is null and not has_offset and $iso then try_cast(t as timestamp)
-        end as iso_local,
-        case
-            when epoch is null and not has_offset then try_strptime(t, $formats)
-        end as fmt_local
+        end as iso_local
     from scaled
+),
+parsed as (
+    select
+        row_id,
+        t,
+        epoch,
+        utc_naive,
+        iso_local,
+        -- the formats are tried only where ISO 8601 did not give a time (only then is fmt_local used)
+        case
+            when epoch is null and not has_offset and iso_local is null then try_strptime(t, $formats)
+        end as fmt_local
+    from isos
 ),
 final as (
     select
@@ -103,7 +119,7 @@ final as (
         end as ts_reason
     from parsed
 )
-select * from final order by row_id
+select * from final
 """
 
 _ROWS_SQL = """
@@ -142,14 +158,11 @@ final as (
         case when value_text is null and not is_text then num end as value,
         coalesce(value_text, case when is_text then vs end) as value_text,
         case when is_bad_state then 'bad' else coalesce(quality, 'good') end as quality,
-        coalesce(
-            raw, concat_ws(',', tag, ts_text, cast(ts_num as varchar), value_str, cast(value_num as varchar))
-        ) as raw,
         case
             when reason is not null then reason
             when tag is null or tag = '' then $tag_label || ' is empty'
             when length(tag) > 256 then $tag_label || ' is longer than 256 characters'
-            when regexp_matches(tag, '[\\x00-\\x1f\\x7f]') then $tag_label || ' contains control characters'
+            when tag_control then $tag_label || ' contains control characters'
             when ts_reason is not null then ts_reason
             when value_text is not null then null
             when num is not null and (isnan(num) or isinf(num))
@@ -165,6 +178,23 @@ final as (
 )
 select * from final
 """
+
+# The quarantine's raw text of a staged row that brings none of its own (computed for rejected rows only).
+_RAW_SQL = """
+select coalesce(raw, concat_ws(',', tag, ts_text, cast(ts_num as varchar), value_str, cast(value_num as varchar)))
+from needed
+"""
+
+_CONTROL_CHARACTERS = "[\\x00-\\x1f\\x7f]"
+
+
+def has_control_characters(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Per row: whether the text holds a control character (tested once per distinct value)."""
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    distinct = pc.unique(values).drop_null()
+    flagged = distinct.filter(pc.match_substring_regex(distinct, _CONTROL_CHARACTERS))
+    return pc.is_in(values, value_set=flagged)
+
 
 _STAGED_DEFAULTS = {
     "raw": pa.string(),
@@ -245,9 +275,14 @@ class RowFinisher:
             }
         )
 
-    def finish(self, staged: pa.Table) -> ParsedBatch:
-        """Points and rejects of one batch of staged rows (rows of the repeated hour may come later)."""
+    def finish(self, staged: pa.Table, raw_of=None) -> ParsedBatch:
+        """Points and rejects of one batch of staged rows (rows of the repeated hour may come later).
+
+        `raw_of(mask) -> pa.Array` gives the raw text of the rows the mask selects, in order; a reader
+        passes it instead of a `raw` column so that the text is built only for the rows that need it.
+        """
         staged = self._complete(staged)
+        staged = staged.append_column("tag_control", has_control_characters(staged["tag"]))
         rules = self.rules
         self.con.register("staged", staged)
         try:
@@ -264,7 +299,18 @@ class RowFinisher:
         finally:
             self.con.unregister("staged")
         rows = rows.combine_chunks()
-        return self._localize(rows)
+        return self._localize(rows, lambda need: self._raw(staged, need, raw_of))
+
+    def _raw(self, staged: pa.Table, need: pa.Array, raw_of) -> pa.Array:
+        """The raw text of the rows `need` selects: from `raw_of`, else the staged raw or its fields joined."""
+        if raw_of is not None:
+            return raw_of(need)
+        self.con.register("needed", staged.filter(need))
+        try:
+            out = self.con.sql(_RAW_SQL).to_arrow_table()
+        finally:
+            self.con.unregister("needed")
+        return out.column(0).combine_chunks().cast(pa.string())
 
     def flush(self) -> ParsedBatch | None:
         """At the end of the file: the repeated-hour rows still held are rejected as ambiguous."""
@@ -294,7 +340,7 @@ class RowFinisher:
             staged.column_names.index("local_ts"), "local_ts", staged["local_ts"].cast(pa.timestamp("us"))
         )
 
-    def _localize(self, rows: pa.Table) -> ParsedBatch:
+    def _localize(self, rows: pa.Table, raw_for) -> ParsedBatch:
         tz = self.rules.timezone
         local = rows["local_ts"].combine_chunks()
         summer, winter, nonexistent, ambiguous = wall_clock_candidates(local, tz)
@@ -318,6 +364,13 @@ class RowFinisher:
         if open_tags:
             later = pc.and_(pc.and_(naive, ok), pc.is_in(rows["tag"], pa.array(sorted(open_tags), pa.string())))
             watch = pc.or_(amb, pc.fill_null(later, False))
+        # The raw text only of the rows that may end in quarantine: rejected now, or held for the repeated hour.
+        need = pc.or_(pc.invert(ok), watch)
+        need = need.combine_chunks() if isinstance(need, pa.ChunkedArray) else need
+        raw = pa.nulls(rows.num_rows, pa.string())
+        if pc.any(need).as_py():
+            raw = pc.replace_with_mask(raw, need, raw_for(need))
+        rows = rows.append_column("raw", raw)
         if pc.any(watch).as_py():
             idx = np.flatnonzero(watch.to_numpy(zero_copy_only=False))
             amb_np = amb.to_numpy(zero_copy_only=False)
