@@ -5,6 +5,8 @@
 -- planned prod.    = scheduled time - breaks - time the machine was `not_scheduled`
 -- run time         = `running` time plus minor stops, inside planned production time
 -- counts           = increments inside planned production time (the same window as run time)
+--                    a reading shows the pieces made since the one before, so it counts in the window
+--                    it closes: a reading at a break's start or a shift's end counts in that shift
 -- availability = run / planned production; performance = ideal cycle time x total / run;
 -- quality = good / total; oee = availability x performance x quality; NULL where a denominator is 0.
 with

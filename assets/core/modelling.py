@@ -200,20 +200,24 @@ order by line, machine, start
 """
 
 
+# A reading shows the pieces made since the reading before it, i.e. in (previous reading, this reading].
+# So a reading belongs to the window it closes: one exactly at the day's start is the previous day's
+# last, one exactly at day end is this day's. A day takes the readings in (day start, day end] and
+# measures the first from the last reading at or before the day's start.
 _INCREMENTS_SQL = """
 with pts as (
     select p.tag, p.ts, p.value
     from points as p
     where p.tag in (select tag from meter_tags)
-        and p.quality <> 'bad' and p.value is not null and p.ts < $day_end
+        and p.quality <> 'bad' and p.value is not null and p.ts <= $day_end
 ),
 previous as (
-    select * from pts where ts < $day_start
+    select * from pts where ts <= $day_start
     qualify row_number() over (partition by tag order by ts desc) = 1
 ),
 sequenced as (
     select * from previous
-    union all select * from pts where ts >= $day_start
+    union all select * from pts where ts > $day_start
 ),
 stepped as (
     select
@@ -238,7 +242,7 @@ classified as (
         end as event
     from stepped as s
     join meter_tags as t on t.tag = s.tag
-    where s.prev is not null and s.ts >= $day_start
+    where s.prev is not null and s.ts > $day_start
 ),
 final as (
     select
