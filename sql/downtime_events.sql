@@ -1,9 +1,12 @@
 -- downtime_events: one row per stop (planned or unplanned, minor stops flagged). A stop that
 -- crosses a day or shift edge stays one event; it belongs to the production day and the shift in
 -- which it starts. `end` is NULL while the stop lasts (no later state seen yet).
+-- A stop is taken as the production day in which it starts saw it: a stop already under way before
+-- the earliest point a later day looks back to has a later apparent start in that day's silver, which
+-- must not make a new stop (and a failure) appear on a day on which it did not begin.
 with
 pieces as (
-    select line, machine, event_start, event_end, category, reason, is_minor_stop, "end"
+    select day, line, machine, event_start, event_end, category, reason, is_minor_stop, "end"
     from silver__machine_states
     where category in ('planned_stop', 'unplanned_stop')
 ),
@@ -28,6 +31,11 @@ with_day as (
     join silver__plant_calendar as d
         on d.kind = 'day' and e.start >= d.start and e.start < d."end"
     where d.day in (select unnest($days::date[]))
+        and exists (
+            select 1 from pieces as p
+            where p.day = d.day and p.line = e.line and p.machine = e.machine and p.event_start = e.start
+                and p.category = e.category and p.reason is not distinct from e.reason
+        )
 ),
 
 with_shift as (

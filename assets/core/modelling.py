@@ -124,7 +124,9 @@ sequenced as (
     union all select * from no_history
 ),
 intervals as (
-    select tag, ts as start, lead(ts) over (partition by tag order by ts) as "end", quality, code
+    select
+        tag, ts as start, lead(ts) over (partition by tag order by ts) as "end", quality, code,
+        min(ts) over (partition by tag) as first_ts
     from sequenced
 ),
 mapped as (
@@ -132,6 +134,7 @@ mapped as (
         t.line,
         t.machine,
         t.microstop_threshold_s,
+        i.first_ts,
         i.start,
         i."end",
         case when i.quality = 'bad' or m.category is null then 'unplanned_stop' else m.category end as category,
@@ -157,7 +160,9 @@ grouped as (
     select *, sum(is_new) over (partition by line, machine order by start rows unbounded preceding) as run_id
     from marked
 ),
--- a run of the same state is one event, however many day edges and repeated points it spans
+-- a run of the same state is one event, however many day edges and repeated points it spans. A run
+-- that holds the tag's first point in the look-back, before the day began, started at an unknown
+-- time before it (its event_start is only the earliest point seen): it is never a minor stop.
 runs as (
     select
         line,
@@ -168,7 +173,8 @@ runs as (
         reason,
         state_code,
         min(start) as event_start,
-        case when bool_or("end" is null) then null else max("end") end as event_end
+        case when bool_or("end" is null) then null else max("end") end as event_end,
+        bool_or(start = first_ts and start < $day_start) as start_unseen
     from grouped
     group by line, machine, run_id, category, reason, state_code
 ),
@@ -186,6 +192,7 @@ final as (
         event_end,
         coalesce(
             category = 'unplanned_stop'
+            and not start_unseen
             and reason is distinct from $unknown
             and (epoch_us(event_end) - epoch_us(event_start)) / 1e6 < threshold_s,
             false

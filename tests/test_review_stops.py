@@ -1,0 +1,51 @@
+"""A stop already under way before the look-back window: not a new failure on a later day."""
+
+from __future__ import annotations
+
+import duckdb
+
+from conftest import aveva_row as r
+from conftest import one_machine_config
+
+EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+THREE_SHIFTS = [
+    {"name": "early", "start": "06:00", "end": "14:00"},
+    {"name": "late", "start": "14:00", "end": "22:00"},
+    {"name": "night", "start": "22:00", "end": "06:00"},
+]
+
+
+def mart(plant, sql: str, params=None) -> list[tuple]:
+    con = duckdb.connect(str(plant.root / "marts.duckdb"), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'").fetchall()
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def test_a_stop_that_began_before_the_look_back_is_not_a_new_failure_on_a_later_day(plant_factory):
+    # look back one day only; the historian repeats the state every 6 h while the jam lasts
+    config = one_machine_config(working_days=EVERY_DAY)
+    config["modelling"] = {"state_lookback_days": 1}
+    plant = plant_factory(config)
+    repeats = [r(f"2026-02-{d:02d} {h:02d}:00:00", "L1.FILLER.State", 3) for d in (27, 28) for h in (4, 10, 16, 22)]
+    repeats += [r(f"2026-03-{d:02d} {h:02d}:00:00", "L1.FILLER.State", 3) for d in (1, 2) for h in (4, 10, 16, 22)]
+    plant.export(
+        "h.csv",
+        [
+            r("2026-02-27 03:00:00", "L1.FILLER.State", 1),
+            *repeats,  # the jam starts 27 Feb 04:00
+            r("2026-03-03 12:00:00", "L1.FILLER.State", 1),
+            r("2026-02-27 03:00:00", "L1.FILLER.Total", 0),
+            r("2026-02-27 03:00:00", "L1.FILLER.Reject", 0),
+        ],
+    )
+    plant.land()
+    plant.build_day("2026-03-02")
+    plant.build_day("2026-03-03")
+    # the jam began before anything these days can see: no failure starts on 2 or 3 March
+    rel = mart(plant, "select cast(day as varchar), failures from reliability_daily order by day")
+    assert rel == [("2026-03-02", 0), ("2026-03-03", 0)]
+    events = mart(plant, "select count(*) from downtime_events")
+    assert events == [(0,)]
