@@ -388,12 +388,14 @@ order by tag, start
 """
 
 
+# Every tag the model uses, and every other tag seen from the look-back to the day's end, is listed:
+# a sensor that fell silent before the day shows 0 points and its coverage, not nothing.
 _QUALITY_SQL = """
 with tags as (
-    select tag, min(source) as source from points where ts >= $day_start and ts < $day_end group by tag
+    select tag, min(source) as source from points where ts < $day_end group by tag
     union
     select tag, null as source from model_tags where tag not in (
-        select tag from points where ts >= $day_start and ts < $day_end
+        select tag from points where ts < $day_end
     )
 ),
 in_day as (

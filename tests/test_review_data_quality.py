@@ -1,0 +1,50 @@
+"""Data quality per tag and day: carried-in values and tags silent on the day."""
+
+from __future__ import annotations
+
+import duckdb
+
+from conftest import aveva_row as r
+from conftest import one_machine_config
+
+EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+THREE_SHIFTS = [
+    {"name": "early", "start": "06:00", "end": "14:00"},
+    {"name": "late", "start": "14:00", "end": "22:00"},
+    {"name": "night", "start": "22:00", "end": "06:00"},
+]
+
+
+def mart(plant, sql: str, params=None) -> list[tuple]:
+    con = duckdb.connect(str(plant.root / "marts.duckdb"), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'").fetchall()
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def test_coverage_with_a_carried_in_state_and_a_tag_without_points_in_the_day(plant_factory):
+    plant = plant_factory(one_machine_config(working_days=EVERY_DAY))
+    plant.export(
+        "h.csv",
+        [
+            r("2026-03-01 12:00:00", "L1.FILLER.State", 1),  # carried into 2 Mar, no point on the day
+            r("2026-03-01 12:00:00", "L1.FILLER.Total", 0),
+            r("2026-03-02 12:00:00", "L1.FILLER.Total", 100),
+            r("2026-03-01 12:00:00", "L1.FILLER.TempC", 20),  # a sensor that fell silent before the day
+        ],
+    )
+    plant.land()
+    plant.build_day("2026-03-02")
+    rows = mart(
+        plant,
+        "select tag, points, round(coverage, 6), longest_gap_s from data_quality_daily order by tag",
+    )
+    assert rows == [
+        ("L1.FILLER.Reject", 0, 0.0, 86_400.0),
+        ("L1.FILLER.State", 0, 1.0, 86_400.0),
+        ("L1.FILLER.TempC", 0, 0.0, 86_400.0),
+        ("L1.FILLER.Total", 1, 1.0, 64_800.0),
+        ("L1.FILLER.kWh", 0, 0.0, 86_400.0),
+    ]
