@@ -420,14 +420,28 @@ def _raw_rejects(lines: list, raws: list, reason: str) -> pa.Table:
     )
 
 
+# A file with (tag, time) repeats: rows are ranked by line within their (tag, time), the first of each is the
+# reference of the others. Only rows whose (tag, time) hash repeats (`repeat_keys`) are ranked; any other row
+# is the only one of its (tag, time), first by itself.
 _CLASSIFY_SQL = """
 copy (
-    with staged as (
-        select *, row_number() over (partition by tag, ts order by source_line) as rn
-        from read_parquet($points)
+    with points as (
+        select *, hash(tag, ts) in (select h from repeat_keys) as maybe_repeated from read_parquet($points)
+    ),
+    ranked as (
+        select
+            tag, ts, value, value_text, quality, source_line,
+            row_number() over (partition by tag, ts order by source_line) as rn
+        from points
+        where maybe_repeated
+    ),
+    staged as (
+        select tag, ts, value, value_text, quality, source_line, 1 as rn from points where not maybe_repeated
+        union all
+        select * from ranked
     ),
     firsts as (
-        select tag, ts, value, value_text, quality, source_line from staged where rn = 1
+        select tag, ts, value, value_text, quality, source_line from ranked where rn = 1
     ),
     final as (
         select
@@ -452,11 +466,49 @@ copy (
             case when s.rn > 1 then f.quality else e.quality end as ref_quality,
             e.exported_at as ref_exported_at
         from staged as s
-        join firsts as f on f.tag = s.tag and f.ts = s.ts
+        left join firsts as f on f.tag = s.tag and f.ts = s.ts
         left join existing as e on e.tag = s.tag and e.ts = s.ts
     )
     select * from final
 ) to '{out}' (format parquet)
+"""
+
+
+# The usual case: no (tag, time) repeats inside the file, so each point is only compared with bronze. The
+# outcomes and references are those _CLASSIFY_SQL gives when every row is the first of its (tag, time).
+_CLASSIFY_UNIQUE_SQL = """
+copy (
+    select
+        s.tag, s.ts, s.value, s.value_text, s.quality, s.source_line,
+        case
+            when e.tag is null then 'new'
+            when s.value is not distinct from e.value and s.value_text is not distinct from e.value_text
+                and s.quality = e.quality then 'duplicate'
+            when $exported_at > e.exported_at or ($exported_at = e.exported_at and $file > e.source_file)
+                then 'changed'
+            else 'superseded'
+        end as outcome,
+        e.source_file as ref_file,
+        e.source_line as ref_line,
+        e.value as ref_value,
+        e.value_text as ref_text,
+        e.quality as ref_quality,
+        e.exported_at as ref_exported_at
+    from read_parquet($points) as s
+    left join existing as e on e.tag = s.tag and e.ts = s.ts
+) to '{out}' (format parquet)
+"""
+
+# One pass over the classified points: per outcome, tag and hour, what the ledger, the tag catalog and the
+# touched hours need (a few rows per tag and hour, however many points).
+_OUTCOME_GROUPS_SQL = """
+create temp table outcome_groups as
+select
+    outcome, tag, date_trunc('hour', ts) as hour, count(*) as points, min(ts) as first_seen, max(ts) as last_seen,
+    count(*) filter (where quality = 'bad') as bad_points,
+    count(*) filter (where quality = 'uncertain') as uncertain_points
+from read_parquet($classified)
+group by all
 """
 
 
@@ -475,12 +527,26 @@ def _classify_and_commit(
     bronze_uri = lakehouse.uri(BRONZE_POINTS.name)
     # DuckDB spills the classification to disk beyond this, so a landing's memory stays bounded.
     with delta.duckdb_session(memory_limit="256MB", temp_directory=str(staging / "spill")) as con:
-        days = [
-            r[0]
-            for r in con.execute(
-                "select distinct cast(ts as date) from read_parquet(?) order by 1", [str(points_path)]
-            ).fetchall()
-        ]
+        # The span of the staged points and the UTC days they fall on (as whole days since 1970: integer
+        # division truncates towards zero, so a day before 1970 also names the day after it).
+        first, last, day_numbers = con.execute(
+            "select min(ts), max(ts), list(distinct epoch_us(ts) // 86400000000) from read_parquet(?)",
+            [str(points_path)],
+        ).fetchall()[0]
+        report.min_ts, report.max_ts = first, last
+        epoch = dt.date(1970, 1, 1)
+        days = sorted(
+            {epoch + dt.timedelta(days=d) for d in day_numbers or []}
+            | {epoch + dt.timedelta(days=d - 1) for d in day_numbers or [] if d <= 0}
+        )
+        # The (tag, time) hashes that occur more than once: usually none. Equal pairs hash equal, so every
+        # repeat is among them (a collision only ranks a few more rows, each first of its own pair).
+        con.execute(
+            "create temp table repeat_keys as "
+            "select hash(tag, ts) as h from read_parquet(?) group by h having count(*) > 1",
+            [str(points_path)],
+        ).fetchall()
+        repeats = con.execute("select count(*) from repeat_keys").fetchall()[0][0]
         delta.register_table(
             con,
             "existing",
@@ -489,56 +555,38 @@ def _classify_and_commit(
             partitions=delta.date_partitions("ts_date", days) if days else [("ts_date", "in", [])],
             storage_options=lakehouse.storage_options,
         )
+        classify_sql = _CLASSIFY_SQL if repeats else _CLASSIFY_UNIQUE_SQL
         con.execute(
-            _CLASSIFY_SQL.replace("{out}", _sql_path(classified)),
+            classify_sql.replace("{out}", _sql_path(classified)),
             {"points": str(points_path), "file": rel, "exported_at": report.exported_at},
         ).fetchall()
-        counts = dict(
-            con.execute("select outcome, count(*) from read_parquet(?) group by 1", [str(classified)]).fetchall()
-        )
+        con.execute(_OUTCOME_GROUPS_SQL, {"classified": str(classified)}).fetchall()
+        counts = dict(con.execute("select outcome, sum(points)::bigint from outcome_groups group by 1").fetchall())
         report.rows_new = counts.get("new", 0)
         report.rows_changed = counts.get("changed", 0)
         report.rows_duplicate = counts.get("duplicate", 0)
-        span = con.execute("select min(ts), max(ts) from read_parquet(?)", [str(points_path)]).fetchall()[0]
-        report.min_ts, report.max_ts = span
         report.tag_stats = con.sql(
             """
             select
-                tag, $source as source, min(ts) as first_seen, max(ts) as last_seen, count(*) as points,
-                count(*) filter (where quality = 'bad') as bad_points,
-                count(*) filter (where quality = 'uncertain') as uncertain_points
-            from read_parquet($classified)
+                tag, $source as source, min(first_seen) as first_seen, max(last_seen) as last_seen,
+                sum(points)::bigint as points, sum(bad_points)::bigint as bad_points,
+                sum(uncertain_points)::bigint as uncertain_points
+            from outcome_groups
             where outcome = 'new'
             group by tag
             """,
-            params={"source": source.name, "classified": str(classified)},
+            params={"source": source.name},
         ).to_arrow_table()
         report.new_hours = [
             r[0]
             for r in con.execute(
-                "select distinct date_trunc('hour', ts) from read_parquet(?) where outcome in ('new', 'changed') "
-                "order by 1",
-                [str(classified)],
+                "select distinct hour from outcome_groups where outcome in ('new', 'changed') order by 1"
             ).fetchall()
         ]
 
-        conflicts = con.sql(
-            """
-            select
-                source_line as line,
-                case outcome
-                    when 'conflict' then 'conflicts with line ' || ref_line || ' of the same file for this tag and time'
-                    else 'superseded: a later export (' || ref_file || ' line ' || ref_line || ', exported '
-                        || strftime(ref_exported_at, '%Y-%m-%d %H:%M:%S') || ' UTC) gave this tag and time'
-                end || ': value ' || coalesce(cast(value as varchar), value_text, 'NULL') || ' (' || quality
-                    || ') vs ' || coalesce(cast(ref_value as varchar), ref_text, 'NULL') || ' (' || ref_quality
-                    || ')' as reason,
-                tag || ',' || cast(ts as varchar) || ',' || coalesce(cast(value as varchar), value_text, '') as raw
-            from read_parquet(?)
-            where outcome in ('conflict', 'superseded')
-            """,
-            params=[str(classified)],
-        ).to_arrow_table()
+        conflicts = REJECT_COLUMNS.empty_table()
+        if counts.get("conflict", 0) or counts.get("superseded", 0):
+            conflicts = _conflicts(con, classified)
         rejects = pq.read_table(rejects_path)
         quarantine = pa.concat_tables([rejects, conflicts.cast(REJECT_COLUMNS)])
         report.rows_quarantined = quarantine.num_rows
@@ -599,6 +647,27 @@ def _classify_and_commit(
     # 3. the ledger row last: a file without one is landed again, and finds its points already there.
     write_ledger_row(lakehouse, report, now)
     _kill_point("ledger_written")
+
+
+def _conflicts(con, classified: Path) -> pa.Table:
+    """The quarantine rows of points that repeat a (tag, time) with another value, in the file or in bronze."""
+    return con.sql(
+        """
+        select
+            source_line as line,
+            case outcome
+                when 'conflict' then 'conflicts with line ' || ref_line || ' of the same file for this tag and time'
+                else 'superseded: a later export (' || ref_file || ' line ' || ref_line || ', exported '
+                    || strftime(ref_exported_at, '%Y-%m-%d %H:%M:%S') || ' UTC) gave this tag and time'
+            end || ': value ' || coalesce(cast(value as varchar), value_text, 'NULL') || ' (' || quality
+                || ') vs ' || coalesce(cast(ref_value as varchar), ref_text, 'NULL') || ' (' || ref_quality
+                || ')' as reason,
+            tag || ',' || cast(ts as varchar) || ',' || coalesce(cast(value as varchar), value_text, '') as raw
+        from read_parquet(?)
+        where outcome in ('conflict', 'superseded')
+        """,
+        params=[str(classified)],
+    ).to_arrow_table()
 
 
 COMMIT_ROWS = 500_000
