@@ -14,14 +14,17 @@ Rows in = rows new + rows duplicate + rows quarantined, and the ledger records e
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import fcntl
 import hashlib
 import io
 import os
+import queue
 import shutil
 import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -330,13 +333,67 @@ def _clear_dead_staging() -> None:
             pass  # a live process of another user
 
 
+# Batches parsed ahead of the one being written: the reader parses while the Parquet writer writes.
+READ_AHEAD = 2
+
+
+def _read_ahead(batches, depth: int = READ_AHEAD) -> Iterator:
+    """The items of `batches`, produced by a background thread at most `depth` ahead of the caller.
+
+    The reader keeps parsing while the caller writes, and memory holds at most `depth` more batches. An
+    exception of the reader is raised to the caller at the point the batches ended, as if read in line.
+    The thread runs in a copy of the caller's context (the parse block size is a context variable).
+    """
+    items: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry) -> bool:
+        while not stop.is_set():
+            try:
+                items.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        iterator = iter(batches)
+        try:
+            for batch in iterator:
+                if not put(("batch", batch)):
+                    break
+            else:
+                put(("done", None))
+        except BaseException as exc:  # handed to the caller, raised there
+            put(("error", exc))
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    context = contextvars.copy_context()
+    worker = threading.Thread(target=context.run, args=(produce,), name="landing-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = items.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        worker.join()
+
+
 def _stage(source: Source, opener: Callable, report: FileReport, points_path: Path, rejects_path: Path) -> None:
     """Stream the file through its reader into two local Parquet files: points and rejects."""
     points_writer = pq.ParquetWriter(points_path, POINT_COLUMNS)
     rejects_writer = pq.ParquetWriter(rejects_path, REJECT_COLUMNS)
     try:
         try:
-            for batch in read_source_file(source, opener):
+            for batch in _read_ahead(read_source_file(source, opener)):
                 report.rows_in += batch.points.num_rows + batch.rejects.num_rows
                 if batch.points.num_rows:
                     points_writer.write_table(batch.points)
