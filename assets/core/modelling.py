@@ -305,8 +305,14 @@ meter_segments as (
     from meter
 ),
 power_steps as (
-    -- a power reading holds until the next one (historians store on change); energy = kW x hours
-    select p.tag, p.ts as start, lead(p.ts) over (partition by p.tag order by p.ts) as "end", p.value, p.quality
+    -- a power reading holds until the next one (historians store on change); energy = kW x hours. A
+    -- reading with no later one in the look-ahead (standby power unchanged for days) holds to the day's end.
+    select
+        p.tag,
+        p.ts as start,
+        coalesce(lead(p.ts) over (partition by p.tag order by p.ts), greatest(p.ts, $day_end)) as "end",
+        p.value,
+        p.quality
     from points as p
     where p.tag in (select tag from energy_tags where kind = 'power')
 ),
