@@ -73,12 +73,14 @@ def build_mart_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Assets
     )
     def mart__oee_daily(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
         """The OEE, downtime, reliability, energy, sensor and data-quality marts of the day, published
-        in marts.duckdb (the day before is rebuilt too, so shifts and stops across midnight are whole)."""
+        in marts.duckdb (the day before, and the days on which stops still open began, are rebuilt too,
+        so shifts and stops across midnight are whole)."""
         day = partition_day(context.partition_key)
-        before = day - dt.timedelta(days=1)
-        days = [before, day] if before in set(silver_days(lakehouse.lakehouse_root)) else [day]
-        written = publish_marts(lakehouse.lakehouse_root, lakehouse.plant(), days)
         target = marts_path(lakehouse.lakehouse_root)
+        before = day - dt.timedelta(days=1)
+        available = set(silver_days(lakehouse.lakehouse_root))
+        days = sorted({d for d in (before, *open_stop_days(target, day)) if d in available} | {day})
+        written = publish_marts(lakehouse.lakehouse_root, lakehouse.plant(), days)
         problems = bounds_problems(target, day)
         return dg.MaterializeResult(
             metadata={"marts_file": dg.MetadataValue.path(str(target)), "days_rebuilt": [d.isoformat() for d in days]}
@@ -95,6 +97,30 @@ def build_mart_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Assets
         )
 
     return [mart__oee_daily]
+
+
+OPEN_STOP_LOOKBACK_DAYS = 31
+
+
+def open_stop_days(marts_file, day: dt.date) -> list[dt.date]:
+    """Days before `day` on which a stop began that the published marts still show as open: the new
+    day may hold its end, so their marts are rebuilt with it."""
+    if not marts_file.exists():
+        return []
+    con = duckdb.connect(str(marts_file), read_only=True)
+    try:
+        exists = con.execute("select count(*) from duckdb_tables() where table_name = 'downtime_events'").fetchall()[0][
+            0
+        ]
+        if not exists:
+            return []
+        rows = con.execute(
+            "select distinct day from downtime_events where ongoing and day < ? and day >= ?",
+            [day, day - dt.timedelta(days=OPEN_STOP_LOOKBACK_DAYS)],
+        ).fetchall()
+    finally:
+        con.close()
+    return [r[0] for r in rows]
 
 
 def headline_numbers(marts_file, day) -> dict[str, float]:

@@ -16,7 +16,7 @@ events as (
         line,
         machine,
         event_start as start,
-        any_value(event_end) as event_end,
+        max(event_end) as event_end,  -- a later day may know where a stop ended
         max("end") as seen_until,
         category,
         reason,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import duckdb
-import pytest
 
 from conftest import aveva_row as r
 from conftest import one_machine_config
@@ -52,11 +51,6 @@ def test_a_stop_that_began_before_the_look_back_is_not_a_new_failure_on_a_later_
     assert events == [(0,)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a day's marts rebuild the day before it only; a stop whose end lies beyond the next day's look-ahead "
-    "is left open, with the length seen so far, on the day it began (publishing must also rebuild that day)",
-)
 def test_a_stop_of_three_days_keeps_its_whole_length_on_the_day_it_began(plant_factory):
     plant = plant_factory(one_machine_config(working_days=EVERY_DAY))
     plant.export(
