@@ -283,3 +283,32 @@ def test_the_tag_catalog_lists_mapped_and_unmapped_tags(env):
         ("L1.FILLER.State", "05:00", "05:00", 1, 0, 0.0, True, "state"),
         ("L1.FILLER.TempC", "05:00", "07:00", 3, 1, 0.3333, False, None),
     ]
+
+
+def test_the_tag_catalog_keeps_the_units_an_export_states(tmp_path):
+    import json
+
+    raw = one_machine_config()
+    raw["sources"] = [{"name": "pi", "format": "pi_webapi_json", "folder": "pi", "timezone": "UTC"}]
+    config = parse_plant_config(raw)
+    lakehouse = Lakehouse(str(tmp_path / "lake"))
+    landing = tmp_path / "landing"
+    (landing / "pi").mkdir(parents=True)
+    document = {
+        "Items": [
+            {
+                "Name": "L1.FILLER.kW",
+                "Items": [
+                    {"Timestamp": "2026-03-02T05:00:00Z", "Value": 12.5, "UnitsAbbreviation": "kW", "Good": True},
+                    {"Timestamp": "2026-03-02T05:01:00Z", "Value": 13.0, "UnitsAbbreviation": "kW", "Good": True},
+                ],
+            },
+            {"Name": "L1.FILLER.State", "Items": [{"Timestamp": "2026-03-02T05:00:00Z", "Value": 1, "Good": True}]},
+        ]
+    }
+    (landing / "pi" / "values.json").write_text(json.dumps(document))
+    land_new_files(lakehouse, config, landing)
+    assert table(lakehouse, "bronze__tag_catalog", "select tag, points, unit from t order by tag") == [
+        ("L1.FILLER.State", 1, None),
+        ("L1.FILLER.kW", 2, "kW"),
+    ]

@@ -93,6 +93,7 @@ class FileReport:
     size_bytes: int = 0
     validation: ValidationResult = field(default_factory=ValidationResult)
     tag_stats: pa.Table | None = None  # per tag: the points this file added (for the tag catalog)
+    units: dict[str, str] = field(default_factory=dict)  # engineering units the export states, per tag
 
     @property
     def file_key(self) -> str:
@@ -395,6 +396,7 @@ def _stage(source: Source, opener: Callable, report: FileReport, points_path: Pa
         try:
             for batch in _read_ahead(read_source_file(source, opener)):
                 report.rows_in += batch.points.num_rows + batch.rejects.num_rows
+                report.units.update(batch.units)
                 if batch.points.num_rows:
                     points_writer.write_table(batch.points)
                 if batch.rejects.num_rows:
@@ -634,6 +636,8 @@ def _classify_and_commit(
             """,
             params={"source": source.name},
         ).to_arrow_table()
+        units = [report.units.get(tag) for tag in report.tag_stats["tag"].to_pylist()]
+        report.tag_stats = report.tag_stats.append_column("unit", pa.array(units, pa.string()))
         report.new_hours = [
             r[0]
             for r in con.execute(
@@ -930,12 +934,20 @@ def _heal_tag_catalog(lakehouse: Lakehouse, config: PlantConfig) -> None:
         con.register("bronze", bronze.to_pyarrow_dataset())
         stats = con.sql(
             """
-            select
-                tag, arg_min(source, ts) as source, min(ts) as first_seen, max(ts) as last_seen, count(*) as points,
-                count(*) filter (where quality = 'bad') as bad_points,
-                count(*) filter (where quality = 'uncertain') as uncertain_points
-            from bronze
-            group by tag
+            with counted as (
+                select
+                    tag, arg_min(source, ts) as source, min(ts) as first_seen, max(ts) as last_seen,
+                    count(*) as points,
+                    count(*) filter (where quality = 'bad') as bad_points,
+                    count(*) filter (where quality = 'uncertain') as uncertain_points
+                from bronze
+                group by tag
+            ),
+            -- bronze does not keep units: carry them over from the catalog being rebuilt
+            known_units as (
+                select tag, any_value(unit) as unit from catalog where unit is not null group by tag
+            )
+            select c.*, u.unit from counted as c left join known_units as u on u.tag = c.tag
             """
         ).to_arrow_table()
     # Emptied, then filled: a crash in between leaves a catalog that the next run finds short again.

@@ -42,7 +42,8 @@ def render_marts_reference(marts_file: Path) -> str:
                 [mart.name],
             ).fetchall()
             parts.append(f"## `{mart.name}`\n\n{mart.description}\n\n| column | type | meaning |\n|---|---|---|")
-            parts.extend(f"| `{name}` | {dtype} | {(comment or '').replace('|', '/')} |" for name, dtype, comment in rows)
+            for name, dtype, comment in rows:
+                parts.append(f"| `{name}` | {dtype} | {(comment or '').replace('|', '/')} |")
             parts.append("")
         return "\n".join(parts).rstrip() + "\n"
     finally:

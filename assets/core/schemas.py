@@ -158,6 +158,7 @@ TAG_CATALOG = TableSpec(
         Col("bad_points", pa.int64(), ge=0),
         Col("uncertain_points", pa.int64(), ge=0),
         Col("bad_share", pa.float64(), nullable=True),
+        Col("unit", pa.string(), nullable=True, description="Engineering unit, where the export states it."),
         Col("mapped", pa.bool_(), description="Whether the plant YAML uses the tag."),
         Col("line", pa.string(), nullable=True),
         Col("machine", pa.string(), nullable=True),

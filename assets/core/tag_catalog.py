@@ -17,9 +17,9 @@ from .schemas import TAG_CATALOG
 
 _MERGE_SQL = """
 with combined as (
-    select tag, source, first_seen, last_seen, points, bad_points, uncertain_points from catalog
+    select tag, source, first_seen, last_seen, points, bad_points, uncertain_points, unit from catalog
     union all
-    select tag, source, first_seen, last_seen, points, bad_points, uncertain_points from new_stats
+    select tag, source, first_seen, last_seen, points, bad_points, uncertain_points, unit from new_stats
 ),
 summed as (
     select
@@ -29,7 +29,8 @@ summed as (
         max(last_seen) as last_seen,
         sum(points) as points,
         sum(bad_points) as bad_points,
-        sum(uncertain_points) as uncertain_points
+        sum(uncertain_points) as uncertain_points,
+        arg_max(unit, last_seen) filter (where unit is not null) as unit
     from combined
     group by tag
 )
@@ -42,6 +43,7 @@ select
     cast(s.bad_points as bigint) as bad_points,
     cast(s.uncertain_points as bigint) as uncertain_points,
     s.bad_points / nullif(s.points, 0) as bad_share,
+    s.unit,
     m.tag is not null as mapped,
     m.line,
     m.machine,
@@ -82,5 +84,6 @@ STATS_SCHEMA = pa.schema(
         pa.field("points", pa.int64()),
         pa.field("bad_points", pa.int64()),
         pa.field("uncertain_points", pa.int64()),
+        pa.field("unit", pa.string()),
     ]
 )

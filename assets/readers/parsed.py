@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 
@@ -29,10 +29,12 @@ REJECT_COLUMNS = pa.schema(
 
 @dataclass
 class ParsedBatch:
-    """Points typed and in UTC (`POINT_COLUMNS`), and rejected rows (`REJECT_COLUMNS`)."""
+    """Points typed and in UTC (`POINT_COLUMNS`), rejected rows (`REJECT_COLUMNS`), and the
+    engineering units of tags, where the export states them (for the tag catalog)."""
 
     points: pa.Table
     rejects: pa.Table
+    units: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.points = self.points.select(POINT_COLUMNS.names).cast(POINT_COLUMNS)

@@ -75,10 +75,13 @@ def read_pi_webapi_json(stream_opener, source: Source, options: dict) -> Iterato
         for key, value in zip(keys, values, strict=True):
             cols[key].append(value)
 
+    units: dict[str, str] = {}
+
     def flush_rows() -> ParsedBatch:
         batch = finisher.finish(staged_table(cols))
         for values in cols.values():
             values.clear()
+        batch.units = dict(units)
         return batch
 
     number = 0
@@ -96,6 +99,9 @@ def read_pi_webapi_json(stream_opener, source: Source, options: dict) -> Iterato
                 if not isinstance(item, dict):
                     add(number, tag, None, None, None, None, None, "value item is not a JSON object", raw)
                     continue
+                unit = item.get("UnitsAbbreviation")
+                if tag and isinstance(unit, str) and unit.strip():
+                    units[tag] = unit.strip()[:32]
                 ts = item.get("Timestamp")
                 ts_text = ts if isinstance(ts, str) else None
                 reason = None if ts_text is not None else "Timestamp is missing"
