@@ -250,3 +250,11 @@ def test_the_asset_writes_the_report_and_reports_the_oee_per_line(tmp_path):
         "| &lt;L1&amp;&gt; | no data | no data | no data | no data | 0 | no data |",
         "| L2 | 74.8 % | 87.5 % | 90.0 % | 95.0 % | 17,952 | 0.025 kWh |",
     ]
+
+
+def test_minor_stops_of_a_reason_are_labelled_apart_from_its_long_stops():
+    from assets.core.report import ParetoRow
+
+    long_stops = ParetoRow("Jam", "unplanned_stop", 5400.0, 12, 0.5, 0.5, 1)
+    minor_stops = ParetoRow("Jam", "minor_stop", 1800.0, 90, 0.2, 0.7, 2)
+    assert (long_stops.label, minor_stops.label) == ("Jam", "Jam (minor)")

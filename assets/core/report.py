@@ -84,6 +84,11 @@ class ParetoRow:
     cumulative_share: float | None
     rank: int | None
 
+    @property
+    def label(self) -> str:
+        """The reason as a plant engineer reads it: minor stops of a reason apart from its long stops."""
+        return f"{self.reason} (minor)" if self.category == "minor_stop" else self.reason
+
 
 @dataclass(frozen=True)
 class EnergyRow:
@@ -534,13 +539,13 @@ def pareto_svg(rows: Sequence[ParetoRow]) -> str:
         x = left + slot * i + slot * 0.15
         bar_h = plot_h * seconds / 60 / top_value
         centre = left + slot * (i + 0.5)
-        tip = f"{row.reason}: {minutes(row.seconds)}, {row.events if row.events is not None else '?'} stops"
+        tip = f"{row.label}: {minutes(row.seconds)}, {row.events if row.events is not None else '?'} stops"
         body.append(
             f'<rect x="{_f(x)}" y="{_f(top + plot_h - bar_h)}" width="{_f(slot * 0.7)}" height="{_f(bar_h)}" '
             f'fill="{LOSS_COLOUR}" fill-opacity="0.8"><title>{_e(tip)}</title></rect>'
         )
         body.append(_text_el(centre, top + plot_h - bar_h - 4, f"{seconds / 60:.0f}", "middle"))
-        label = row.reason if len(row.reason) <= 22 else row.reason[:21] + "…"
+        label = row.label if len(row.label) <= 22 else row.label[:21] + "…"
         body.append(
             _text_el(
                 centre,
