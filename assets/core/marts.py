@@ -68,6 +68,7 @@ STAGING: tuple[str, ...] = (
     "stg_counts_in_plan",
     "stg_energy_by_state",
     "stg_oee_windows",
+    "stg_oee_rollups",
 )
 
 # In build order: a mart may read the marts before it.
