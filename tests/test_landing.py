@@ -312,3 +312,17 @@ def test_the_tag_catalog_keeps_the_units_an_export_states(tmp_path):
         ("L1.FILLER.State", 1, None),
         ("L1.FILLER.kW", 2, "kW"),
     ]
+
+
+def test_points_are_committed_in_chunks_that_leave_no_row_behind():
+    import pyarrow as pa
+
+    from assets.core.landing import _chunks
+
+    rows = pa.table({"x": list(range(10))})
+    chunks = _chunks(pa.RecordBatchReader.from_batches(rows.schema, rows.to_batches(max_chunksize=3)), 6)
+    # batches of 3, 3, 3, 1 rows; a chunk stops before it would pass 6 rows
+    assert [[b.num_rows for b in chunk] for chunk in chunks] == [[3, 3], [3, 1]]
+    with pytest.raises(RuntimeError, match="not read to its end"):
+        for chunk in _chunks(pa.RecordBatchReader.from_batches(rows.schema, rows.to_batches(max_chunksize=3)), 6):
+            next(iter(chunk))  # a writer that stops early must not lose the rest

@@ -755,6 +755,9 @@ def _chunks(reader: pa.RecordBatchReader, max_rows: int) -> Iterator[pa.RecordBa
 
         pending = None
         yield pa.RecordBatchReader.from_batches(reader.schema, take())
+        if pending is None and first is not None and next(batches, None) is not None:
+            # the consumer stopped before the end of its chunk: rows would be lost without a word
+            raise RuntimeError("a commit chunk was not read to its end; no rows may be left behind")
 
 
 def _conformed(reader: pa.RecordBatchReader, spec, validation: ValidationResult) -> pa.RecordBatchReader:
