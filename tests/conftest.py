@@ -19,6 +19,22 @@ from orchestration.partitions import production_day_partitions
 from orchestration.resources import LakehouseResource
 
 HEADER = "DateTime,TagName,Value,vValue,Quality,QualityDetail,OPCQuality,wwRetrievalMode\n"
+EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+THREE_SHIFTS = [
+    {"name": "early", "start": "06:00", "end": "14:00"},
+    {"name": "late", "start": "14:00", "end": "22:00"},
+    {"name": "night", "start": "22:00", "end": "06:00"},
+]
+
+
+def mart(plant, sql: str, params=None) -> list[tuple]:
+    """Rows of a query on the plant's published marts file, read-only, timestamps in UTC."""
+    con = duckdb.connect(str(plant.root / "marts.duckdb"), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'").fetchall()
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
 
 
 def aveva_row(local: str, tag: str, value, quality: int = 0) -> str:

@@ -2,26 +2,8 @@
 
 from __future__ import annotations
 
-import duckdb
-
+from conftest import EVERY_DAY, mart, one_machine_config
 from conftest import aveva_row as r
-from conftest import one_machine_config
-
-EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-THREE_SHIFTS = [
-    {"name": "early", "start": "06:00", "end": "14:00"},
-    {"name": "late", "start": "14:00", "end": "22:00"},
-    {"name": "night", "start": "22:00", "end": "06:00"},
-]
-
-
-def mart(plant, sql: str, params=None) -> list[tuple]:
-    con = duckdb.connect(str(plant.root / "marts.duckdb"), read_only=True)
-    try:
-        con.execute("SET TimeZone = 'UTC'").fetchall()
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def test_coverage_with_a_carried_in_state_and_a_tag_without_points_in_the_day(plant_factory):

@@ -2,19 +2,8 @@
 
 from __future__ import annotations
 
-import duckdb
-
 from conftest import aveva_row as r
-from conftest import one_machine_config
-
-
-def mart(plant, sql: str, params=None) -> list[tuple]:
-    con = duckdb.connect(str(plant.root / "marts.duckdb"), read_only=True)
-    try:
-        con.execute("SET TimeZone = 'UTC'").fetchall()
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
+from conftest import mart, one_machine_config
 
 
 def test_a_standby_power_reading_that_does_not_change_for_days_holds_through_the_day(plant_factory):

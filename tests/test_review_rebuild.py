@@ -5,24 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
-
 from conftest import aveva_row as r
-from conftest import one_machine_config
+from conftest import mart, one_machine_config
 
 SHIFTS = [
     {"name": "early", "start": "06:00", "end": "14:00"},
     {"name": "night", "start": "22:00", "end": "06:00"},
 ]
-
-
-def mart(plant, sql: str, params=None) -> list[tuple]:
-    con = duckdb.connect(str(plant.root / "marts.duckdb"), read_only=True)
-    try:
-        con.execute("SET TimeZone = 'UTC'").fetchall()
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def _plant(plant_factory):
