@@ -6,11 +6,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import duckdb
@@ -21,6 +18,7 @@ from assets.core.landing import Lakehouse, discover_files, land_new_files
 from assets.core.plant import PlantConfigError, parse_plant_config
 from conftest import aveva_row as r
 from conftest import one_machine_config, write_aveva
+from dagster_ui import DagsterWebserver, graphql
 from orchestration.analyst_sql import AnalystSqlError, format_csv, run_query
 
 REPO = Path(__file__).resolve().parents[1]
@@ -235,21 +233,6 @@ def test_a_link_out_of_landing_root_is_reported_and_the_other_files_still_land(l
 # --- the read-only web UI -----------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _graphql(port: int, query: str, variables: dict | None = None) -> dict:
-    body = json.dumps({"query": query, "variables": variables or {}}).encode()
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql", data=body, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
-
-
 @pytest.mark.slow
 def test_the_read_only_ui_refuses_mutations_and_answers_queries(tmp_path):
     plant = tmp_path / "plant.yaml"
@@ -264,28 +247,10 @@ def test_the_read_only_ui_refuses_mutations_and_answers_queries(tmp_path):
         "DAGSTER_HOME": str(home),
         "PYTHONPATH": str(REPO),
     }
-    port = _free_port()
-    webserver = Path(sys.executable).with_name("dagster-webserver")
-    log = open(tmp_path / "webserver.log", "wb")  # noqa: SIM115 - closed in finally
-    process = subprocess.Popen(
-        [str(webserver), "--read-only", "-h", "127.0.0.1", "-p", str(port), "-w", str(REPO / "workspace.yaml")],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2):
-                    break
-            except OSError:
-                assert process.poll() is None, (tmp_path / "webserver.log").read_text()
-                assert time.monotonic() < deadline, "the web server did not start in 120 s"
-                time.sleep(0.5)
-
-        repos = _graphql(
+    with DagsterWebserver(env, tmp_path / "webserver.log", read_only=True) as server:
+        server.wait_until_up()
+        port = server.port
+        repos = graphql(
             port,
             "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } "
             "jobs { name } schedules { name } } } } }",
@@ -294,26 +259,18 @@ def test_the_read_only_ui_refuses_mutations_and_answers_queries(tmp_path):
         assert "land_exports_job" in {j["name"] for j in repo["jobs"]}
         selector = {"repositoryLocationName": repo["location"]["name"], "repositoryName": repo["name"]}
 
-        launch = _graphql(
+        launch = graphql(
             port,
             "mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename "
             "... on UnauthorizedError { message } } }",
             {"p": {"selector": {**selector, "jobName": "land_exports_job"}, "mode": "default"}},
         )
         assert launch["data"]["launchRun"]["__typename"] == "UnauthorizedError", launch
-        schedule = _graphql(
+        schedule = graphql(
             port,
             "mutation($s: ScheduleSelector!) { startSchedule(scheduleSelector: $s) { __typename } }",
             {"s": {**selector, "scheduleName": "daily_oee_schedule"}},
         )
         assert schedule["data"]["startSchedule"]["__typename"] == "UnauthorizedError", schedule
-        runs = _graphql(port, "{ runsOrError { ... on Runs { results { runId } } } }")
+        runs = graphql(port, "{ runsOrError { ... on Runs { results { runId } } } }")
         assert runs["data"]["runsOrError"]["results"] == []
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()

@@ -1,0 +1,244 @@
+"""The Dagster UI in a real browser: a one-day demo lakehouse built with the `iiot-lakehouse` command, the
+web server on 127.0.0.1 reading its DAGSTER_HOME, and Debian's headless Chromium driven by Selenium
+through /usr/bin/chromedriver (nothing is downloaded). Screenshots go to test-artifacts/browser/
+(IIOT_TEST_ARTIFACTS overrides test-artifacts/)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.parse
+from pathlib import Path
+
+import duckdb
+import pytest
+from deltalake import DeltaTable
+
+from dagster_ui import REPO, DagsterWebserver
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+ARTIFACTS = Path(os.environ.get("IIOT_TEST_ARTIFACTS", REPO / "test-artifacts")) / "browser"
+DAY = "2026-03-02"  # a Monday, 24 h in Europe/Berlin
+CLI = [sys.executable, "-m", "orchestration.cli"]
+# The demo plant (assets/demo/plant.yaml): lines L1 and L2 of three machines each, three shifts a day.
+MACHINES, LINES, SHIFTS = 6, 2, 3
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+        reason="needs Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver); "
+        "`apt-get install chromium chromium-driver`, as .ci/run does",
+    ),
+]
+
+
+class DemoUi:
+    def __init__(self, url: str, lakehouse: Path):
+        self.url = url
+        self.lakehouse = lakehouse
+
+
+@pytest.fixture(scope="module")
+def demo_ui(tmp_path_factory):
+    """A one-day demo lakehouse built by `iiot-lakehouse demo` + `run`, and the read-only UI on its runs."""
+    tmp = tmp_path_factory.mktemp("ui")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEHOUSE_", "LANDING_", "PLANT_", "DAGSTER_"))}
+    env |= {
+        "LAKEHOUSE_ROOT": str(tmp / "lakehouse"),
+        "LANDING_ROOT": str(tmp / "landing"),
+        "PLANT_CONFIG": str(REPO / "assets" / "demo" / "plant.yaml"),
+        "DAGSTER_HOME": str(tmp / "dagster_home"),
+        "PYTHONPATH": str(REPO),
+    }
+    # The instance config (telemetry off) must be there before the web server reads it, as `make ui` does.
+    subprocess.run(
+        [sys.executable, "-c", "from orchestration.cli import ensure_dagster_home; ensure_dagster_home()"],
+        cwd=tmp,
+        env=env,
+        check=True,
+    )
+    # Dagster's own record that the welcome dialog was dismissed; on 127.0.0.1 it would cover the page.
+    nux = tmp / "dagster_home" / ".nux"
+    nux.mkdir()
+    (nux / "nux.yaml").write_text("seen: 1\n", encoding="utf-8")
+
+    # The code location loads while the lakehouse is built: runs appear in the UI as they are recorded.
+    with DagsterWebserver(env, tmp / "webserver.log", read_only=True) as server:
+        for args in (["demo", "--days", "1", "--start", DAY], ["run"]):
+            done = subprocess.run([*CLI, *args], cwd=tmp, env=env, capture_output=True, text=True, timeout=300)
+            assert done.returncode == 0, done.stderr[-3000:]
+        assert f"production day {DAY}: ok" in done.stdout
+        server.wait_until_up()
+        yield DemoUi(server.url, tmp / "lakehouse")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless",
+        "--no-sandbox",  # CI runs as root
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        # no calls home: the machine has no network beyond the package registries
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1920,1400",  # large enough that the expanded asset graph is drawn whole
+    ):
+        options.add_argument(flag)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # a fresh, empty profile each time
+    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+        options.add_argument(f"--user-data-dir={profile}")
+        driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+        try:
+            yield driver
+        finally:
+            driver.quit()
+
+
+def wait_for(driver, condition, what: str, timeout: float = 30):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(lambda d: condition(d), message=f"waiting for {what}")
+
+
+def screenshot(driver, name: str) -> Path:
+    path = ARTIFACTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    print(f"screenshot: {path}")
+    return path
+
+
+def tooltips(driver) -> set[str]:
+    """The names on the asset graph's nodes: groups and assets carry them as data-tooltip."""
+    script = "return [...document.querySelectorAll('[data-tooltip]')].map(e => e.dataset.tooltip)"
+    return set(driver.execute_script(script))
+
+
+def body_lines(driver) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.TAG_NAME, "body").text.splitlines()
+
+
+def metadata_rows(driver) -> dict[str, str]:
+    """The latest materialization's metadata table on an asset's overview: key -> value as shown."""
+    rows = driver.execute_script(
+        "return [...document.querySelectorAll('tr')].map(tr => [...tr.querySelectorAll('td')].map(td => td.innerText))"
+    )
+    return {cells[0].strip(): cells[-1].strip() for cells in rows if len(cells) == 3}
+
+
+def test_the_asset_graph_shows_the_layers_and_their_assets(demo_ui, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{demo_ui.url}/asset-groups")
+    assert browser.title  # the page loaded at all
+    wait_for(browser, lambda d: {"bronze", "silver", "marts", "maintenance"} <= tooltips(d), "the asset groups")
+    screenshot(browser, "asset-graph-groups")
+
+    # Open a group as a user does; the UI records the open groups in the URL, so all three are opened at once.
+    browser.find_element(By.CSS_SELECTOR, "[data-tooltip='marts']").click()
+    wait_for(browser, lambda d: "mart__oee_daily" in tooltips(d), "the marts group to open")
+    (opened,) = urllib.parse.parse_qs(urllib.parse.urlparse(browser.current_url).query)["expanded"]
+    assert opened.endswith(":marts"), opened
+    scope = opened[: -len("marts")]
+    groups = ",".join(scope + g for g in ("bronze", "silver", "marts"))
+    browser.get(f"{demo_ui.url}/asset-groups?{urllib.parse.urlencode({'expanded': groups})}")
+    assets = {
+        "bronze_historian__points",
+        "bronze__quarantine",
+        "bronze__file_ledger",
+        "bronze__tag_catalog",
+        "silver__plant_calendar",
+        "silver__machine_states",
+        "silver__count_increments",
+        "silver__energy_increments",
+        "silver__sensor_intervals",
+        "silver__tag_quality",
+        "mart__oee_daily",
+        "mart__daily_report",
+    }
+    wait_for(browser, lambda d: assets <= tooltips(d), "every bronze, silver and mart asset on the graph")
+    # The checks run by `iiot-lakehouse run` are on the nodes once their status loads: machine states has
+    # two, bronze__file_ledger three, all passed.
+    wait_for(browser, lambda d: {"2 / 2 Passed", "3 / 3 Passed"} <= set(body_lines(d)), "the nodes' check results")
+    screenshot(browser, "asset-graph-layers")
+    assert "Global asset lineage" in body_lines(browser)
+
+
+def test_a_mart_page_shows_its_check_and_the_latest_materialization_metadata(demo_ui, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{demo_ui.url}/assets/mart__oee_daily")
+    wait_for(browser, lambda d: "oee_site" in metadata_rows(d), "the latest materialization's metadata")
+    screenshot(browser, "mart-oee-daily-overview")
+    shown = metadata_rows(browser)
+    marts = demo_ui.lakehouse / "marts.duckdb"
+    assert shown["marts_file"] == str(marts)
+    assert json.loads(shown["days_rebuilt"]) == [DAY]
+    # One day of the demo plant: a row per machine, per machine and shift, per line, and one for the site.
+    assert shown["oee_daily_rows"] == str(MACHINES) == "6"
+    assert shown["oee_shift_rows"] == str(MACHINES * SHIFTS) == "18"
+    assert shown["oee_line_daily_rows"] == str(LINES) == "2"
+    assert shown["oee_site_daily_rows"] == "1"
+    # The headline OEE shown is the one analysts read from the published file, to the last digit.
+    con = duckdb.connect(str(marts), read_only=True)
+    try:
+        lines = dict(con.execute("select line, oee from oee_line_daily where day = ?", [DAY]).fetchall())
+        (site,) = con.execute("select oee from oee_site_daily where day = ?", [DAY]).fetchall()[0]
+    finally:
+        con.close()
+    assert sorted(lines) == ["L1", "L2"]
+    assert float(shown["oee_l1"]) == lines["L1"]
+    assert float(shown["oee_l2"]) == lines["L2"]
+    assert float(shown["oee_site"]) == site
+    assert 0 < site < 1
+
+    browser.find_element(By.CSS_SELECTOR, "a[role='tab'][title='Checks']").click()
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "[title='ratios_and_times_in_bounds']"), "the check")
+    wait_for(browser, lambda d: "Passed" in d.find_element(By.TAG_NAME, "body").text, "the check's result")
+    page = browser.find_element(By.TAG_NAME, "body").text
+    screenshot(browser, "mart-oee-daily-checks")
+    assert "Checks (1)" in page
+    assert "This is a blocking asset check." in page
+    assert "Times nest (run <= planned <= scheduled <= calendar) and ratios lie in 0..1." in page
+
+
+def test_a_silver_page_shows_its_checks_and_state_seconds_that_tile_the_day(demo_ui, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{demo_ui.url}/assets/silver__machine_states")
+    wait_for(browser, lambda d: "running_s" in metadata_rows(d), "the latest materialization's metadata")
+    screenshot(browser, "silver-machine-states-overview")
+    shown = metadata_rows(browser)
+    # Every second of the 24 h day of each of the 6 machines is in exactly one state category.
+    categories = ("running_s", "planned_stop_s", "unplanned_stop_s", "not_scheduled_s")
+    assert math.isclose(sum(float(shown[k]) for k in categories), MACHINES * 24 * 3600, abs_tol=1e-6)
+    con = duckdb.connect()
+    try:
+        con.register("states", DeltaTable(str(demo_ui.lakehouse / "silver__machine_states")).to_pyarrow_dataset())
+        (intervals,) = con.execute("select count(*) from states").fetchall()[0]
+    finally:
+        con.close()
+    assert int(shown["intervals"]) == intervals > MACHINES
+
+    browser.find_element(By.CSS_SELECTOR, "a[role='tab'][title='Checks']").click()
+    for check in ("silver__machine_states_schema", "states_tile_the_day"):
+        wait_for(browser, lambda d, c=check: d.find_elements(By.CSS_SELECTOR, f"[title='{c}']"), check)
+    page = browser.find_element(By.TAG_NAME, "body").text
+    screenshot(browser, "silver-machine-states-checks")
+    assert "Checks (2)" in page
