@@ -148,6 +148,15 @@ def plant_factory(tmp_path):
     return make
 
 
+@pytest.fixture(scope="session")
+def demo_ui(tmp_path_factory):
+    """The one-day demo lakehouse and the read-only Dagster UI on its runs, shared by the UI tests."""
+    from dagster_ui import demo_lakehouse_ui
+
+    with demo_lakehouse_ui(tmp_path_factory.mktemp("demo_ui")) as ui:
+        yield ui
+
+
 @pytest.fixture(autouse=True)
 def _dagster_home(tmp_path, monkeypatch):
     # materialize() uses an ephemeral instance; keep any stray DAGSTER_HOME from leaking in.
@@ -155,6 +164,13 @@ def _dagster_home(tmp_path, monkeypatch):
 
 
 _exit_status: list[int] = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    from dagster_ui import ARTIFACTS_WRITTEN
+
+    for folder in sorted(ARTIFACTS_WRITTEN):
+        terminalreporter.write_line(f"browser screenshots of the Dagster UI in {folder}")
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -3,15 +3,23 @@ for the tests that talk to it over GraphQL or drive it in a browser."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, "-m", "orchestration.cli"]
+DEMO_DAY = "2026-03-02"  # a Monday, 24 h in Europe/Berlin
+# Folders the UI tests wrote screenshots into; the test run's summary names them.
+ARTIFACTS_WRITTEN: set[Path] = set()
 
 
 def free_port() -> int:
@@ -70,3 +78,44 @@ class DagsterWebserver:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+@dataclass(frozen=True)
+class DemoUi:
+    url: str
+    port: int
+    lakehouse: Path
+
+
+@contextlib.contextmanager
+def demo_lakehouse_ui(tmp: Path) -> Iterator[DemoUi]:
+    """A one-day demo lakehouse built by `iiot-lakehouse demo` + `run` in tmp, and the read-only UI on
+    its DAGSTER_HOME, as a plant serves it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEHOUSE_", "LANDING_", "PLANT_", "DAGSTER_"))}
+    env |= {
+        "LAKEHOUSE_ROOT": str(tmp / "lakehouse"),
+        "LANDING_ROOT": str(tmp / "landing"),
+        "PLANT_CONFIG": str(REPO / "assets" / "demo" / "plant.yaml"),
+        "DAGSTER_HOME": str(tmp / "dagster_home"),
+        "PYTHONPATH": str(REPO),
+    }
+    # The instance config (telemetry off) must be there before the web server reads it, as `make ui` does.
+    subprocess.run(
+        [sys.executable, "-c", "from orchestration.cli import ensure_dagster_home; ensure_dagster_home()"],
+        cwd=tmp,
+        env=env,
+        check=True,
+    )
+    # Dagster's own record that its welcome dialog was dismissed: on 127.0.0.1 it would cover the page.
+    nux = tmp / "dagster_home" / ".nux"
+    nux.mkdir()
+    (nux / "nux.yaml").write_text("seen: 1\n", encoding="utf-8")
+
+    # The code location loads while the lakehouse is built; runs show in the UI as they are recorded.
+    with DagsterWebserver(env, tmp / "webserver.log", read_only=True) as server:
+        for args in (["demo", "--days", "1", "--start", DEMO_DAY], ["run"]):
+            done = subprocess.run([*CLI, *args], cwd=tmp, env=env, capture_output=True, text=True, timeout=300)
+            assert done.returncode == 0, done.stderr[-3000:]
+        assert f"production day {DEMO_DAY}: ok" in done.stdout
+        server.wait_until_up()
+        yield DemoUi(server.url, server.port, tmp / "lakehouse")

@@ -3,7 +3,6 @@ tag and file names never reach SQL as text, and landing never leaves LANDING_ROO
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -18,7 +17,7 @@ from assets.core.landing import Lakehouse, discover_files, land_new_files
 from assets.core.plant import PlantConfigError, parse_plant_config
 from conftest import aveva_row as r
 from conftest import one_machine_config, write_aveva
-from dagster_ui import DagsterWebserver, graphql
+from dagster_ui import graphql
 from orchestration.analyst_sql import AnalystSqlError, format_csv, run_query
 
 REPO = Path(__file__).resolve().parents[1]
@@ -234,43 +233,35 @@ def test_a_link_out_of_landing_root_is_reported_and_the_other_files_still_land(l
 
 
 @pytest.mark.slow
-def test_the_read_only_ui_refuses_mutations_and_answers_queries(tmp_path):
-    plant = tmp_path / "plant.yaml"
-    plant.write_text(json.dumps(one_machine_config()), encoding="utf-8")
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    env = {
-        **os.environ,
-        "LAKEHOUSE_ROOT": str(tmp_path / "lake"),
-        "LANDING_ROOT": str(tmp_path / "landing"),
-        "PLANT_CONFIG": str(plant),
-        "DAGSTER_HOME": str(home),
-        "PYTHONPATH": str(REPO),
-    }
-    with DagsterWebserver(env, tmp_path / "webserver.log", read_only=True) as server:
-        server.wait_until_up()
-        port = server.port
-        repos = graphql(
-            port,
-            "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } "
-            "jobs { name } schedules { name } } } } }",
-        )
-        (repo,) = repos["data"]["repositoriesOrError"]["nodes"]
-        assert "land_exports_job" in {j["name"] for j in repo["jobs"]}
-        selector = {"repositoryLocationName": repo["location"]["name"], "repositoryName": repo["name"]}
+def test_the_read_only_ui_refuses_mutations_and_answers_queries(demo_ui):
+    """The UI as a plant serves it (`dagster-webserver --read-only`, see conftest's demo_ui) on the demo
+    lakehouse that `iiot-lakehouse run` built."""
+    port = demo_ui.port
+    repos = graphql(
+        port,
+        "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } "
+        "jobs { name } schedules { name } } } } }",
+    )
+    (repo,) = repos["data"]["repositoriesOrError"]["nodes"]
+    assert "land_exports_job" in {j["name"] for j in repo["jobs"]}
+    selector = {"repositoryLocationName": repo["location"]["name"], "repositoryName": repo["name"]}
 
-        launch = graphql(
-            port,
-            "mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename "
-            "... on UnauthorizedError { message } } }",
-            {"p": {"selector": {**selector, "jobName": "land_exports_job"}, "mode": "default"}},
-        )
-        assert launch["data"]["launchRun"]["__typename"] == "UnauthorizedError", launch
-        schedule = graphql(
-            port,
-            "mutation($s: ScheduleSelector!) { startSchedule(scheduleSelector: $s) { __typename } }",
-            {"s": {**selector, "scheduleName": "daily_oee_schedule"}},
-        )
-        assert schedule["data"]["startSchedule"]["__typename"] == "UnauthorizedError", schedule
-        runs = graphql(port, "{ runsOrError { ... on Runs { results { runId } } } }")
-        assert runs["data"]["runsOrError"]["results"] == []
+    launch = graphql(
+        port,
+        "mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename "
+        "... on UnauthorizedError { message } } }",
+        {"p": {"selector": {**selector, "jobName": "land_exports_job"}, "mode": "default"}},
+    )
+    assert launch["data"]["launchRun"]["__typename"] == "UnauthorizedError", launch
+    schedule = graphql(
+        port,
+        "mutation($s: ScheduleSelector!) { startSchedule(scheduleSelector: $s) { __typename } }",
+        {"s": {**selector, "scheduleName": "daily_oee_schedule"}},
+    )
+    assert schedule["data"]["startSchedule"]["__typename"] == "UnauthorizedError", schedule
+    # The command's runs are in the run history the UI shows: landing, then the one production day.
+    runs = graphql(port, "{ runsOrError { ... on Runs { results { jobName status } } } }")
+    assert sorted((r["jobName"], r["status"]) for r in runs["data"]["runsOrError"]["results"]) == [
+        ("daily_oee_job", "SUCCESS"),
+        ("land_exports_job", "SUCCESS"),
+    ]

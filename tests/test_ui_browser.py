@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import subprocess
-import sys
 import tempfile
 import urllib.parse
 from pathlib import Path
@@ -18,13 +16,12 @@ import duckdb
 import pytest
 from deltalake import DeltaTable
 
-from dagster_ui import REPO, DagsterWebserver
+from dagster_ui import ARTIFACTS_WRITTEN, REPO
+from dagster_ui import DEMO_DAY as DAY
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = Path(os.environ.get("IIOT_TEST_ARTIFACTS", REPO / "test-artifacts")) / "browser"
-DAY = "2026-03-02"  # a Monday, 24 h in Europe/Berlin
-CLI = [sys.executable, "-m", "orchestration.cli"]
 # The demo plant (assets/demo/plant.yaml): lines L1 and L2 of three machines each, three shifts a day.
 MACHINES, LINES, SHIFTS = 6, 2, 3
 
@@ -36,46 +33,6 @@ pytestmark = [
         "`apt-get install chromium chromium-driver`, as .ci/run does",
     ),
 ]
-
-
-class DemoUi:
-    def __init__(self, url: str, lakehouse: Path):
-        self.url = url
-        self.lakehouse = lakehouse
-
-
-@pytest.fixture(scope="module")
-def demo_ui(tmp_path_factory):
-    """A one-day demo lakehouse built by `iiot-lakehouse demo` + `run`, and the read-only UI on its runs."""
-    tmp = tmp_path_factory.mktemp("ui")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEHOUSE_", "LANDING_", "PLANT_", "DAGSTER_"))}
-    env |= {
-        "LAKEHOUSE_ROOT": str(tmp / "lakehouse"),
-        "LANDING_ROOT": str(tmp / "landing"),
-        "PLANT_CONFIG": str(REPO / "assets" / "demo" / "plant.yaml"),
-        "DAGSTER_HOME": str(tmp / "dagster_home"),
-        "PYTHONPATH": str(REPO),
-    }
-    # The instance config (telemetry off) must be there before the web server reads it, as `make ui` does.
-    subprocess.run(
-        [sys.executable, "-c", "from orchestration.cli import ensure_dagster_home; ensure_dagster_home()"],
-        cwd=tmp,
-        env=env,
-        check=True,
-    )
-    # Dagster's own record that the welcome dialog was dismissed; on 127.0.0.1 it would cover the page.
-    nux = tmp / "dagster_home" / ".nux"
-    nux.mkdir()
-    (nux / "nux.yaml").write_text("seen: 1\n", encoding="utf-8")
-
-    # The code location loads while the lakehouse is built: runs appear in the UI as they are recorded.
-    with DagsterWebserver(env, tmp / "webserver.log", read_only=True) as server:
-        for args in (["demo", "--days", "1", "--start", DAY], ["run"]):
-            done = subprocess.run([*CLI, *args], cwd=tmp, env=env, capture_output=True, text=True, timeout=300)
-            assert done.returncode == 0, done.stderr[-3000:]
-        assert f"production day {DAY}: ok" in done.stdout
-        server.wait_until_up()
-        yield DemoUi(server.url, tmp / "lakehouse")
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +76,7 @@ def screenshot(driver, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     driver.save_screenshot(str(path))
     print(f"screenshot: {path}")
+    ARTIFACTS_WRITTEN.add(ARTIFACTS)
     return path
 
 
