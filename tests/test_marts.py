@@ -41,28 +41,60 @@ def test_an_open_reader_keeps_a_complete_version_while_the_marts_are_republished
 
 
 def test_the_marts_open_read_only_in_the_duckdb_command_line_client(plant_factory):
+    """The analyst's client: DuckDB's command-line client of the previous minor release (1.5, from the
+    duckdb-cli package) opens the published file read-only and runs the README's query; the file
+    carries the storage version the README names."""
+    import re
     import shutil
     import subprocess
     import sys
     from pathlib import Path
 
+    from assets.core.marts import storage_version
+
     cli = shutil.which("duckdb", path=str(Path(sys.executable).parent))
     assert cli, "the duckdb command-line client (duckdb-cli) is part of the dev dependencies"
-    plant = plant_factory(one_machine_config())
-    plant.export("h.csv", [r("2026-03-02 05:00:00", "L1.FILLER.State", 1)])
+    version = subprocess.run([cli, "--version"], capture_output=True, text=True, check=True).stdout
+    assert version.startswith("v1.5."), version  # the library writing the file is DuckDB 2.0
+
+    plant = plant_factory(one_machine_config())  # one shift 06:00-14:00, no breaks
+    # Running from before the shift until a jam at 10:00 that lasts the rest of it: 4 h of 8 planned.
+    plant.export(
+        "h.csv", [r("2026-03-02 05:00:00", "L1.FILLER.State", 1), r("2026-03-02 10:00:00", "L1.FILLER.State", 3)]
+    )
     plant.land()
     plant.build_day("2026-03-02")
     marts = plant.root / "marts.duckdb"
+    before = marts.read_bytes()
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    command = re.search(r'duckdb -readonly data/lakehouse/marts\.duckdb \\\n\s+"([^"]+)"', readme)
+    assert command, "the README shows how to open the marts in the duckdb client"
     out = subprocess.run(
-        [cli, "-readonly", "-csv", str(marts), "-c", "select machine, run_time_s from oee_daily"],
+        [cli, "-readonly", "-csv", str(marts), command.group(1)], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    assert out.splitlines() == ["line,availability", "L1,0.5"]
+    times = "select machine, run_time_s, planned_production_time_s from oee_daily"
+    out = subprocess.run(
+        [cli, "-readonly", "-csv", str(marts), "-c", times],
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
     ).stdout
-    assert out.splitlines() == ["machine,run_time_s", "FILLER,28800.0"]
-    version = subprocess.run([cli, "--version"], capture_output=True, text=True, check=True).stdout
-    assert version.startswith("v1.5.")
+    assert out.splitlines() == ["machine,run_time_s,planned_production_time_s", "FILLER,14400.0,28800.0"]
+
+    # Read-only: the client cannot change the published file.
+    refused = subprocess.run(
+        [cli, "-readonly", str(marts), "-c", "create table scratch(a int)"], capture_output=True, text=True, timeout=60
+    )
+    assert refused.returncode == 1
+    assert "read-only mode" in refused.stdout + refused.stderr
+    assert marts.read_bytes() == before
+
+    # Written in DuckDB 1.5's storage format, as the README says; DuckDB 1.5 and newer read it.
+    assert storage_version(marts) == "v1.5.0"
+    assert "is written in the storage format of DuckDB 1.5, so DuckDB 1.5 and newer open it" in " ".join(readme.split())
 
 
 def test_every_mart_is_also_a_delta_table_under_gold_with_the_same_rows(plant_factory):
