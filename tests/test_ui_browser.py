@@ -46,6 +46,7 @@ def browser():
         "--headless",
         "--no-sandbox",  # CI runs as root
         "--disable-gpu",
+        "--disable-dev-shm-usage",  # containers often have a small /dev/shm
         "--disable-quic",
         "--no-first-run",
         # no calls home: the machine has no network beyond the package registries
@@ -66,7 +67,7 @@ def browser():
             driver.quit()
 
 
-def wait_for(driver, condition, what: str, timeout: float = 30):
+def wait_for(driver, condition, what: str, timeout: float = 60):
     from selenium.webdriver.support.ui import WebDriverWait
 
     return WebDriverWait(driver, timeout).until(lambda d: condition(d), message=f"waiting for {what}")
