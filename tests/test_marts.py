@@ -92,9 +92,9 @@ def test_the_marts_open_read_only_in_the_duckdb_command_line_client(plant_factor
     assert "read-only mode" in refused.stdout + refused.stderr
     assert marts.read_bytes() == before
 
-    # Written in DuckDB 1.5's storage format, as the README says; DuckDB 1.5 and newer read it.
-    assert storage_version(marts) == "v1.5.0"
-    assert "is written in the storage format of DuckDB 1.5, so DuckDB 1.5 and newer open it" in " ".join(readme.split())
+    # Written in DuckDB 1.4's storage format, as the README says; DuckDB 1.4 and newer read it.
+    assert storage_version(marts) == "v1.4.0"
+    assert "is written in the storage format of DuckDB 1.4 (storage version `v1.4.0`)" in " ".join(readme.split())
 
 
 def test_every_mart_is_also_a_delta_table_under_gold_with_the_same_rows(plant_factory):

@@ -35,9 +35,9 @@ from .schemas import (
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 MARTS_FILE = "marts.duckdb"
-# The marts file is written in the storage format of DuckDB 1.5, so that analysts' DuckDB 1.5 and
-# newer (the duckdb command-line client on PyPI among them) can open it.
-STORAGE_VERSION = "v1.5.0"
+# The marts file is written in the storage format of DuckDB 1.4 (the long-term-support line many
+# analysts still run), so DuckDB 1.4, 1.5 and newer (the duckdb command-line client on PyPI) open it.
+STORAGE_VERSION = "v1.4.0"
 SILVER_INPUTS: tuple[TableSpec, ...] = (
     SILVER_PLANT_CALENDAR,
     SILVER_MACHINE_STATES,
