@@ -101,6 +101,15 @@ def exists(uri: str, storage_options: Mapping[str, str]) -> bool:
     return info.type == pafs.FileType.File
 
 
+def sha256(uri: str, storage_options: Mapping[str, str]) -> str:
+    """The SHA-256 of an object's content, streamed."""
+    digest = hashlib.sha256()
+    with filesystem(storage_options).open_input_stream(_fs_path(uri)) as stream:
+        while chunk := stream.read(CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def download(uri: str, dest: Path, storage_options: Mapping[str, str]) -> Path:
     """Stream an object to a local file, replaced atomically (a reader of `dest` sees old or new)."""
     dest = Path(dest)
