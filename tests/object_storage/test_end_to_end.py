@@ -178,3 +178,17 @@ def test_no_credential_appears_in_run_records_metadata_or_logs(remote_run, s3_se
     resource = resource_from_env()
     assert resource.aws_secret_access_key == dg.EnvVar("AWS_SECRET_ACCESS_KEY")
     assert s3_server.secret_key not in repr(resource.lakehouse())
+
+
+def test_weekly_maintenance_compacts_and_checkpoints_tables_in_the_bucket(remote_run):
+    from assets.core.maintenance import maintain_lakehouse
+
+    results = {
+        r.table: r
+        for r in maintain_lakehouse(f"{remote_run['prefix']}/lakehouse", storage_options=remote_run["options"])
+    }
+    points = results["bronze_historian__points"]
+    assert points.rows == 14  # compaction keeps every row
+    assert points.vacuum == "done"
+    assert points.checkpoint_version == points.version_after
+    assert set(results) >= {"bronze__file_ledger", "silver__machine_states", "silver__count_increments"}
