@@ -351,6 +351,8 @@ def publish_marts(
     remote = object_store.is_remote(marts_uri(lakehouse_root))
     days = sorted(set(days))
     written: dict[str, int] = {}
+    # The lock is a local file: for a remote lakehouse it orders the publishers of this machine, and the
+    # Dagster pool `marts_publish` those of one instance.
     with _publish_lock(target):
         if remote:
             # build from what is published now, not from what this machine cached earlier
