@@ -234,6 +234,11 @@ _NEED = (
 
 
 def _probe(root: str, options: dict[str, str]) -> None:
+    if not (options.get("aws_access_key_id") and options.get("aws_secret_access_key")):
+        raise UnsafeStoreError(
+            f"refusing to start: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for {root}; the check that the "
+            "store makes concurrent commits safe signs its requests with them"
+        )
     uri = f"{root}/{PROBE_FOLDER}/{uuid.uuid4().hex}.json"
     body = b'{"probe": "conditional write"}'
     try:

@@ -51,3 +51,9 @@ def test_the_cli_refuses_to_run_on_such_a_store(s3_server, unsafe_store, monkeyp
     assert s3_server.secret_key not in err
     # nothing was landed: no table exists under the lakehouse root
     assert object_store.list_landing(f"{root}/lakehouse", s3_server.options()) == []
+
+
+def test_a_remote_lakehouse_without_credentials_is_refused_with_what_to_set(s3_server):
+    options = {k: v for k, v in s3_server.options().items() if k != "aws_secret_access_key"}
+    with pytest.raises(object_store.UnsafeStoreError, match="set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"):
+        object_store.require_safe_commits(s3_server.prefix(), options)
