@@ -176,13 +176,16 @@ def list_landing(landing_uri: str, storage_options: Mapping[str, str]) -> list[R
 
 
 @contextmanager
-def spooled(landing_uri: str, remote: RemoteFile, storage_options: Mapping[str, str]) -> Iterator[tuple[Path, Path]]:
+def spooled(
+    landing_uri: str, remote: RemoteFile, storage_options: Mapping[str, str], prefix: str = "iiot-spool-"
+) -> Iterator[tuple[Path, Path]]:
     """The object streamed to a local spool file (bounded memory), deleted afterwards.
 
     Yields (spool root, file): the file lies at its key relative to the root and carries the object's
-    LastModified as its modification time, so landing it names and dates it as the object.
+    LastModified as its modification time, so landing it names and dates it as the object. The spool
+    folder is made in the temp folder with the given name prefix.
     """
-    root = Path(tempfile.mkdtemp(prefix="iiot-spool-"))
+    root = Path(tempfile.mkdtemp(prefix=prefix))
     try:
         path = root.joinpath(*remote.rel.split("/"))
         if not path.resolve().is_relative_to(root.resolve()):

@@ -10,9 +10,10 @@ LastModified, exactly as a local file is named by its path and dated by its mtim
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 from . import object_store
-from .landing import PARTIAL_SUFFIXES, FileReport, KnownFiles, Lakehouse, land_path
+from .landing import PARTIAL_SUFFIXES, STAGING_PREFIX, FileReport, KnownFiles, Lakehouse, land_path
 from .plant import PlantConfig, Source
 
 
@@ -58,7 +59,11 @@ def land_remote_files(
                     )
                 )
                 continue
-            with object_store.spooled(landing_uri, remote, lakehouse.storage_options) as (spool_root, path):
+            # named like a staging folder, so that a later landing clears the spool of a killed one
+            spool = object_store.spooled(
+                landing_uri, remote, lakehouse.storage_options, f"{STAGING_PREFIX}{os.getpid()}-spool-"
+            )
+            with spool as (spool_root, path):
                 files.extend(land_path(lakehouse, source, spool_root, path, known))
     for remote in objects:
         if remote.rel not in claimed and not remote.rel.lower().endswith(PARTIAL_SUFFIXES):

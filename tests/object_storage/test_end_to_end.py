@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -116,6 +118,8 @@ def test_landing_from_an_s3_prefix_counts_every_row_once(remote_run):
         f"{remote_run['prefix']}/lakehouse/bronze_historian__points", storage_options=remote_run["options"]
     )
     assert points.to_pyarrow_dataset().count_rows() == 14
+    # each object was spooled to a local file for landing, and the spool deleted afterwards
+    assert not list(Path(tempfile.gettempdir()).glob(f"iiot-landing-{os.getpid()}-spool-*"))
 
 
 def test_the_published_marts_hold_the_worked_example_numbers(remote_run, monkeypatch, tmp_path, capsys):
