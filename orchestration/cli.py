@@ -220,7 +220,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    from assets.core.marts import fetch_published_marts
+    from assets.core.marts import fetch_published_marts, marts_uri
 
     from .analyst_sql import AnalystSqlError
     from .analyst_sql import main as run_sql
@@ -230,6 +230,10 @@ def cmd_sql(args: argparse.Namespace) -> int:
         lakehouse = resource_from_env()
         # a remote lakehouse's marts are downloaded to this machine's cache first, then queried there
         target = fetch_published_marts(lakehouse.lakehouse_root, lakehouse.storage_options())
+        if not target.is_file():
+            raise CommandError(
+                f"no published marts at {marts_uri(lakehouse.lakehouse_root)}; run `iiot-lakehouse run` first"
+            )
         return run_sql(target, args.query, args.sql_format, args.memory_limit, args.max_rows)
     except AnalystSqlError as exc:
         raise CommandError(str(exc)) from None
