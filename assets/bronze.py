@@ -145,7 +145,7 @@ def _ledger_rows(lakehouse: LakehouseResource, keys: list[str]) -> pa.Table:
     """The ledger rows of the files landed in this run, read back from the table."""
     uri = lakehouse.lakehouse().uri(FILE_LEDGER.name)
     with delta.duckdb_session() as con:
-        delta.register_table(con, "ledger", uri, FILE_LEDGER)
+        delta.register_table(con, "ledger", uri, FILE_LEDGER, storage_options=lakehouse.storage_options())
         table = con.sql(
             "select * from ledger where file_key in (select unnest($keys::varchar[]))", params={"keys": keys}
         ).to_arrow_table()

@@ -9,7 +9,8 @@ import duckdb
 from orchestration.partitions import partition_day
 from orchestration.resources import LakehouseResource
 
-from .core.marts import marts_path, publish_marts, silver_days
+from .core import object_store
+from .core.marts import fetch_published_marts, marts_uri, publish_marts, silver_days
 from .core.schemas import (
     SILVER_COUNT_INCREMENTS,
     SILVER_ENERGY_INCREMENTS,
@@ -76,14 +77,18 @@ def build_mart_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Assets
         in marts.duckdb (the day before, and the days on which stops still open began, are rebuilt too,
         so shifts and stops across midnight are whole)."""
         day = partition_day(context.partition_key)
-        target = marts_path(lakehouse.lakehouse_root)
+        root, options = lakehouse.lakehouse_root, lakehouse.storage_options()
+        target = fetch_published_marts(root, options)
         before = day - dt.timedelta(days=1)
-        available = set(silver_days(lakehouse.lakehouse_root))
+        available = set(silver_days(root, options))
         days = sorted({d for d in (before, *open_stop_days(target, day)) if d in available} | {day})
-        written = publish_marts(lakehouse.lakehouse_root, lakehouse.plant(), days)
+        written = publish_marts(root, lakehouse.plant(), days, options)
         problems = bounds_problems(target, day)
+        published = marts_uri(root)
+        remote = object_store.is_remote(published)
+        location = dg.MetadataValue.url(published) if remote else dg.MetadataValue.path(published)
         return dg.MaterializeResult(
-            metadata={"marts_file": dg.MetadataValue.path(str(target)), "days_rebuilt": [d.isoformat() for d in days]}
+            metadata={"marts_file": location, "days_rebuilt": [d.isoformat() for d in days]}
             | {f"{name}_rows": rows for name, rows in written.items()}
             | headline_numbers(target, day),
             check_results=[

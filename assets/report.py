@@ -7,7 +7,8 @@ import dagster as dg
 from orchestration.partitions import partition_day
 from orchestration.resources import LakehouseResource
 
-from .core.marts import marts_path
+from .core import object_store
+from .core.marts import fetch_published_marts, marts_uri
 from .core.report import DailyReport, finite, headline_markdown, load_daily_report, write_report
 
 REPORT_GROUP = "marts"
@@ -46,13 +47,21 @@ def build_report_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
     def mart__daily_report(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
         """Daily HTML report per line (OEE trend, loss waterfall, downtime Pareto, energy per unit) in reports/."""
         day = partition_day(context.partition_key)
-        report = load_daily_report(marts_path(lakehouse.lakehouse_root), day)
-        out_dir = marts_path(lakehouse.lakehouse_root).parent / REPORTS_DIR
-        path = write_report(report, out_dir)
+        root, options = lakehouse.lakehouse_root, lakehouse.storage_options()
+        marts_file = fetch_published_marts(root, options)
+        report = load_daily_report(marts_file, day)
+        path = write_report(report, marts_file.parent / REPORTS_DIR)
+        location = dg.MetadataValue.path(str(path))
+        published = marts_uri(root)
+        if object_store.is_remote(published):
+            # beside the published marts: $LAKEHOUSE_ROOT/marts/reports/daily_report_<day>.html
+            uri = f"{published.rsplit('/', 1)[0]}/{REPORTS_DIR}/{path.name}"
+            object_store.upload(path, uri, options)
+            location = dg.MetadataValue.url(uri)
         if report.missing:
             context.log.warning("daily report %s has gaps: %s", day, "; ".join(report.missing.values()))
         metadata: dict[str, object] = {
-            "report": dg.MetadataValue.path(str(path)),
+            "report": location,
             "headline": dg.MetadataValue.md(headline_markdown(report)),
             "lines": len(report.lines),
         }

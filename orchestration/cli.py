@@ -50,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     sql.add_argument("--format", dest="sql_format", choices=("table", "csv"), default="table", help="output format")
     sql.add_argument("--memory-limit", default="2GB", help="DuckDB memory limit of the query (default 2GB)")
     sql.add_argument("--max-rows", type=int, default=10_000, help="rows printed at most (default 10000)")
+    download = sub.add_parser(
+        "marts-download", help="copy the published marts file (local or in object storage) to DEST"
+    )
+    download.add_argument("dest", type=Path, help="file (or existing folder) to write marts.duckdb to")
     return parser
 
 
@@ -78,7 +82,27 @@ def ensure_dagster_home() -> Path:
     return path
 
 
+def _demo_to_object_store(landing_uri: str, config, start: dt.date, args: argparse.Namespace) -> list[str]:
+    """Write the demo exports to a local folder, then upload each under the landing prefix."""
+    import tempfile
+
+    from assets.core import object_store
+    from assets.demo.generator import write_demo_exports
+
+    options = object_store.storage_options_from_env()
+    with tempfile.TemporaryDirectory(prefix="iiot-demo-") as folder:
+        local = Path(folder)
+        paths = write_demo_exports(local, config, start=start, days=args.days, seed=args.seed, fmt=args.fmt)
+        uris = []
+        for path in paths:
+            uri = f"{landing_uri}/{Path(path).relative_to(local).as_posix()}"
+            object_store.upload(Path(path), uri, options)
+            uris.append(uri)
+    return uris
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
+    from assets.core import object_store
     from assets.core.plant import load_plant_config
     from assets.demo.generator import demo_source, write_demo_exports
 
@@ -89,9 +113,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.days < 1:
         raise CommandError("--days must be at least 1")
     start = args.start or (dt.datetime.now(config.tz).date() - dt.timedelta(days=args.days))
-    landing = Path(settings["landing_root"]).expanduser().resolve()
     fmt = args.fmt
-    paths = write_demo_exports(landing, config, start=start, days=args.days, seed=args.seed, fmt=fmt)
+    if object_store.is_remote(settings["landing_root"]):
+        landing = settings["landing_root"].rstrip("/")
+        paths = _demo_to_object_store(landing, config, start, args)
+    else:
+        landing = Path(settings["landing_root"]).expanduser().resolve()
+        paths = write_demo_exports(landing, config, start=start, days=args.days, seed=args.seed, fmt=fmt)
     written = f"{fmt} export files" if fmt else "export files"
     print(
         f"demo plant {config.site}: wrote {len(paths)} {written} for {args.days} production days "
@@ -100,7 +128,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if fmt and not any(s.format == fmt for s in config.sources):
         print()
         print(f"The plant config ({settings['plant_config']}) has no {fmt} source, so `iiot-lakehouse run`")
-        print(f"will not land {landing / fmt}. Add this source to its `sources:` list:")
+        print(f"will not land {landing}/{fmt}. Add this source to its `sources:` list:")
         print()
         print(_source_yaml(demo_source(config, fmt)))
     return 0
@@ -120,7 +148,8 @@ def _source_yaml(source) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     import dagster as dg
 
-    from assets.core.marts import marts_path
+    from assets.core.marts import marts_path, marts_uri
+    from assets.core.object_store import UnsafeStoreError
     from assets.core.schemas import BRONZE_POINTS
 
     from .definitions import DAILY_JOB, LANDING_JOB, build_definitions
@@ -134,6 +163,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     ensure_dagster_home()
     lakehouse = resource_from_env()
+    try:
+        lakehouse.check_store()
+    except UnsafeStoreError as exc:
+        raise CommandError(str(exc)) from None
     defs = build_definitions(lakehouse)
     instance = dg.DagsterInstance.get()
 
@@ -176,25 +209,59 @@ def cmd_run(args: argparse.Namespace) -> int:
         print()
         print(line_oee_table(target, days))
         print()
-        print(f"marts published in {target}")
-        print(f"  open read-only with: duckdb -readonly {target}")
+        print(f"marts published in {marts_uri(lakehouse.lakehouse_root)}")
+        if marts_uri(lakehouse.lakehouse_root) != str(target):
+            print("  get a copy with: iiot-lakehouse marts-download DEST (or query it: iiot-lakehouse sql)")
+        else:
+            print(f"  open read-only with: duckdb -readonly {target}")
     if failed:
         raise CommandError(f"{len(failed)} production day(s) failed: {', '.join(map(str, failed))}")
     return 0
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    from assets.core.marts import marts_path
+    from assets.core.marts import fetch_published_marts, marts_uri
 
     from .analyst_sql import AnalystSqlError
     from .analyst_sql import main as run_sql
     from .resources import resource_from_env
 
     try:
-        target = marts_path(resource_from_env().lakehouse_root)
+        lakehouse = resource_from_env()
+        # a remote lakehouse's marts are downloaded to this machine's cache first, then queried there
+        target = fetch_published_marts(lakehouse.lakehouse_root, lakehouse.storage_options())
+        if not target.is_file():
+            raise CommandError(
+                f"no published marts at {marts_uri(lakehouse.lakehouse_root)}; run `iiot-lakehouse run` first"
+            )
         return run_sql(target, args.query, args.sql_format, args.memory_limit, args.max_rows)
     except AnalystSqlError as exc:
         raise CommandError(str(exc)) from None
+
+
+def cmd_marts_download(args: argparse.Namespace) -> int:
+    import shutil
+
+    from assets.core import object_store
+    from assets.core.marts import MARTS_FILE, marts_path, marts_uri
+
+    from .resources import resource_from_env
+
+    lakehouse = resource_from_env()
+    source = marts_uri(lakehouse.lakehouse_root)
+    dest = args.dest / MARTS_FILE if args.dest.is_dir() else args.dest
+    if object_store.is_remote(source):
+        options = lakehouse.storage_options()
+        if not object_store.exists(source, options):
+            raise CommandError(f"no published marts at {source}; run `iiot-lakehouse run` first")
+        object_store.download(source, dest, options)
+    else:
+        if not marts_path(lakehouse.lakehouse_root).is_file():
+            raise CommandError(f"no published marts at {source}; run `iiot-lakehouse run` first")
+        shutil.copyfile(source, dest)
+    print(f"marts copied from {source} to {dest}")
+    print(f"  open read-only with: duckdb -readonly {dest}")
+    return 0
 
 
 def _failure(result) -> str:
@@ -213,6 +280,8 @@ def run(argv: list[str] | None = None) -> int:
             return cmd_demo(args)
         if args.command == "sql":
             return cmd_sql(args)
+        if args.command == "marts-download":
+            return cmd_marts_download(args)
         return cmd_run(args)
     except CommandError as exc:
         print(f"iiot-lakehouse: error: {exc}", file=sys.stderr)

@@ -4,10 +4,13 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Callable, Iterator
+from functools import partial
 
 import dagster as dg
 
-from assets.core.landing import discover_files, known_files
+from assets.core import object_store
+from assets.core.landing import PARTIAL_SUFFIXES, discover_files, known_files
 from assets.core.schemas import BRONZE_POINTS
 
 from .resources import LakehouseResource
@@ -34,38 +37,33 @@ def build_sensors(land_job, daily_job) -> list[dg.SensorDefinition]:
         cursor = json.loads(context.cursor) if context.cursor else {}
         sizes: dict[str, int] = cursor.get("sizes", {})
         requested: dict[str, str] = cursor.get("requested", {})
-        root = lakehouse.landing_path()
         now = time.time()
         known = None
         requests: list[dg.RunRequest] = []
         waiting: list[str] = []
         new_sizes: dict[str, int] = {}
-        for source in lakehouse.plant().sources:
-            paths, _notes = discover_files(root, source)
-            for path in paths:
-                rel = path.relative_to(root).as_posix()
-                stat = path.stat()
-                signature = f"{stat.st_size}:{stat.st_mtime_ns}"
-                new_sizes[rel] = stat.st_size
-                if requested.get(rel) == signature:
-                    continue
-                if now - stat.st_mtime < settle_seconds() or sizes.get(rel) != stat.st_size:
-                    waiting.append(rel)  # too young, or still growing
-                    continue
-                if len(requests) >= MAX_REQUESTS_PER_TICK:
-                    continue
-                digest = _sha256(path)
-                known = known or known_files(lakehouse.lakehouse())
-                requested[rel] = signature
-                if digest in known.contents:
-                    continue  # this content has landed (under this or another name): nothing to run
-                requests.append(
-                    dg.RunRequest(
-                        run_key=digest,
-                        run_config={"ops": {"land_exports": {"config": {"files": [rel]}}}},
-                        tags={"iiot/file": rel[:200]},
-                    )
+        for rel, size, mtime_ns, content_sha256 in _landing_files(lakehouse):
+            signature = f"{size}:{mtime_ns}"
+            new_sizes[rel] = size
+            if requested.get(rel) == signature:
+                continue
+            if now - mtime_ns / 1e9 < settle_seconds() or sizes.get(rel) != size:
+                waiting.append(rel)  # too young, or still growing
+                continue
+            if len(requests) >= MAX_REQUESTS_PER_TICK:
+                continue
+            digest = content_sha256()
+            known = known or known_files(lakehouse.lakehouse())
+            requested[rel] = signature
+            if digest in known.contents:
+                continue  # this content has landed (under this or another name): nothing to run
+            requests.append(
+                dg.RunRequest(
+                    run_key=digest,
+                    run_config={"ops": {"land_exports": {"config": {"files": [rel]}}}},
+                    tags={"iiot/file": rel[:200]},
                 )
+            )
         requested = {rel: sig for rel, sig in requested.items() if rel in new_sizes}
         context.update_cursor(json.dumps({"sizes": new_sizes, "requested": requested}, sort_keys=True))
         if not requests:
@@ -87,6 +85,31 @@ def build_sensors(land_job, daily_job) -> list[dg.SensorDefinition]:
             yield dg.RunRequest(run_key=f"{asset_event.run_id}:{day}", partition_key=day)
 
     return [landing_folder_sensor, landed_days_sensor]
+
+
+def _landing_files(lakehouse: LakehouseResource) -> Iterator[tuple[str, int, int, Callable[[], str]]]:
+    """Each file waiting in a source's folder: path relative to LANDING_ROOT, size, modification time
+    (ns; an object's LastModified) and a function hashing its content."""
+    root = lakehouse.landing_path()
+    sources = lakehouse.plant().sources
+    if isinstance(root, str):  # an s3:// landing prefix
+        options = lakehouse.storage_options()
+        for remote in object_store.list_landing(root, options):
+            in_source = any(remote.rel.startswith(f"{s.folder.strip('/')}/") for s in sources)
+            if in_source and not remote.rel.lower().endswith(PARTIAL_SUFFIXES):
+                uri = f"{root}/{remote.rel}"
+                yield (
+                    remote.rel,
+                    remote.size,
+                    int(remote.modified.timestamp() * 1e9),
+                    partial(object_store.sha256, uri, options),
+                )
+        return
+    for source in sources:
+        paths, _notes = discover_files(root, source)
+        for path in paths:
+            stat = path.stat()
+            yield path.relative_to(root).as_posix(), stat.st_size, stat.st_mtime_ns, partial(_sha256, path)
 
 
 def _sha256(path) -> str:

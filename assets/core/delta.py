@@ -25,6 +25,11 @@ from .schemas import TableSpec
 # smaller target bounds a landing's memory (the weekly maintenance compacts the files again).
 TARGET_FILE_SIZE = 32 << 20
 
+# Concurrent writers to one table (landing beside maintenance, two plants' runs on a shared store) each
+# retry a commit that lost the race on the version that won; an append never conflicts with another
+# append, so it is retried until it lands. delta-rs's default of 15 runs out under real contention.
+MAX_COMMIT_RETRIES = 100
+
 _SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
@@ -72,6 +77,11 @@ def ensure_table(uri: str, spec: TableSpec, storage_options: dict[str, str] | No
     )
 
 
+def commit_properties(metadata: dict[str, str] | None = None) -> CommitProperties:
+    """Commit properties of every write: its metadata and the retries a commit gets under contention."""
+    return CommitProperties(custom_metadata=metadata or {}, max_commit_retries=MAX_COMMIT_RETRIES)
+
+
 def date_literal(day: dt.date) -> str:
     """A date as a SQL literal for a Delta predicate; only ever made from a real date object."""
     if not isinstance(day, dt.date):
@@ -107,7 +117,7 @@ def replace_days(
         predicate=predicate,
         partition_by=list(spec.partition_by) or None,
         storage_options=storage_options,
-        commit_properties=CommitProperties(custom_metadata=metadata or {}),
+        commit_properties=commit_properties(metadata),
     )
 
 
@@ -127,7 +137,7 @@ def append(
         partition_by=list(spec.partition_by) or None,
         storage_options=storage_options,
         target_file_size=TARGET_FILE_SIZE,
-        commit_properties=CommitProperties(custom_metadata=metadata or {}),
+        commit_properties=commit_properties(metadata),
     )
 
 
@@ -147,6 +157,7 @@ def replace_where(
         predicate=predicate,
         partition_by=list(spec.partition_by) or None,
         storage_options=storage_options,
+        commit_properties=commit_properties(),
     )
 
 
@@ -209,7 +220,7 @@ def merge_points(
             predicate="target.ts_date = source.ts_date AND target.tag = source.tag AND target.ts = source.ts",
             source_alias="source",
             target_alias="target",
-            commit_properties=CommitProperties(custom_metadata=metadata or {}),
+            commit_properties=commit_properties(metadata),
         )
         .when_matched_update_all()
         .when_not_matched_insert_all()
@@ -221,5 +232,10 @@ def replace_all(uri: str, spec: TableSpec, data: pa.Table, storage_options: dict
     """Replace a small table's whole content in one commit (a catalog rewritten from itself)."""
     ensure_table(uri, spec, storage_options)
     write_deltalake(
-        uri, data, mode="overwrite", partition_by=list(spec.partition_by) or None, storage_options=storage_options
+        uri,
+        data,
+        mode="overwrite",
+        partition_by=list(spec.partition_by) or None,
+        storage_options=storage_options,
+        commit_properties=commit_properties(),
     )

@@ -42,12 +42,25 @@ def publish_gold(
     rows = _portable(con.sql(f"select * from {mart} where {scope_sql}", params=params).to_arrow_table())
     uri = gold_uri(lakehouse_root, mart)
     if delta.open_table(uri, storage_options) is None:
-        write_deltalake(uri, rows, mode="overwrite", storage_options=storage_options, schema_mode="overwrite")
+        write_deltalake(
+            uri,
+            rows,
+            mode="overwrite",
+            storage_options=storage_options,
+            schema_mode="overwrite",
+            commit_properties=delta.commit_properties(),
+        )
         return rows.num_rows
     # the scope as a Delta predicate: a list of dates only, made from real dates
     predicate = gold_predicate(mart, rows, params["days"], scope_sql)
     write_deltalake(
-        uri, rows, mode="overwrite", predicate=predicate, storage_options=storage_options, schema_mode="merge"
+        uri,
+        rows,
+        mode="overwrite",
+        predicate=predicate,
+        storage_options=storage_options,
+        schema_mode="merge",
+        commit_properties=delta.commit_properties(),
     )
     return rows.num_rows
 

@@ -38,7 +38,7 @@ from ..readers import FileRejected, read_source_file
 from ..readers.archives import is_zip, iter_members
 from ..readers.csv_stream import large_blocks, line_too_long
 from ..readers.parsed import POINT_COLUMNS, REJECT_COLUMNS
-from . import delta
+from . import delta, object_store
 from .plant import PlantConfig, Source
 from .schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, TAG_CATALOG, UTC_TS
 from .validation import ValidationResult, validate
@@ -65,7 +65,8 @@ class Lakehouse:
     """Where the lakehouse tables live: a root URI and the storage options to reach it."""
 
     root: str
-    storage_options: dict[str, str] = field(default_factory=dict)
+    # credentials of an object store: kept out of repr, so that no log or error message shows them
+    storage_options: dict[str, str] = field(default_factory=dict, repr=False)
 
     def uri(self, table: str) -> str:
         return delta.table_uri(self.root, table)
@@ -853,12 +854,13 @@ class LandingResult:
 
 
 def land_new_files(
-    lakehouse: Lakehouse, config: PlantConfig, landing_root: Path, only: set[str] | None = None
+    lakehouse: Lakehouse, config: PlantConfig, landing_root: Path | str, only: set[str] | None = None
 ) -> LandingResult:
     """Land every file in the sources' folders that the ledger does not hold yet.
 
     `only` restricts the pass to some files (paths relative to LANDING_ROOT), as the landing sensor
     asks for one run per new file. One landing runs at a time per lakehouse (see _landing_lock).
+    LANDING_ROOT may be an s3:// prefix: each object is spooled to a local file and landed as one.
     """
     with _landing_lock(lakehouse):
         return _land_new_files(lakehouse, config, landing_root, only)
@@ -871,15 +873,18 @@ def _landing_lock(lakehouse: Lakehouse) -> Iterator[None]:
     Two landings classifying the same file against the same bronze would both append its points. The
     Dagster pool `bronze_landing` keeps one landing run per instance; this lock also covers a CLI run
     beside the scheduled one. It is an fcntl lock on LAKEHOUSE_ROOT/.landing.lock, released by the
-    kernel if the process dies; a remote root relies on the pool alone.
+    kernel if the process dies. A remote root has its lock file in the local temp folder, named by the
+    root: it covers the landings of this machine, the pool those of other machines.
     """
     root = delta.normalise_root(lakehouse.root)
-    if not delta.is_local(root):
-        yield
-        return
-    folder = Path(root.removeprefix("file://"))
+    if delta.is_local(root):
+        folder = Path(root.removeprefix("file://"))
+        lock_file = folder / ".landing.lock"
+    else:
+        folder = Path(tempfile.gettempdir())
+        lock_file = folder / f"iiot-landing-{hashlib.sha256(root.encode()).hexdigest()[:16]}.lock"
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".landing.lock", "w") as handle:
+    with open(lock_file, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -888,10 +893,30 @@ def _landing_lock(lakehouse: Lakehouse) -> Iterator[None]:
 
 
 def _land_new_files(
-    lakehouse: Lakehouse, config: PlantConfig, landing_root: Path, only: set[str] | None
+    lakehouse: Lakehouse, config: PlantConfig, landing_root: Path | str, only: set[str] | None
 ) -> LandingResult:
     _clear_dead_staging()
     known = known_files(lakehouse)
+    if object_store.is_remote(landing_root):
+        from .remote_landing import land_remote_files
+
+        files, notes = land_remote_files(lakehouse, config, str(landing_root), known, only)
+    else:
+        files, notes = _land_local_files(lakehouse, config, Path(landing_root), known, only)
+    _kill_point("landed")
+    stats = [f.tag_stats for f in files if f.tag_stats is not None and f.tag_stats.num_rows]
+    if stats or delta.open_table(lakehouse.uri(TAG_CATALOG.name), lakehouse.storage_options) is None:
+        from .tag_catalog import STATS_SCHEMA, update_tag_catalog
+
+        update_tag_catalog(lakehouse.root, config, [t.cast(STATS_SCHEMA) for t in stats], lakehouse.storage_options)
+    _heal_tag_catalog(lakehouse, config)
+    earliest, latest = point_span(lakehouse)
+    return LandingResult(files=files, notes=notes, latest_ts=latest, earliest_ts=earliest)
+
+
+def _land_local_files(
+    lakehouse: Lakehouse, config: PlantConfig, landing_root: Path, known: KnownFiles, only: set[str] | None
+) -> tuple[list[FileReport], list[str]]:
     files: list[FileReport] = []
     notes: list[str] = []
     claimed: set[Path] = set()
@@ -904,15 +929,7 @@ def _land_new_files(
                 continue
             files.extend(land_path(lakehouse, source, landing_root, path, known))
     notes.extend(_unclaimed(landing_root, claimed))
-    _kill_point("landed")
-    stats = [f.tag_stats for f in files if f.tag_stats is not None and f.tag_stats.num_rows]
-    if stats or delta.open_table(lakehouse.uri(TAG_CATALOG.name), lakehouse.storage_options) is None:
-        from .tag_catalog import STATS_SCHEMA, update_tag_catalog
-
-        update_tag_catalog(lakehouse.root, config, [t.cast(STATS_SCHEMA) for t in stats], lakehouse.storage_options)
-    _heal_tag_catalog(lakehouse, config)
-    earliest, latest = point_span(lakehouse)
-    return LandingResult(files=files, notes=notes, latest_ts=latest, earliest_ts=earliest)
+    return files, notes
 
 
 def _heal_tag_catalog(lakehouse: Lakehouse, config: PlantConfig) -> None:

@@ -4,12 +4,17 @@ The published file `$LAKEHOUSE_ROOT/marts.duckdb` is never written in place: a c
 the days being rebuilt are replaced in it, and the copy is renamed over the published file. An
 analyst who holds the old file open keeps reading a complete version and never blocks the pipeline.
 Publishers take a lock so that two runs never build from the same old copy and lose each other's days.
+
+A lakehouse in object storage publishes `$LAKEHOUSE_ROOT/marts/marts.duckdb`: the file is built the same
+way in a local cache folder (starting from the published copy) and then stored with one upload, which
+readers see whole or not at all, never half-written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import hashlib
 import os
 import re
 import shutil
@@ -21,7 +26,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from . import delta
+from . import delta, object_store
 from .plant import PlantConfig
 from .schemas import (
     SILVER_COUNT_INCREMENTS,
@@ -232,11 +237,37 @@ COLUMN_DOCS: dict[str, str] = {
 
 
 def marts_path(lakehouse_root: str) -> Path:
-    """Where the published marts file lives (a local lakehouse keeps it beside the tables)."""
+    """The local marts file: the published one beside the tables of a local lakehouse, or this
+    machine's cached copy of a lakehouse in object storage (see `fetch_published_marts`)."""
     root = delta.normalise_root(lakehouse_root)
     if not delta.is_local(root):
-        raise NotImplementedError("publishing marts for a remote lakehouse is not supported yet")
+        return marts_cache_dir(root) / MARTS_FILE
     return Path(root.removeprefix("file://")) / MARTS_FILE
+
+
+def marts_uri(lakehouse_root: str) -> str:
+    """Where the marts are published: the local file, or `$LAKEHOUSE_ROOT/marts/marts.duckdb`."""
+    root = delta.normalise_root(lakehouse_root)
+    if not delta.is_local(root):
+        return f"{root}/marts/{MARTS_FILE}"
+    return str(marts_path(root))
+
+
+def marts_cache_dir(lakehouse_root: str) -> Path:
+    """This machine's folder for the marts of a remote lakehouse ($XDG_CACHE_HOME/iiot-lakehouse/<root>)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "iiot-lakehouse"
+    digest = hashlib.sha256(delta.normalise_root(lakehouse_root).encode()).hexdigest()[:16]
+    return base / f"marts-{digest}"
+
+
+def fetch_published_marts(lakehouse_root: str, storage_options: dict[str, str] | None = None) -> Path:
+    """The published marts as a local file: a remote lakehouse's file is downloaded into the cache
+    (replacing the cached copy atomically), a local one is returned where it is."""
+    target = marts_path(lakehouse_root)
+    uri = marts_uri(lakehouse_root)
+    if object_store.is_remote(uri) and object_store.exists(uri, storage_options or {}):
+        object_store.download(uri, target, storage_options or {})
+    return target
 
 
 def dim_machine(config: PlantConfig) -> pa.Table:
@@ -317,9 +348,16 @@ def publish_marts(
     last publish, every mart is rebuilt over every day silver holds, so no old day is left half-filled.
     """
     target = marts_path(lakehouse_root)
+    remote = object_store.is_remote(marts_uri(lakehouse_root))
     days = sorted(set(days))
     written: dict[str, int] = {}
+    # The lock is a local file: for a remote lakehouse it orders the publishers of this machine, and the
+    # Dagster pool `marts_publish` those of one instance.
     with _publish_lock(target):
+        if remote:
+            # build from what is published now, not from what this machine cached earlier
+            target.unlink(missing_ok=True)
+            fetch_published_marts(lakehouse_root, storage_options)
         building = target.with_name(f".{target.name}.building-{os.getpid()}")
         building.unlink(missing_ok=True)
         fresh = not (target.exists() and storage_version(target) == STORAGE_VERSION)
@@ -347,6 +385,8 @@ def publish_marts(
             os.fsync(handle.fileno())
         os.replace(building, target)
         _fsync_dir(target.parent)
+        if remote:
+            object_store.upload(target, marts_uri(lakehouse_root), storage_options or {})
         publish_all_gold(target, lakehouse_root, marts, days, storage_options)
     return written
 

@@ -1,0 +1,71 @@
+"""Landing exports that arrive in object storage (LANDING_ROOT = s3://bucket/prefix).
+
+Each object under a source's folder is streamed to a local spool file (memory bounded by the copy
+buffer), landed through the same path as a local file, and the spool file deleted. The spool file
+sits at the object's key relative to LANDING_ROOT and carries the object's LastModified as its
+modification time, so the ledger names it by its key and the later-export-wins rule dates it by
+LastModified, exactly as a local file is named by its path and dated by its mtime.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from . import object_store
+from .landing import PARTIAL_SUFFIXES, STAGING_PREFIX, FileReport, KnownFiles, Lakehouse, land_path
+from .plant import PlantConfig, Source
+
+
+def _in_folder(rel: str, source: Source) -> bool:
+    folder = source.folder.strip("/")
+    return rel.startswith(f"{folder}/")
+
+
+def land_remote_files(
+    lakehouse: Lakehouse,
+    config: PlantConfig,
+    landing_uri: str,
+    known: KnownFiles,
+    only: set[str] | None = None,
+) -> tuple[list[FileReport], list[str]]:
+    """Land every object under the sources' folders; notes on every object passed over."""
+    objects = object_store.list_landing(landing_uri, lakehouse.storage_options)
+    files: list[FileReport] = []
+    notes: list[str] = []
+    claimed: set[str] = set()
+    for source in config.sources:
+        for remote in objects:
+            if not _in_folder(remote.rel, source) or remote.rel in claimed:
+                continue
+            claimed.add(remote.rel)
+            if remote.rel.lower().endswith(PARTIAL_SUFFIXES):
+                notes.append(f"{remote.rel}: still being written (temporary name), left for the next run")
+                continue
+            if only is not None and remote.rel not in only:
+                continue
+            exported_at = remote.modified.astimezone(dt.UTC)
+            if (remote.rel, remote.size, exported_at) in known.signatures:
+                # landed before under this key, size and LastModified: not even downloaded again
+                files.append(
+                    FileReport(
+                        source=source.name,
+                        source_file=remote.rel,
+                        file_sha256="",
+                        status="skipped",
+                        message="this file was landed before",
+                        exported_at=exported_at,
+                        size_bytes=remote.size,
+                    )
+                )
+                continue
+            # named like a staging folder, so that a later landing clears the spool of a killed one
+            spool = object_store.spooled(
+                landing_uri, remote, lakehouse.storage_options, f"{STAGING_PREFIX}{os.getpid()}-spool-"
+            )
+            with spool as (spool_root, path):
+                files.extend(land_path(lakehouse, source, spool_root, path, known))
+    for remote in objects:
+        if remote.rel not in claimed and not remote.rel.lower().endswith(PARTIAL_SUFFIXES):
+            notes.append(f"{remote.rel}: in no source's folder; not read")
+    return files, sorted(set(notes))
