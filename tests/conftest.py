@@ -168,6 +168,7 @@ def _dagster_home(tmp_path, monkeypatch):
 _SHARED_SERVERS = {"demo_ui": "demo_ui", "s3_server": "s3", "s3_env": "s3"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     for item in items:
         groups = {group for fixture, group in _SHARED_SERVERS.items() if fixture in item.fixturenames}
