@@ -10,6 +10,9 @@ from dagster_celery.executor import CeleryExecutor
 from dagster_celery.make_app import make_app
 from dagster_celery.tasks import create_task
 
+# The job's code, imported once in the worker before it forks its pool processes: each step then
+# starts in a process that has it, instead of importing it while the run waits.
+from . import definitions  # noqa: F401
 from .executors import celery_urls
 
 QUEUE = "dagster"

@@ -7,6 +7,9 @@
   lakehouse. CELERY_BROKER_URL names the broker (e.g. ``redis://host:6379/0``);
   CELERY_RESULT_BACKEND the result store (default: the broker). The URLs are read when the run
   starts, from the run's environment, so no password is kept in the run's configuration.
+- ``k8s``: each step in its own Kubernetes Job, with the image, environment and secrets of the run's
+  pod (runs launched by dagster-k8s's K8sRunLauncher; see docs/deploy-kubernetes.md).
+  IIOT_MAX_CONCURRENT_STEPS caps the step pods of one run at once.
 - ``in_process``: every step in the run's own process, one after the other.
 
 Workers start with ``iiot-lakehouse worker`` (see orchestration/celery_worker.py), configured by the
@@ -23,7 +26,7 @@ EXECUTOR_ENV = "IIOT_EXECUTOR"
 MAX_STEPS_ENV = "IIOT_MAX_CONCURRENT_STEPS"
 BROKER_ENV = "CELERY_BROKER_URL"
 BACKEND_ENV = "CELERY_RESULT_BACKEND"
-EXECUTORS = ("multiprocess", "celery", "in_process")
+EXECUTORS = ("multiprocess", "celery", "k8s", "in_process")
 
 
 class ExecutorConfigError(ValueError):
@@ -47,19 +50,32 @@ def celery_urls(environ: dict[str, str] | None = None) -> tuple[str, str]:
     return broker, env.get(BACKEND_ENV) or broker
 
 
+def _max_steps(env) -> int | None:
+    limit = env.get(MAX_STEPS_ENV)
+    if not limit:
+        return None
+    if not limit.isdigit() or int(limit) < 1:
+        raise ExecutorConfigError(f"{MAX_STEPS_ENV}={limit!r}: must be a positive whole number")
+    return int(limit)
+
+
 def executor_from_env(environ: dict[str, str] | None = None) -> dg.ExecutorDefinition:
     """The executor of every job, from IIOT_EXECUTOR and its companion variables."""
     env = os.environ if environ is None else environ
     name = executor_name(env)
     if name == "in_process":
         return dg.in_process_executor
+    limit = _max_steps(env)
     if name == "multiprocess":
-        limit = env.get(MAX_STEPS_ENV)
-        if not limit:
+        if limit is None:
             return dg.multiprocess_executor
-        if not limit.isdigit() or int(limit) < 1:
-            raise ExecutorConfigError(f"{MAX_STEPS_ENV}={limit!r}: must be a positive whole number")
-        return dg.multiprocess_executor.configured({"max_concurrent": int(limit)}, name="multiprocess")
+        return dg.multiprocess_executor.configured({"max_concurrent": limit}, name="multiprocess")
+    if name == "k8s":
+        from dagster_k8s import k8s_job_executor
+
+        if limit is None:
+            return k8s_job_executor
+        return k8s_job_executor.configured({"max_concurrent": limit}, name="k8s")
 
     from dagster_celery import celery_executor
 

@@ -113,15 +113,13 @@ def step_records(instance: dg.DagsterInstance, run_id: str) -> list:
     return [r.event_log_entry for r in instance.get_records_for_run(run_id, limit=10_000).records]
 
 
-def test_a_backfill_runs_through_the_queue_on_two_celery_workers(tmp_path, redis_url):
+def test_a_backfill_runs_through_the_queue_on_two_celery_workers(tmp_path, redis_url, monkeypatch):
     landing, reference, lake = tmp_path / "landing", tmp_path / "reference", tmp_path / "lakehouse"
     write_demo_exports(landing, load_plant_config(DEFAULT_PLANT_CONFIG), start=dt.date.fromisoformat(DAYS[0]), days=3)
     resource = lakehouse_resource(reference, landing)
     assert dg.materialize([land_exports], resources={"lakehouse": resource}, run_config=QUIET).success
     shutil.copytree(reference, lake)
-    t0 = time.monotonic()
     build_in_process(reference, landing)
-    print("in-process", time.monotonic() - t0, flush=True)
 
     home = tmp_path / "dagster_home"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEHOUSE_", "LANDING_", "PLANT_", "DAGSTER_"))}
@@ -134,12 +132,8 @@ def test_a_backfill_runs_through_the_queue_on_two_celery_workers(tmp_path, redis
         "CELERY_BROKER_URL": redis_url,
         "PYTHONPATH": str(REPO),
     }
-    saved = os.environ.get("DAGSTER_HOME")
-    os.environ["DAGSTER_HOME"] = str(home)
-    try:
-        ensure_dagster_home()  # the instance the product writes: queued runs, pools enforced per step
-    finally:
-        os.environ.pop("DAGSTER_HOME") if saved is None else os.environ.__setitem__("DAGSTER_HOME", saved)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    ensure_dagster_home()  # the instance the product writes: queued runs, pools enforced per step
 
     bin_dir = Path(sys.executable).parent
     logs = tmp_path / "logs"
@@ -155,9 +149,12 @@ def test_a_backfill_runs_through_the_queue_on_two_celery_workers(tmp_path, redis
     def log_tail() -> str:
         return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(logs.iterdir()))
 
+    # Create the instance's databases here, before the daemon and the backfill command both open them.
+    instance = dg.DagsterInstance.get()
     try:
         for name in ("w1", "w2"):
             start(name, [sys.executable, "-m", "orchestration.cli", "worker", "--name", name, "--loglevel", "WARNING"])
+        start("daemon", [str(bin_dir / "dagster-daemon"), "run", "-w", "workspace.yaml"])
         backfill = subprocess.run(
             [str(bin_dir / "dagster"), "job", "backfill", "-w", "workspace.yaml", "-j", DAILY_JOB]
             + ["--from", DAYS[0], "--to", DAYS[-1], "--noprompt"],
@@ -168,49 +165,42 @@ def test_a_backfill_runs_through_the_queue_on_two_celery_workers(tmp_path, redis
             timeout=300,
             check=False,
         )
-        print("backfill", time.monotonic() - t0, flush=True)
         assert backfill.returncode == 0, backfill.stdout + backfill.stderr
-        with dg.DagsterInstance.from_config(str(home)) as instance:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
             runs = instance.get_runs()
-            # submitted to the queue, not started: nothing drains it before the daemon runs
-            assert sorted(r.tags["dagster/partition"] for r in runs) == DAYS
-            assert {r.status for r in runs} == {dg.DagsterRunStatus.QUEUED}
+            if all(r.is_finished for r in runs):
+                break
+            assert all(p.poll() is None for p in started), log_tail()
+            time.sleep(1)
+        assert sorted(r.tags["dagster/partition"] for r in runs) == DAYS
+        assert [r.status for r in runs] == [dg.DagsterRunStatus.SUCCESS] * len(DAYS), log_tail()
 
-            start("daemon", [str(bin_dir / "dagster-daemon"), "run", "-w", "workspace.yaml"])
-            deadline = time.monotonic() + 300
-            while time.monotonic() < deadline:
-                runs = instance.get_runs()
-                if all(r.is_finished for r in runs):
-                    break
-                assert all(p.poll() is None for p in started), log_tail()
-                time.sleep(1)
-            assert [r.status for r in runs] == [dg.DagsterRunStatus.SUCCESS] * len(DAYS), log_tail()
-            print("drained", time.monotonic() - t0, flush=True)
-
-            # (a) every step ran in a Celery worker, not in the run's process
-            workers_used = set()
-            spans: dict[str, list[tuple[float, float]]] = {}
-            for run in runs:
-                entries = step_records(instance, run.run_id)
-                run_pid = next(e.dagster_event.pid for e in entries if e.dagster_event_type == dg.DagsterEventType.RUN_START)
-                in_worker = {}
-                for e in entries:
-                    if e.is_dagster_event and e.dagster_event.event_type_value == "ENGINE_EVENT" and e.step_key:
-                        worker = e.dagster_event.engine_event_data.metadata.get("Celery worker")
-                        if worker is not None:
-                            in_worker[e.step_key] = worker.value
-                assert len(in_worker) == STEPS_PER_RUN, in_worker
-                workers_used |= {w.split("@")[0] for w in in_worker.values()}
-                starts = {
-                    e.step_key: e for e in entries if e.dagster_event_type == dg.DagsterEventType.STEP_START
-                }
-                assert len(starts) == STEPS_PER_RUN
-                assert all(e.dagster_event.pid != run_pid for e in starts.values())
-                success = dg.DagsterEventType.STEP_SUCCESS
-                ends = {e.step_key: e.timestamp for e in entries if e.dagster_event_type == success}
-                for key, e in starts.items():
-                    spans.setdefault(key, []).append((e.timestamp, ends[key]))
-            assert workers_used == {"w1", "w2"}
+        # (a) every step ran in a Celery worker, not in the run's process
+        workers_used = set()
+        spans: dict[str, list[tuple[float, float]]] = {}
+        for run in runs:
+            entries = step_records(instance, run.run_id)
+            # submitted to the queue and started by the daemon, not launched directly
+            assert dg.DagsterEventType.RUN_ENQUEUED in {e.dagster_event_type for e in entries}
+            run_start = dg.DagsterEventType.RUN_START
+            run_pid = next(e.dagster_event.pid for e in entries if e.dagster_event_type == run_start)
+            in_worker = {}
+            for e in entries:
+                if e.is_dagster_event and e.dagster_event.event_type_value == "ENGINE_EVENT" and e.step_key:
+                    worker = e.dagster_event.engine_event_data.metadata.get("Celery worker")
+                    if worker is not None:
+                        in_worker[e.step_key] = worker.value
+            assert len(in_worker) == STEPS_PER_RUN, in_worker
+            workers_used |= {w.split("@")[0] for w in in_worker.values()}
+            starts = {e.step_key: e for e in entries if e.dagster_event_type == dg.DagsterEventType.STEP_START}
+            assert len(starts) == STEPS_PER_RUN
+            assert all(e.dagster_event.pid != run_pid for e in starts.values())
+            success = dg.DagsterEventType.STEP_SUCCESS
+            ends = {e.step_key: e.timestamp for e in entries if e.dagster_event_type == success}
+            for key, e in starts.items():
+                spans.setdefault(key, []).append((e.timestamp, ends[key]))
+        assert workers_used == {"w1", "w2"}
 
         # one writer per pool at a time, across the three runs: a step of one table (or the marts
         # publish) never ran while the same step of another day did
@@ -222,6 +212,7 @@ def test_a_backfill_runs_through_the_queue_on_two_celery_workers(tmp_path, redis
     finally:
         for process in reversed(started):
             stop(process)
+        instance.dispose()
 
     # (b) the same tables as the in-process build, exactly; each day committed once per table
     for spec in SILVER_INPUTS:
