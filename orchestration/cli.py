@@ -73,6 +73,10 @@ telemetry:
 run_coordinator:
   module: dagster._core.run_coordinator
   class: QueuedRunCoordinator
+  config:
+    # start dequeued runs side by side: each run process takes seconds to start
+    dequeue_use_threads: true
+    dequeue_num_workers: 4
 concurrency:
   runs:
     max_concurrent_runs: 4
