@@ -119,7 +119,6 @@ def test_a_backfill_runs_through_the_queue_on_two_celery_workers(tmp_path, redis
     resource = lakehouse_resource(reference, landing)
     assert dg.materialize([land_exports], resources={"lakehouse": resource}, run_config=QUIET).success
     shutil.copytree(reference, lake)
-    build_in_process(reference, landing)
 
     home = tmp_path / "dagster_home"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEHOUSE_", "LANDING_", "PLANT_", "DAGSTER_"))}
@@ -166,6 +165,8 @@ def test_a_backfill_runs_through_the_queue_on_two_celery_workers(tmp_path, redis
             check=False,
         )
         assert backfill.returncode == 0, backfill.stdout + backfill.stderr
+        # the reference is built while the queue drains (another lakehouse: nothing shared)
+        build_in_process(reference, landing)
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             runs = instance.get_runs()
