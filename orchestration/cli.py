@@ -54,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
         "marts-download", help="copy the published marts file (local or in object storage) to DEST"
     )
     download.add_argument("dest", type=Path, help="file (or existing folder) to write marts.duckdb to")
+    worker = sub.add_parser(
+        "worker", help="run a Celery step worker (IIOT_EXECUTOR=celery; broker from CELERY_BROKER_URL)"
+    )
+    worker.add_argument("--concurrency", type=int, default=1, help="steps this worker runs at once (default 1)")
+    worker.add_argument("--name", help="worker name, made unique per host (default: iiot-<pid>)")
+    worker.add_argument("--loglevel", default="INFO", help="Celery log level (default INFO)")
     return parser
 
 
@@ -61,10 +67,36 @@ INSTANCE_YAML = """\
 # Written by iiot-lakehouse on first use. Plants are often air-gapped: no telemetry.
 telemetry:
   enabled: false
-# One writer per Delta table where a write is not a blind append (see the assets' pools).
+# Runs submitted by the UI, the schedule, the sensors or `dagster job backfill` wait in a queue that
+# `dagster-daemon run` (started by `make ui`'s `dagster dev`) drains within these limits.
+# `iiot-lakehouse run` executes in its own process and needs no daemon.
+run_coordinator:
+  module: dagster._core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    # start dequeued runs side by side: each run process takes seconds to start
+    dequeue_use_threads: true
+    dequeue_num_workers: 4
 concurrency:
+  runs:
+    max_concurrent_runs: 4
+    tag_concurrency_limits:
+      # a backfill of many days leaves a run slot for landing new files
+      - key: iiot/job
+        value: daily
+        limit: 3
+      - key: iiot/job
+        value: landing
+        limit: 1
+      - key: iiot/job
+        value: maintenance
+        limit: 1
+  # One writer per Delta table where a write is not a blind append (see the assets' pools). Slots are
+  # claimed per step (op granularity) by the process that runs the job, before a step is started or
+  # sent to a Celery worker, and held in the instance's storage: they hold across runs and workers.
   pools:
     default_limit: 1
+    granularity: op
 """
 
 
@@ -219,6 +251,58 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def worker_command(concurrency: int = 1, name: str | None = None, loglevel: str = "INFO") -> list[str]:
+    """The Celery command line of a step worker: the `dagster` queue, one task fetched at a time (a
+    step can take minutes; prefetching would park steps behind a busy worker while others idle)."""
+    from .celery_worker import QUEUE
+
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "orchestration.celery_worker",
+        "worker",
+        "-Q",
+        QUEUE,
+        "--concurrency",
+        str(concurrency),
+        "--prefetch-multiplier",
+        "1",
+        "--loglevel",
+        loglevel,
+        "-n",
+        f"{name or f'iiot-{os.getpid()}'}@%h",
+    ]
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from .executors import ExecutorConfigError, celery_urls
+
+    if args.concurrency < 1:
+        raise CommandError("--concurrency must be at least 1")
+    try:
+        broker, _ = celery_urls()
+    except ExecutorConfigError as exc:
+        raise CommandError(str(exc)) from None
+    ensure_dagster_home()
+    command = worker_command(args.concurrency, args.name, args.loglevel)
+    print(f"step worker on the Celery queue at {_redact(broker)}", flush=True)
+    os.execv(command[0], command)
+    return 0  # not reached: the process is now the worker
+
+
+def _redact(url: str) -> str:
+    """A broker URL without its password, for printing."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     from assets.core.marts import fetch_published_marts, marts_uri
 
@@ -282,6 +366,8 @@ def run(argv: list[str] | None = None) -> int:
             return cmd_sql(args)
         if args.command == "marts-download":
             return cmd_marts_download(args)
+        if args.command == "worker":
+            return cmd_worker(args)
         return cmd_run(args)
     except CommandError as exc:
         print(f"iiot-lakehouse: error: {exc}", file=sys.stderr)

@@ -10,6 +10,7 @@ from assets.mart import build_mart_assets
 from assets.report import build_report_assets
 from assets.silver import build_silver_assets
 
+from .executors import executor_from_env
 from .jobs import DAILY_JOB, LANDING_JOB, build_jobs
 from .partitions import production_day_partitions
 from .resources import LakehouseResource, resource_from_env
@@ -17,8 +18,11 @@ from .schedules import build_maintenance_schedule, build_schedules
 from .sensors import build_sensors
 
 
-def build_definitions(lakehouse: LakehouseResource | None = None) -> dg.Definitions:
-    """Definitions for one plant; the plant YAML sets the partitions (time zone, day start)."""
+def build_definitions(
+    lakehouse: LakehouseResource | None = None, executor: dg.ExecutorDefinition | None = None
+) -> dg.Definitions:
+    """Definitions for one plant; the plant YAML sets the partitions (time zone, day start), the
+    environment the executor of the steps (IIOT_EXECUTOR, see executors.py)."""
     lakehouse = lakehouse or resource_from_env()
     config = lakehouse.plant()
     partitions = production_day_partitions(config)
@@ -35,6 +39,7 @@ def build_definitions(lakehouse: LakehouseResource | None = None) -> dg.Definiti
         schedules=[*build_schedules(daily_job, config), build_maintenance_schedule(config)],
         sensors=build_sensors(land_job, daily_job),
         resources={"lakehouse": lakehouse},
+        executor=executor or executor_from_env(),
     )
 
 

@@ -6,18 +6,23 @@ import dagster as dg
 
 LANDING_JOB = "land_exports_job"
 DAILY_JOB = "daily_oee_job"
+# The run tag the instance's run queue limits by (see INSTANCE_YAML in cli.py): a long backfill of
+# daily runs never takes the last run slot from the landing run.
+JOB_KIND_TAG = "iiot/job"
 
 
 def build_jobs(partitions_def: dg.PartitionsDefinition) -> list[dg.UnresolvedAssetJobDefinition]:
     land = dg.define_asset_job(
         LANDING_JOB,
         selection=dg.AssetSelection.groups("bronze"),
+        tags={JOB_KIND_TAG: "landing"},
         description="Land every new file in LANDING_ROOT into bronze (points, quarantine, ledger).",
     )
     daily = dg.define_asset_job(
         DAILY_JOB,
         selection=dg.AssetSelection.groups("silver", "marts"),
         partitions_def=partitions_def,
+        tags={JOB_KIND_TAG: "daily"},
         description="Model one production day (states, counts, energy) and publish its marts.",
     )
     return [land, daily]

@@ -6,6 +6,8 @@ import dagster as dg
 
 from assets.core.plant import PlantConfig
 
+from .jobs import JOB_KIND_TAG
+
 
 def build_schedules(daily_job, config: PlantConfig) -> list:
     # An hour after the day ends, so that the night's last exports have arrived and landed.
@@ -29,6 +31,7 @@ def build_maintenance_schedule(config: PlantConfig) -> dg.ScheduleDefinition:
     job = dg.define_asset_job(
         MAINTENANCE_JOB,
         selection=dg.AssetSelection.groups("maintenance"),
+        tags={JOB_KIND_TAG: "maintenance"},
         description="Compact small files, vacuum files past the retention and checkpoint the log of every table.",
     )
     return dg.ScheduleDefinition(
