@@ -670,6 +670,8 @@ def _classify_and_commit(
             con.execute(_ALL_NEW_VIEW).fetchall()
             con.execute("create temp table outcome_groups as select 'new' as outcome, * from point_groups").fetchall()
         else:
+            # the join with bronze's points of these days would spill within 128 MB: it gets 256 MB
+            con.execute("SET memory_limit = '256MB'").fetchall()
             classify_sql = _CLASSIFY_SQL if repeated else _CLASSIFY_UNIQUE_SQL
             con.execute(
                 classify_sql.replace("{out}", _sql_path(classified)),
