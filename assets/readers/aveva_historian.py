@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -286,11 +287,11 @@ def stage_file(path: Path, timezone: str, encoding: str, delimiter: str, out: Pa
     """
     if encoding.lower().replace("-", "").replace("_", "") not in ("utf8", "utf8sig") or len(delimiter) != 1:
         return None
-    with open(path, "rb") as head:
-        try:
+    try:
+        with open(path, "rb") as head:
             header = read_header(pa.PythonFile(head, mode="r"), encoding, delimiter)
-        except (FileRejected, UnicodeDecodeError):
-            return None
+    except (OSError, FileRejected, UnicodeDecodeError):
+        return None  # the streaming reader rejects the file, or reports why it cannot be read
     by_lower = {name.lower(): i for i, name in enumerate(header)}
     if (
         any(name.lower() not in by_lower for name in REQUIRED)
@@ -315,6 +316,10 @@ def stage_file(path: Path, timezone: str, encoding: str, delimiter: str, out: Pa
         # COPY ... TO takes no bind parameter for its target; the path is ours (a staging folder).
         sql = _FILE_STAGE_SQL.replace("{fields}", fields).replace("{raw}", raw)
         sql = sql.replace("{out}", str(out).replace("'", "''"))
+        # the lines are counted on another thread while DuckDB stages (it releases the GIL)
+        lines = ThreadPoolExecutor(max_workers=1)
+        line_count = lines.submit(_data_lines, path, 1)
+        lines.shutdown(wait=False)
         try:
             rows = con.execute(
                 sql,
@@ -329,7 +334,11 @@ def stage_file(path: Path, timezone: str, encoding: str, delimiter: str, out: Pa
             ).fetchall()[0][0]
         except duckdb.Error:
             return None  # rows DuckDB cannot split, or text that is not UTF-8: the streaming reader says which
-        if rows != _data_lines(path, 1):
+        try:
+            expected = line_count.result()
+        except OSError:
+            return None  # the file cannot be read again: the streaming reader reports why
+        if rows != expected:
             return None  # a blank line, or a quoted field across lines: the line numbers need the streaming reader
         hours, control = con.execute(
             """
