@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import time
+
+from .workers import peak_rss_mb
 
 RESULT_PREFIX = "BENCH_RESULT "
 PEER_PIN = 'pandas==3.1.1 "pandera[pandas]==0.35.0" pyarrow==26.0.1'
@@ -100,7 +101,7 @@ def main(argv: list[str]) -> None:
         result = {"skipped": f"pandas / pandera[pandas] not installed ({exc}); install {PEER_PIN}"}
     else:
         result = run(args["file"], args["out_dir"], args["timezone"])
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = peak_rss_mb()
     sys.stdout.write(RESULT_PREFIX + json.dumps(result) + "\n")
     sys.stdout.flush()
     os._exit(0)

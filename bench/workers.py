@@ -20,7 +20,20 @@ RESULT_PREFIX = "BENCH_RESULT "
 
 
 def peak_rss_mb() -> float:
-    # ru_maxrss is in KiB on Linux.
+    """This process's own peak RSS in MB.
+
+    Linux's ru_maxrss carries over the parent's peak into a child it starts (the parent's memory at the
+    fork counts), so a worker started by `bench.run` after it wrote a 0.25 GB export would report the
+    generator's gigabyte. VmHWM is the high-water mark of the process's own memory since it began.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    # ru_maxrss is in KiB on Linux (where /proc exists); elsewhere the inherited peak is the best there is.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -174,3 +174,117 @@ def test_every_line_is_a_point_or_a_reject_across_many_small_batches():
 def test_ragged_rows_keep_the_line_numbers_of_later_batches():
     broken = ["2026-10-25 01:00:00.000,A\n", "not a time,A,1,1,0,192,192,Delta\n"]
     check_night(night_rows(broken), rejected_per_step=len(broken))
+
+
+# ---- a plain file staged whole by DuckDB gives what the streaming reader gives ----------------------
+
+EDGE_CASES = (
+    "DateTime,TagName,Value,vValue,Quality,OPCQuality,wwRetrievalMode,wwVersion\n"
+    "2026-03-02 06:00:00,Q,1,1,0,192,Delta,Latest\n"  # 2: good
+    "2026-03-02 06:00:01,Q,2,2,0,100,Delta,Latest\n"  # 3: uncertain by OPC
+    "2026-03-02 06:00:02, Q ,3,3,16,0,Delta,Latest\n"  # 4: bad by OPC; the tag's spaces are trimmed
+    "2026-03-02 06:00:03,Q,4,4,,64,Delta,Latest\n"  # 5: OPC only: uncertain
+    "2026-03-02 06:00:04,S,,Running,0,192,Delta,Latest\n"  # 6: string tag
+    "2026-03-02 06:00:05,Q,5,5,,,Delta,Latest\n"  # 7: no quality
+    "2026-03-02 06:00:06,Q,6,6,0,-1,Delta,Latest\n"  # 8: OPC out of range
+    "2026-03-02 06:00:07,Q,x,x,0,192,Delta,Latest\n"  # 9: Value not a number
+    ",,,,,,,\n"  # 10: empty line
+    "2026-03-02 06:00:08,,1,1,0,192,Delta,Latest\n"  # 11: no tag
+    "2026-03-02 06:00:09," + "L" * 257 + ",1,1,0,192,Delta,Latest\n"  # 12: tag too long
+    "not a time,Q,1,1,0,192,Delta,Latest\n"  # 13: DateTime not a timestamp
+    ",Q,1,1,0,192,Delta,Latest\n"  # 14: DateTime empty
+    "2026-03-02 06:00:10,Q,1,1,7,192,Delta,Latest\n"  # 15: Quality code unknown
+    "2026-03-02 06:00:11,Q,inf,inf,0,192,Delta,Latest\n"  # 16: Value not finite
+    "2026-03-02 06:00:12,Q,,,1,0,Delta,Latest\n"  # 17: bad point without a value
+    "2026-03-02 06:00:13,Q,,,0,192,Delta,Latest\n"  # 18: Value empty
+    "2026-03-02T05:00:14Z,Q,7.5,7.5,0,192,Delta,Latest\n"  # 19: UTC by its offset
+    "2026-03-02 07:00:15+01:00,Q, 8 ,8,0,192,Delta,Latest\n"  # 20: offset +01:00; spaces around the value
+    '2026-03-02 06:00:16,"Q,2",9,9,0,192,Delta,Latest\n'  # 21: a quoted tag with the delimiter
+    "2026-07-02 06:00:17,Q,10,10,16,,Delta,Latest\n"  # 22: summer time, doubtful quality
+)
+
+
+def staged_whole(tmp_path, text: str):
+    """(points, {line: (reason, raw)}) of a file staged by `stage_file`, or None if it declined the file."""
+    import duckdb
+
+    from assets.readers.aveva_historian import stage_file
+
+    path = tmp_path / "export.csv"
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "rows.parquet"
+    rows = stage_file(path, TZ, "utf-8", ",", out)
+    if rows is None:
+        return None
+    table = duckdb.sql(f"select * from read_parquet('{out}') order by source_line").to_arrow_table()
+    assert table.num_rows == rows
+    points = [
+        {k: row[k] for k in ("tag", "ts", "value", "value_text", "quality", "source_line")}
+        for row in table.to_pylist()
+        if row["reason"] is None
+    ]
+    rejects = {row["source_line"]: (row["reason"], row["raw"]) for row in table.to_pylist() if row["reason"]}
+    return points, rejects
+
+
+def streamed(text: str):
+    data = text.encode("utf-8")
+    batches = list(read_aveva_historian_csv(lambda: pa.BufferReader(data), TZ))
+    points = sorted((p for b in batches for p in b.points.to_pylist()), key=lambda p: p["source_line"])
+    rejects = {row["line"]: (row["reason"], row["raw"]) for b in batches for row in b.rejects.to_pylist()}
+    return points, rejects
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_file_staged_whole_gives_the_points_and_rejects_of_the_streaming_reader(tmp_path, newline):
+    text = EDGE_CASES.replace("\n", newline)
+    points, rejects = staged_whole(tmp_path, text)
+    assert (points, rejects) == streamed(text)
+    assert [(p["source_line"], p["tag"], p["ts"], p["value"], p["value_text"], p["quality"]) for p in points] == [
+        (2, "Q", utc(2026, 3, 2, 5, 0, 0), 1.0, None, "good"),
+        (3, "Q", utc(2026, 3, 2, 5, 0, 1), 2.0, None, "uncertain"),
+        (4, "Q", utc(2026, 3, 2, 5, 0, 2), 3.0, None, "bad"),
+        (5, "Q", utc(2026, 3, 2, 5, 0, 3), 4.0, None, "uncertain"),
+        (6, "S", utc(2026, 3, 2, 5, 0, 4), None, "Running", "good"),
+        (17, "Q", utc(2026, 3, 2, 5, 0, 12), None, None, "bad"),
+        (19, "Q", utc(2026, 3, 2, 5, 0, 14), 7.5, None, "good"),
+        (20, "Q", utc(2026, 3, 2, 6, 0, 15), 8.0, None, "good"),
+        (21, "Q,2", utc(2026, 3, 2, 5, 0, 16), 9.0, None, "good"),
+        (22, "Q", utc(2026, 7, 2, 4, 0, 17), 10.0, None, "uncertain"),
+    ]
+    assert {line: reason for line, (reason, _raw) in rejects.items()} == {
+        7: "no Quality or OPCQuality given",
+        8: "OPCQuality code not recognised: -1",
+        9: "Value is not a number: x",
+        10: "empty line",
+        11: "TagName is empty",
+        12: "TagName is longer than 256 characters",
+        13: "DateTime is not a timestamp: not a time",
+        14: "DateTime is not a timestamp: ",
+        15: "Quality code not recognised: 7",
+        16: "Value is not finite: inf",
+        18: "Value is empty",
+    }
+    assert rejects[9][1] == "2026-03-02 06:00:07,Q,x,x,0,,192"  # the fields as read, QualityDetail absent
+
+
+@pytest.mark.parametrize(
+    ("case", "text"),
+    [
+        ("a blank line", HEADER + r("2026-03-02 06:00:00", "A", 1) + "\n" + r("2026-03-02 06:00:01", "A", 2)),
+        ("a field across lines", HEADER + '2026-03-02 06:00:00.000,"A\nB",1,1,0,192,192,Delta\n'),
+        ("a row with too few fields", HEADER + r("2026-03-02 06:00:00", "A", 1) + "2026-03-02 06:00:01,A,2\n"),
+        ("a control character in a tag", HEADER + r("2026-03-02 06:00:00", "A\tB", 1)),
+        ("the repeated hour", HEADER + r("2026-10-25 02:30:00", "A", 1)),
+        ("the daylight-saving gap", HEADER + r("2026-03-29 02:30:00", "A", 1)),
+        ("text that is not UTF-8", HEADER + r("2026-03-02 06:00:00", "A", 1).replace("A", "\udcff")),
+    ],
+)
+def test_a_file_the_whole_file_stager_declines_is_left_to_the_streaming_reader(tmp_path, case, text):
+    if "\udcff" in text:
+        (tmp_path / "export.csv").write_bytes(text.encode("utf-8", errors="surrogateescape"))
+        from assets.readers.aveva_historian import stage_file
+
+        assert stage_file(tmp_path / "export.csv", TZ, "utf-8", ",", tmp_path / "rows.parquet") is None
+        return
+    assert staged_whole(tmp_path, text) is None, case

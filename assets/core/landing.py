@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..readers import FileRejected, read_source_file
+from ..readers import FileRejected, read_source_file, stage_source_file
 from ..readers.archives import is_zip, iter_members
 from ..readers.csv_stream import large_blocks, line_too_long
 from ..readers.parsed import POINT_COLUMNS, REJECT_COLUMNS
@@ -390,7 +390,21 @@ def _read_ahead(batches, depth: int = READ_AHEAD) -> Iterator:
 
 
 def _stage(source: Source, opener: Callable, report: FileReport, points_path: Path, rejects_path: Path) -> None:
-    """Stream the file through its reader into two local Parquet files: points and rejects."""
+    """Stage the file into two local Parquet files: points and rejects.
+
+    A plain file of a format with a whole-file stager is staged by DuckDB in one parallel pass, into a
+    points file that holds the rejected rows too (see _register_points); they are copied to the rejects
+    file. Any other file streams through its reader.
+    """
+    rows = stage_source_file(source, opener, points_path)
+    if rows is not None:
+        report.rows_in = rows
+        with delta.duckdb_session(memory_limit="256MB") as con:
+            con.execute(
+                f"copy (select source_line as line, reason, raw from read_parquet('{_sql_path(points_path)}') "
+                f"where reason is not null) to '{_sql_path(rejects_path)}' (format parquet)"
+            ).fetchall()
+        return
     points_writer = pq.ParquetWriter(points_path, POINT_COLUMNS)
     rejects_writer = pq.ParquetWriter(rejects_path, REJECT_COLUMNS)
     try:
@@ -486,7 +500,7 @@ def _raw_rejects(lines: list, raws: list, reason: str) -> pa.Table:
 _CLASSIFY_SQL = """
 copy (
     with points as (
-        select *, hash(tag, ts) in (select h from repeat_keys) as maybe_repeated from read_parquet($points)
+        select *, hash(tag, ts) in (select h from repeat_keys) as maybe_repeated from points
     ),
     ranked as (
         select
@@ -554,22 +568,56 @@ copy (
         e.value_text as ref_text,
         e.quality as ref_quality,
         e.exported_at as ref_exported_at
-    from read_parquet($points) as s
+    from points as s
     left join existing as e on e.tag = s.tag and e.ts = s.ts
 ) to '{out}' (format parquet)
 """
 
-# One pass over the classified points: per outcome, tag and hour, what the ledger, the tag catalog and the
-# touched hours need (a few rows per tag and hour, however many points).
+# One pass over the staged points: per tag and hour, what the ledger, the tag catalog and the touched hours
+# need (a few rows per tag and hour, however many points).
+_POINT_GROUPS_SQL = """
+create temp table point_groups as
+select
+    tag, date_trunc('hour', ts) as hour, count(*) as points, min(ts) as first_seen, max(ts) as last_seen,
+    count(*) filter (where quality = 'bad') as bad_points,
+    count(*) filter (where quality = 'uncertain') as uncertain_points
+from points
+group by all
+"""
+
+# The same per outcome, over the classified points (when some are not new).
 _OUTCOME_GROUPS_SQL = """
 create temp table outcome_groups as
 select
     outcome, tag, date_trunc('hour', ts) as hour, count(*) as points, min(ts) as first_seen, max(ts) as last_seen,
     count(*) filter (where quality = 'bad') as bad_points,
     count(*) filter (where quality = 'uncertain') as uncertain_points
-from read_parquet($classified)
+from classified
 group by all
 """
+
+# A file without repeats on days bronze holds nothing of: every point is new, classified where it is staged.
+_ALL_NEW_VIEW = """
+create temp view classified as
+select
+    tag, ts, value, value_text, quality, source_line, 'new' as outcome, null::varchar as ref_file,
+    null::bigint as ref_line, null::double as ref_value, null::varchar as ref_text, null::varchar as ref_quality,
+    null::timestamptz as ref_exported_at
+from points
+"""
+
+
+def _register_points(con, points_path: Path) -> None:
+    """The staged points as the view `points`.
+
+    A file staged whole (see readers.stage_source_file) holds its rejected rows too, with a reason; they
+    were copied to the rejects file and are left out here.
+    """
+    where = " where reason is null" if "reason" in pq.read_schema(points_path).names else ""
+    con.execute(
+        "create temp view points as select tag, ts, value, value_text, quality, source_line "
+        f"from read_parquet('{_sql_path(points_path)}'){where}"
+    ).fetchall()
 
 
 def _classify_and_commit(
@@ -585,28 +633,30 @@ def _classify_and_commit(
 ) -> None:
     classified = staging / "classified.parquet"
     bronze_uri = lakehouse.uri(BRONZE_POINTS.name)
-    # DuckDB spills the classification to disk beyond this, so a landing's memory stays bounded.
-    with delta.duckdb_session(memory_limit="256MB", temp_directory=str(staging / "spill")) as con:
+    # DuckDB spills the classification to disk beyond this, and hands freed memory back early, so a
+    # landing's memory stays bounded whatever the file's size.
+    with delta.duckdb_session(memory_limit="128MB", temp_directory=str(staging / "spill")) as con:
+        con.execute("SET allocator_flush_threshold = '16MB'").fetchall()
+        _register_points(con, points_path)
+        con.execute(_POINT_GROUPS_SQL).fetchall()
         # The span of the staged points and the UTC days they fall on (as whole days since 1970: integer
         # division truncates towards zero, so a day before 1970 also names the day after it).
         first, last, day_numbers = con.execute(
-            "select min(ts), max(ts), list(distinct epoch_us(ts) // 86400000000) from read_parquet(?)",
-            [str(points_path)],
+            "select min(first_seen), max(last_seen), list(distinct epoch_us(hour) // 86400000000) from point_groups"
         ).fetchall()[0]
+        # The (tag, time) hashes that occur more than once: usually none. Equal pairs hash equal, so every
+        # repeat is among them (a collision only ranks a few more rows, each first of its own pair). Hashes
+        # rather than tags and times keep this aggregate small.
+        con.execute(
+            "create temp table repeat_keys as select hash(tag, ts) as h from points group by h having count(*) > 1"
+        ).fetchall()
+        repeated = con.execute("select count(*) from repeat_keys").fetchall()[0][0] > 0
         report.min_ts, report.max_ts = first, last
         epoch = dt.date(1970, 1, 1)
         days = sorted(
             {epoch + dt.timedelta(days=d) for d in day_numbers or []}
             | {epoch + dt.timedelta(days=d - 1) for d in day_numbers or [] if d <= 0}
         )
-        # The (tag, time) hashes that occur more than once: usually none. Equal pairs hash equal, so every
-        # repeat is among them (a collision only ranks a few more rows, each first of its own pair).
-        con.execute(
-            "create temp table repeat_keys as "
-            "select hash(tag, ts) as h from read_parquet(?) group by h having count(*) > 1",
-            [str(points_path)],
-        ).fetchall()
-        repeats = con.execute("select count(*) from repeat_keys").fetchall()[0][0]
         delta.register_table(
             con,
             "existing",
@@ -615,12 +665,23 @@ def _classify_and_commit(
             partitions=delta.date_partitions("ts_date", days) if days else [("ts_date", "in", [])],
             storage_options=lakehouse.storage_options,
         )
-        classify_sql = _CLASSIFY_SQL if repeats else _CLASSIFY_UNIQUE_SQL
-        con.execute(
-            classify_sql.replace("{out}", _sql_path(classified)),
-            {"points": str(points_path), "file": rel, "exported_at": report.exported_at},
-        ).fetchall()
-        con.execute(_OUTCOME_GROUPS_SQL, {"classified": str(classified)}).fetchall()
+        in_bronze = con.execute("select count(*) from (select 1 from existing limit 1)").fetchall()[0][0]
+        if not repeated and not in_bronze:
+            # a hash that repeats without a real repeat (a collision) takes the path below, which ranks it
+            con.execute(_ALL_NEW_VIEW).fetchall()
+            con.execute("create temp table outcome_groups as select 'new' as outcome, * from point_groups").fetchall()
+        else:
+            # the join with bronze's points of these days would spill within 128 MB: it gets 256 MB
+            con.execute("SET memory_limit = '256MB'").fetchall()
+            classify_sql = _CLASSIFY_SQL if repeated else _CLASSIFY_UNIQUE_SQL
+            con.execute(
+                classify_sql.replace("{out}", _sql_path(classified)),
+                {"file": rel, "exported_at": report.exported_at},
+            ).fetchall()
+            con.execute(
+                f"create temp view classified as select * from read_parquet('{_sql_path(classified)}')"
+            ).fetchall()
+            con.execute(_OUTCOME_GROUPS_SQL).fetchall()
         counts = dict(con.execute("select outcome, sum(points)::bigint from outcome_groups group by 1").fetchall())
         report.rows_new = counts.get("new", 0)
         report.rows_changed = counts.get("changed", 0)
@@ -648,8 +709,8 @@ def _classify_and_commit(
 
         conflicts = REJECT_COLUMNS.empty_table()
         if counts.get("conflict", 0) or counts.get("superseded", 0):
-            conflicts = _conflicts(con, classified)
-        rejects = pq.read_table(rejects_path)
+            conflicts = _conflicts(con)
+        rejects = pq.read_table(rejects_path).cast(REJECT_COLUMNS)
         quarantine = pa.concat_tables([rejects, conflicts.cast(REJECT_COLUMNS)])
         report.rows_quarantined = quarantine.num_rows
 
@@ -686,7 +747,7 @@ def _classify_and_commit(
                     cast(ts as date) as ts_date, tag, ts, value, value_text, quality,
                     $source as source, $file as source_file, source_line, $exported_at as exported_at,
                     $now as landed_at
-                from read_parquet($classified)
+                from classified
                 where outcome in ('new', 'changed')
                 """,
                 params={
@@ -694,9 +755,8 @@ def _classify_and_commit(
                     "file": rel,
                     "now": now,
                     "exported_at": report.exported_at,
-                    "classified": str(classified),
                 },
-            ).to_arrow_reader(batch_size=250_000)
+            ).to_arrow_reader(batch_size=COMMIT_BATCH_ROWS)
             metadata = {"source_file": rel, "file_key": report.file_key}
             for chunk in _chunks(reader, COMMIT_ROWS):
                 rows = _conformed(chunk, BRONZE_POINTS, report.validation)
@@ -711,7 +771,7 @@ def _classify_and_commit(
     _kill_point("ledger_written")
 
 
-def _conflicts(con, classified: Path) -> pa.Table:
+def _conflicts(con) -> pa.Table:
     """The quarantine rows of points that repeat a (tag, time) with another value, in the file or in bronze."""
     return con.sql(
         """
@@ -725,14 +785,16 @@ def _conflicts(con, classified: Path) -> pa.Table:
                 || ') vs ' || coalesce(cast(ref_value as varchar), ref_text, 'NULL') || ' (' || ref_quality
                 || ')' as reason,
             tag || ',' || cast(ts as varchar) || ',' || coalesce(cast(value as varchar), value_text, '') as raw
-        from read_parquet(?)
+        from classified
         where outcome in ('conflict', 'superseded')
-        """,
-        params=[str(classified)],
+        """
     ).to_arrow_table()
 
 
-COMMIT_ROWS = 500_000
+# Points per Delta commit, and per batch handed to the writer: the writer's memory grows with a commit,
+# and 200 k points keep a large file's landing near the peak of a small one.
+COMMIT_ROWS = 200_000
+COMMIT_BATCH_ROWS = 100_000
 
 
 def _chunks(reader: pa.RecordBatchReader, max_rows: int) -> Iterator[pa.RecordBatchReader]:

@@ -8,10 +8,12 @@ they share (time zones, values, quality) live in `rows.py`; their options in `op
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from ..core.plant import Source
 from .archives import iter_members
 from .aveva_historian import read_aveva_historian_csv
+from .aveva_historian import stage_file as stage_aveva_historian_file
 from .csv_stream import FileRejected
 from .ignition import read_ignition_tall_csv, read_ignition_wide_csv
 from .options import SourceOptionsError, validate_source_options
@@ -31,6 +33,7 @@ __all__ = [
     "iter_members",
     "read_source_file",
     "source_options",
+    "stage_source_file",
     "validate_source_options",
 ]
 
@@ -71,3 +74,23 @@ def read_source_file(source: Source, stream_opener: Callable) -> Iterator[Parsed
     if reader is None:
         raise FileRejected(f"no reader for format {source.format!r}")
     return reader(stream_opener, source, options)
+
+
+def stage_source_file(source: Source, stream_opener: Callable, out: Path) -> int | None:
+    """Stage a whole plain file into one Parquet file of rows, where the format has a whole-file stager.
+
+    The file holds every row with source_line, tag, ts, value, value_text, quality, reason and raw: the
+    points (reason null) and the rejected rows the streaming reader would give for the same file. Returns
+    the number of rows, or None when the file is read by `read_source_file` instead (another format, a
+    compressed file or archive member, or a file the stager leaves to the streaming reader).
+    """
+    path = getattr(stream_opener, "path", None)
+    if path is None or source.format != "aveva_historian_csv":
+        return None
+    try:
+        options = source_options(source)
+    except FileRejected:
+        return None  # the streaming reader rejects the file with the option's reason
+    return stage_aveva_historian_file(
+        Path(path), source.timezone, options.get("encoding", "utf-8"), options.get("delimiter", ","), out
+    )

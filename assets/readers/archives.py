@@ -135,6 +135,7 @@ def open_plain(path: Path) -> Opener:
     def open_stream() -> pa.NativeFile:
         return pa.OSFile(str(path), mode="r")
 
+    open_stream.path = path  # a plain local file: a reader may hand it to DuckDB whole (see stage_source_file)
     return open_stream
 
 

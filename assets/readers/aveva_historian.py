@@ -13,12 +13,17 @@ from the order of its rows, and a point the order cannot place is rejected (`amb
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..core.timestamps import wall_clock_candidates
 from .csv_stream import FileRejected, TextBatch, read_header, stream_text_batches
 from .parsed import ParsedBatch, invalid_rows_table
 from .rows import RowFinisher, RowRules, has_control_characters
@@ -166,3 +171,218 @@ def _stage(finisher: RowFinisher, text: TextBatch) -> tuple[pa.Table, object]:
         return pc.binary_join_element_wise(*[f.filter(mask) for f in fields], ",", null_handling="skip")
 
     return staged, raw_of
+
+
+# ---- the whole file in one DuckDB statement -------------------------------------------------------
+#
+# The same rules as `_STAGE_SQL`, `rows.py`'s time parsing (`_TIMES_SQL`, with the ISO form only) and its
+# value rules (`_ROWS_SQL`, without text values or bad states), in that order, over every row of a plain
+# file at once: DuckDB parses and types it on every core and writes one staged Parquet file. Only a file
+# whose rows are one physical line each, in plain UTF-8, and whose wall-clock times are all clear of a
+# daylight-saving change, is staged this way; `stage_file` returns None for any other file, and the
+# streaming reader above reads it (line numbers, rows the parser cannot split and the repeated hour are
+# its business), and so is a file with a control character in a tag name (tested once per distinct tag).
+# `strip` is SQL's trim() of spaces, which copies only the few fields that have any.
+_STRIP_MACRO = (
+    "create or replace temp macro strip(x) as case when prefix(x, ' ') or suffix(x, ' ') then trim(x) else x end"
+)
+_FILE_STAGE_SQL = """
+copy (
+    with src as (
+        select
+            row_number() over () + $header_line as source_line,
+            {fields}
+        from read_csv(
+            $path, header = false, skip = $header_line, columns = $columns, auto_detect = false,
+            delim = $delimiter, quote = '"', escape = '"', strict_mode = true, null_padding = false,
+            all_varchar = true, encoding = 'utf-8'
+        )
+    ),
+    typed as (
+        select
+            *,
+            strip("TagName") as tag,
+            strip("DateTime") as t,
+            nullif(strip("Value"), '') as vs,
+            nullif("vValue", '') as v_value,
+            try_cast(nullif(strip("Quality"), '') as integer) as q,
+            try_cast(nullif(strip("OPCQuality"), '') as integer) as opc,
+            nullif(strip("Quality"), '') as q_raw,
+            nullif(strip("OPCQuality"), '') as opc_raw
+        from src
+    ),
+    timed as (
+        select
+            *,
+            coalesce(
+                suffix(t, 'Z') or suffix(t, 'z') or suffix(t, 'UTC')
+                or contains(right(t, 6), '+') or contains(right(t, 6), '-'), false
+            ) and coalesce(regexp_matches(
+                t, '[0-9]:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?\\s*(Z|z|UTC|[+-][0-9]{2}(:?[0-9]{2})?)$'
+            ), false) as has_offset
+        from typed
+    ),
+    parsed as (
+        select
+            *,
+            case when has_offset then cast(try_cast(t as timestamptz) as timestamp) end as utc_naive,
+            case when not has_offset then coalesce(try_cast(t as timestamp), try_strptime(t, $time_format)) end
+                as local_ts,
+            case q when 0 then 0 when 16 then 1 when 1 then 2 end as q_grade,
+            case when opc >= 192 then 0 when opc >= 64 then 1 when opc >= 0 then 2 end as opc_grade,
+            try_cast(vs as double) as num
+        from timed
+    ),
+    graded as (
+        select
+            *,
+            case greatest(coalesce(q_grade, opc_grade), coalesce(opc_grade, q_grade))
+                when 0 then 'good' when 1 then 'uncertain' when 2 then 'bad'
+            end as grade,
+            case when vs is null then v_value end as text_value
+        from parsed
+    ),
+    reasoned as (
+        select
+            *,
+            case
+                when tag = '' and t = '' then 'empty line'
+                when tag = '' then 'TagName is empty'
+                when length(tag) > 256 then 'TagName is longer than 256 characters'
+                when utc_naive is null and local_ts is null then 'DateTime is not a timestamp: ' || left(t, 60)
+                when q_raw is not null and q_grade is null then 'Quality code not recognised: ' || left(q_raw, 20)
+                when opc_raw is not null and opc_grade is null
+                    then 'OPCQuality code not recognised: ' || left(opc_raw, 20)
+                when q_raw is null and opc_raw is null then 'no Quality or OPCQuality given'
+                when text_value is not null then null
+                when num is not null and (isnan(num) or isinf(num)) then 'Value is not finite: ' || vs
+                when num is not null then null
+                when vs is not null then 'Value is not a number: ' || left(vs, 40)
+                when grade = 'bad' then null
+                else 'Value is empty'
+            end as reason
+        from graded
+    )
+    select
+        source_line,
+        tag,
+        coalesce(cast(utc_naive as timestamptz), timezone($timezone, local_ts)) as ts,
+        case when reason is null and utc_naive is null then local_ts end as local_ts,
+        case when text_value is null then num end as value,
+        text_value as value_text,
+        grade as quality,
+        reason,
+        case when reason is not null then concat_ws(',', {raw}) end as raw
+    from reasoned
+) to '{out}' (format parquet)
+"""
+
+
+def stage_file(path: Path, timezone: str, encoding: str, delimiter: str, out: Path) -> int | None:
+    """Stage a plain AVEVA export into one Parquet file in a single parallel DuckDB pass.
+
+    The file holds every row: points (`reason` null) with tag, ts (UTC), value, value_text, quality and
+    source_line, and rejected rows with their reason and raw text, the same as the streaming reader gives.
+    Returns the number of rows, or None when the file needs the streaming reader (see `_FILE_STAGE_SQL`).
+    """
+    if encoding.lower().replace("-", "").replace("_", "") not in ("utf8", "utf8sig") or len(delimiter) != 1:
+        return None
+    try:
+        with open(path, "rb") as head:
+            header = read_header(pa.PythonFile(head, mode="r"), encoding, delimiter)
+    except (OSError, FileRejected, UnicodeDecodeError):
+        return None  # the streaming reader rejects the file, or reports why it cannot be read
+    by_lower = {name.lower(): i for i, name in enumerate(header)}
+    if (
+        any(name.lower() not in by_lower for name in REQUIRED)
+        or ("quality" not in by_lower and "opcquality" not in by_lower)
+        or len(by_lower) != len(header)
+    ):
+        return None  # the streaming reader rejects the file with the reason
+    columns = {f"c{i}": "VARCHAR" for i in range(len(header))}
+    # Every field as text, an absent or empty one as '' (as the streaming reader reads them).
+    present = {name: f"c{by_lower[name.lower()]}" for name in RAW_FIELDS if name.lower() in by_lower}
+    fields = ",\n            ".join(
+        f"coalesce({present[name]}, '') as \"{name}\"" if name in present else f"'' as \"{name}\""
+        for name in RAW_FIELDS
+    )
+    raw = ", ".join(f'"{name}"' for name in RAW_FIELDS)
+    con = duckdb.connect(config={"threads": 2, "memory_limit": "256MB"})
+    try:
+        con.execute("SET TimeZone = 'UTC'").fetchall()
+        con.execute("SET enable_progress_bar = false").fetchall()
+        con.execute("SET preserve_insertion_order = true").fetchall()
+        con.execute(_STRIP_MACRO).fetchall()
+        # COPY ... TO takes no bind parameter for its target; the path is ours (a staging folder).
+        sql = _FILE_STAGE_SQL.replace("{fields}", fields).replace("{raw}", raw)
+        sql = sql.replace("{out}", str(out).replace("'", "''"))
+        # the lines are counted on another thread while DuckDB stages (it releases the GIL)
+        lines = ThreadPoolExecutor(max_workers=1)
+        line_count = lines.submit(_data_lines, path, 1)
+        lines.shutdown(wait=False)
+        try:
+            rows = con.execute(
+                sql,
+                {
+                    "path": str(path),
+                    "header_line": 1,
+                    "columns": columns,
+                    "delimiter": delimiter,
+                    "time_format": ISO_TIME_FORMATS[0],
+                    "timezone": timezone,
+                },
+            ).fetchall()[0][0]
+        except duckdb.Error:
+            return None  # rows DuckDB cannot split, or text that is not UTF-8: the streaming reader says which
+        try:
+            expected = line_count.result()
+        except OSError:
+            return None  # the file cannot be read again: the streaming reader reports why
+        if rows != expected:
+            return None  # a blank line, or a quoted field across lines: the line numbers need the streaming reader
+        hours, control = con.execute(
+            """
+            select
+                list(distinct date_trunc('hour', local_ts)) filter (where local_ts is not null),
+                (select coalesce(bool_or(regexp_matches(tag, $control)), false)
+                 from (select distinct tag from read_parquet($out)))
+            from read_parquet($out)
+            """,
+            {"out": str(out), "control": "[\\x00-\\x1f\\x7f]"},
+        ).fetchall()[0]
+    finally:
+        con.close()
+    if control:
+        return None  # a tag with control characters: rejected row by row by the streaming reader
+    if hours and not _clear_of_clock_changes(hours, timezone):
+        return None  # the daylight-saving gap or the repeated hour: decided row by row by the streaming reader
+    return int(rows)
+
+
+def _data_lines(path: Path, header_line: int) -> int:
+    """The physical lines after the header (a last line without a line break counts too)."""
+    lines = 0
+    last = b"\n"
+    with open(path, "rb") as handle:
+        while chunk := handle.read(8 << 20):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    if last != b"\n":
+        lines += 1
+    return lines - header_line
+
+
+def _clear_of_clock_changes(hours: list[dt.datetime], timezone: str) -> bool:
+    """Whether every wall-clock time in these whole hours has one reading, and the same UTC offset through
+    each hour: then DuckDB's conversion of each time is the one the streaming reader makes."""
+    starts = pa.array(sorted(hours), pa.timestamp("us"))
+    ends = pc.add(starts, pa.scalar(dt.timedelta(hours=1) - dt.timedelta(microseconds=1), pa.duration("us")))
+    for edge in (starts, ends):
+        _summer, _winter, nonexistent, ambiguous = wall_clock_candidates(edge, timezone)
+        if pc.any(nonexistent).as_py() or pc.any(ambiguous).as_py():
+            return False
+    start_utc = wall_clock_candidates(starts, timezone)[0]
+    end_utc = wall_clock_candidates(ends, timezone)[0]
+    # the same offset at both ends of each hour: no change of offset inside it
+    span = pc.subtract(end_utc.cast(pa.timestamp("us")), start_utc.cast(pa.timestamp("us")))
+    return pc.all(pc.equal(span, pa.scalar(dt.timedelta(hours=1) - dt.timedelta(microseconds=1)))).as_py()
