@@ -21,9 +21,9 @@ run: install
 	$(VENV)/bin/iiot-lakehouse demo
 	$(VENV)/bin/iiot-lakehouse run
 
-## test: the test suite, on two worker processes (tests sharing a server or a built lakehouse stay together)
+## test: the test suite, on two worker processes (the tests of one file stay together, sharing its servers)
 test: install
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 2 --dist loadfile
 
 ## ui: the Dagster web UI on http://127.0.0.1:3000
 ui: install

@@ -163,21 +163,6 @@ def _dagster_home(tmp_path, monkeypatch):
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
 
 
-# Session fixtures that start a server: under `pytest -n 2 --dist loadgroup` (make test) the tests
-# using one run on the same worker, so the server starts once and not once per worker.
-_SHARED_SERVERS = {"demo_ui": "demo_ui", "s3_server": "s3", "s3_env": "s3"}
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        groups = {group for fixture, group in _SHARED_SERVERS.items() if fixture in item.fixturenames}
-        if item.get_closest_marker("s3"):
-            groups.add("s3")
-        if groups:
-            item.add_marker(pytest.mark.xdist_group(sorted(groups)[0]))
-
-
 _exit_status: list[int] = []
 
 

@@ -17,7 +17,6 @@ from assets.core.landing import Lakehouse, discover_files, land_new_files
 from assets.core.plant import PlantConfigError, parse_plant_config
 from conftest import aveva_row as r
 from conftest import one_machine_config, write_aveva
-from dagster_ui import graphql
 from orchestration.analyst_sql import AnalystSqlError, format_csv, run_query
 
 REPO = Path(__file__).resolve().parents[1]
@@ -227,41 +226,3 @@ def test_a_link_out_of_landing_root_is_reported_and_the_other_files_still_land(l
     result = land_new_files(Lakehouse(str(tmp_path / "lake")), config, landing)
     assert [(f.source_file, f.rows_new) for f in result.files] == [("historian/good.csv", 1)]
     assert "historian/link.csv: a link that leaves LANDING_ROOT; not read" in result.notes
-
-
-# --- the read-only web UI -----------------------------------------------------------------------------
-
-
-@pytest.mark.slow
-def test_the_read_only_ui_refuses_mutations_and_answers_queries(demo_ui):
-    """The UI as a plant serves it (`dagster-webserver --read-only`, see conftest's demo_ui) on the demo
-    lakehouse that `iiot-lakehouse run` built."""
-    port = demo_ui.port
-    repos = graphql(
-        port,
-        "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } "
-        "jobs { name } schedules { name } } } } }",
-    )
-    (repo,) = repos["data"]["repositoriesOrError"]["nodes"]
-    assert "land_exports_job" in {j["name"] for j in repo["jobs"]}
-    selector = {"repositoryLocationName": repo["location"]["name"], "repositoryName": repo["name"]}
-
-    launch = graphql(
-        port,
-        "mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename "
-        "... on UnauthorizedError { message } } }",
-        {"p": {"selector": {**selector, "jobName": "land_exports_job"}, "mode": "default"}},
-    )
-    assert launch["data"]["launchRun"]["__typename"] == "UnauthorizedError", launch
-    schedule = graphql(
-        port,
-        "mutation($s: ScheduleSelector!) { startSchedule(scheduleSelector: $s) { __typename } }",
-        {"s": {**selector, "scheduleName": "daily_oee_schedule"}},
-    )
-    assert schedule["data"]["startSchedule"]["__typename"] == "UnauthorizedError", schedule
-    # The command's runs are in the run history the UI shows: landing, then the one production day.
-    runs = graphql(port, "{ runsOrError { ... on Runs { results { jobName status } } } }")
-    assert sorted((r["jobName"], r["status"]) for r in runs["data"]["runsOrError"]["results"]) == [
-        ("daily_oee_job", "SUCCESS"),
-        ("land_exports_job", "SUCCESS"),
-    ]

@@ -1,6 +1,8 @@
-"""The Dagster UI in a real browser: a one-day demo lakehouse built with the `iiot-lakehouse` command, the
-web server on 127.0.0.1 reading its DAGSTER_HOME, and Debian's headless Chromium driven by Selenium
-through /usr/bin/chromedriver (nothing is downloaded). Screenshots go to test-artifacts/browser/
+"""The Dagster UI as plants serve it: read-only (checked over its GraphQL API) and in a real browser.
+
+A one-day demo lakehouse is built with the `iiot-lakehouse` command, the web server runs on 127.0.0.1
+reading its DAGSTER_HOME, and Debian's headless Chromium is driven by Selenium through
+/usr/bin/chromedriver (nothing is downloaded). Screenshots go to test-artifacts/browser/
 (IIOT_TEST_ARTIFACTS overrides test-artifacts/)."""
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import duckdb
 import pytest
 from deltalake import DeltaTable
 
-from dagster_ui import ARTIFACTS_WRITTEN, REPO
+from dagster_ui import ARTIFACTS_WRITTEN, REPO, graphql
 from dagster_ui import DEMO_DAY as DAY
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -25,18 +27,18 @@ ARTIFACTS = Path(os.environ.get("IIOT_TEST_ARTIFACTS", REPO / "test-artifacts"))
 # The demo plant (assets/demo/plant.yaml): lines L1 and L2 of three machines each, three shifts a day.
 MACHINES, LINES, SHIFTS = 6, 2, 3
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-        reason="needs Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver); "
-        "`apt-get install chromium chromium-driver`, as .ci/run does",
-    ),
-]
+pytestmark = pytest.mark.slow
+
+NEEDS_CHROMIUM = (
+    "needs Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver); "
+    "`apt-get install chromium chromium-driver`, as .ci/run does"
+)
 
 
 @pytest.fixture(scope="module")
 def browser():
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.skip(NEEDS_CHROMIUM)
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -201,3 +203,41 @@ def test_a_silver_page_shows_its_checks_and_state_seconds_that_tile_the_day(demo
     page = browser.find_element(By.TAG_NAME, "body").text
     screenshot(browser, "silver-machine-states-checks")
     assert "Checks (2)" in page
+
+
+# --- the read-only web UI, over its GraphQL API -------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_read_only_ui_refuses_mutations_and_answers_queries(demo_ui):
+    """The UI as a plant serves it (`dagster-webserver --read-only`, see conftest's demo_ui) on the demo
+    lakehouse that `iiot-lakehouse run` built."""
+    port = demo_ui.port
+    repos = graphql(
+        port,
+        "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } "
+        "jobs { name } schedules { name } } } } }",
+    )
+    (repo,) = repos["data"]["repositoriesOrError"]["nodes"]
+    assert "land_exports_job" in {j["name"] for j in repo["jobs"]}
+    selector = {"repositoryLocationName": repo["location"]["name"], "repositoryName": repo["name"]}
+
+    launch = graphql(
+        port,
+        "mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename "
+        "... on UnauthorizedError { message } } }",
+        {"p": {"selector": {**selector, "jobName": "land_exports_job"}, "mode": "default"}},
+    )
+    assert launch["data"]["launchRun"]["__typename"] == "UnauthorizedError", launch
+    schedule = graphql(
+        port,
+        "mutation($s: ScheduleSelector!) { startSchedule(scheduleSelector: $s) { __typename } }",
+        {"s": {**selector, "scheduleName": "daily_oee_schedule"}},
+    )
+    assert schedule["data"]["startSchedule"]["__typename"] == "UnauthorizedError", schedule
+    # The command's runs are in the run history the UI shows: landing, then the one production day.
+    runs = graphql(port, "{ runsOrError { ... on Runs { results { jobName status } } } }")
+    assert sorted((r["jobName"], r["status"]) for r in runs["data"]["runsOrError"]["results"]) == [
+        ("daily_oee_job", "SUCCESS"),
+        ("land_exports_job", "SUCCESS"),
+    ]
