@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
-from test_oee_worked_example import ROWS
+from test_oee_worked_example import ROWS, assert_worked_example_oee
 
 from assets.core.plant import DEFAULT_PLANT_CONFIG, Source, load_plant_config
 from assets.demo.formats import FORMATS, PI_BAD_STATE, Point, source_options_for, write_points
@@ -175,14 +175,7 @@ def test_worked_example_gives_the_same_oee_in_every_format(plant_factory, fmt):
     plant.land()
     plant.build_day("2026-03-02")
 
-    row = plant.oee("2026-03-02")
-    assert row["planned_production_time_s"] == 25_200
-    assert row["run_time_s"] == 22_380
-    assert (row["total_count"], row["reject_count"], row["good_count"]) == (19_271, 423, 18_848)
-    assert round(row["availability"], 4) == 0.8881
-    assert round(row["performance"], 4) == 0.8611
-    assert round(row["quality"], 4) == 0.9780
-    assert round(row["oee"], 4) == 0.7479
+    assert_worked_example_oee(plant.oee("2026-03-02"))
 
 
 # ---- the demo plant in other formats -------------------------------------------------------------

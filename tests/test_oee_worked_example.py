@@ -34,6 +34,22 @@ ROWS = [
 ]
 
 
+def assert_worked_example_oee(row: dict) -> None:
+    """The worked example's oee_daily row, as derived above; every storage and format must give it."""
+    assert row["calendar_time_s"] == 86_400
+    assert row["scheduled_time_s"] == 28_800
+    assert row["break_time_s"] == 3_600
+    assert row["planned_production_time_s"] == 25_200
+    assert row["run_time_s"] == 22_380
+    assert row["unplanned_stop_time_s"] == 2_820
+    assert row["planned_stop_time_s"] == 0
+    assert (row["total_count"], row["reject_count"], row["good_count"]) == (19_271, 423, 18_848)
+    assert round(row["availability"], 4) == 0.8881
+    assert round(row["performance"], 4) == 0.8611
+    assert round(row["quality"], 4) == 0.9780
+    assert round(row["oee"], 4) == 0.7479
+
+
 def test_worked_example_end_to_end(plant_factory):
     plant = plant_factory(
         one_machine_config(
@@ -61,19 +77,7 @@ def test_worked_example_end_to_end(plant_factory):
         "ratios_and_times_in_bounds",
     }
 
-    row = plant.oee("2026-03-02")
-    assert row["calendar_time_s"] == 86_400
-    assert row["scheduled_time_s"] == 28_800
-    assert row["break_time_s"] == 3_600
-    assert row["planned_production_time_s"] == 25_200
-    assert row["run_time_s"] == 22_380
-    assert row["unplanned_stop_time_s"] == 2_820
-    assert row["planned_stop_time_s"] == 0
-    assert (row["total_count"], row["reject_count"], row["good_count"]) == (19_271, 423, 18_848)
-    assert round(row["availability"], 4) == 0.8881
-    assert round(row["performance"], 4) == 0.8611
-    assert round(row["quality"], 4) == 0.9780
-    assert round(row["oee"], 4) == 0.7479
+    assert_worked_example_oee(plant.oee("2026-03-02"))
 
 
 def test_rebuilding_a_day_gives_the_same_mart(plant_factory):

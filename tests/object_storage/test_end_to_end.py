@@ -18,7 +18,7 @@ import duckdb
 import pytest
 import yaml
 from deltalake import DeltaTable
-from test_oee_worked_example import ROWS
+from test_oee_worked_example import ROWS, assert_worked_example_oee
 
 from assets.bronze import land_exports
 from assets.core import object_store
@@ -138,18 +138,7 @@ def test_the_published_marts_hold_the_worked_example_numbers(remote_run, monkeyp
         (values,) = cur.fetchall()
     finally:
         con.close()
-    row = dict(zip(names, values, strict=True))
-    assert row["calendar_time_s"] == 86_400
-    assert row["scheduled_time_s"] == 28_800
-    assert row["break_time_s"] == 3_600
-    assert row["planned_production_time_s"] == 25_200
-    assert row["run_time_s"] == 22_380
-    assert row["unplanned_stop_time_s"] == 2_820
-    assert (row["total_count"], row["reject_count"], row["good_count"]) == (19_271, 423, 18_848)
-    assert round(row["availability"], 4) == 0.8881
-    assert round(row["performance"], 4) == 0.8611
-    assert round(row["quality"], 4) == 0.9780
-    assert round(row["oee"], 4) == 0.7479
+    assert_worked_example_oee(dict(zip(names, values, strict=True)))
 
     # the analyst command reads the same file (downloaded to this machine's cache first)
     assert run(["sql", "select total_count, good_count from oee_daily", "--format", "csv"]) == 0
