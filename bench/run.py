@@ -49,7 +49,7 @@ class Scale:
 
 
 SCALES = {
-    "tiny": Scale(4, 8, 10_000, 4, (0.5, 1, 4), (1, 3), 900_000, 10, 1, 5),
+    "tiny": Scale(2, 8, 60_000, 2, (0.5, 1, 2), (1, 2), 900_000, 10, 1, 3),
     "small": Scale(10, 8, 1_000, 6, (1.5, 6, 24), (10, 60), 900_000, 10, 3, 20),
     "full": Scale(50, 8, 1_000, 6, (6, 24, 96), (30, 180), 900_000, 10, 3, 20),
 }
@@ -263,11 +263,16 @@ class Bench:
         t0 = time.perf_counter()
         files = [self.history_export_sparse(d) for d in days]
         self.landing_with("landing_history", *files)
-        land = run_worker("land", {"machines": s.machines, "lakehouse": str(lakehouse), "landing": str(landing)})
-        silver = run_worker(
-            "silver_history",
-            {"machines": s.machines, "lakehouse": str(lakehouse), "days": [d.isoformat() for d in days]},
+        history = run_worker(
+            "history",
+            {
+                "machines": s.machines,
+                "lakehouse": str(lakehouse),
+                "landing": str(landing),
+                "days": [d.isoformat() for d in days],
+            },
         )
+        land, silver = history["land"], history["silver"]
         self.log(
             f"    {len(days)} days, {land['rows']:,} rows: landed in {land['seconds']:.0f} s, silver and marts in "
             f"{silver['seconds']:.0f} s (set-up, {time.perf_counter() - t0:.0f} s in all)"

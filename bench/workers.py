@@ -219,10 +219,19 @@ def task_queries(args: dict) -> dict:
     return {"queries": out}
 
 
+def task_history(args: dict) -> dict:
+    """Set-up: land the history exports, then model their days, in one process (nothing here is measured,
+    and one interpreter start-up fewer per history level keeps the tiny scale quick)."""
+    land = task_land(args)
+    silver = task_silver_history(args)
+    return {"land": land, "silver": silver}
+
+
 TASKS = {
     "limit": task_limit,
     "land": task_land,
     "silver_history": task_silver_history,
+    "history": task_history,
     "day": task_day,
     "queries": task_queries,
 }
