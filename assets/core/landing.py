@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
-import fcntl
 import hashlib
 import io
 import os
@@ -39,6 +38,7 @@ from ..readers.archives import is_zip, iter_members
 from ..readers.csv_stream import large_blocks, line_too_long
 from ..readers.parsed import POINT_COLUMNS, REJECT_COLUMNS
 from . import delta, object_store
+from .locks import exclusive_lock
 from .plant import PlantConfig, Source
 from .schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, TAG_CATALOG, UTC_TS
 from .validation import ValidationResult, validate
@@ -581,28 +581,20 @@ copy (
 ) to '{out}' (format parquet)
 """
 
-# One pass over the staged points: per tag and hour, what the ledger, the tag catalog and the touched hours
-# need (a few rows per tag and hour, however many points).
-_POINT_GROUPS_SQL = """
-create temp table point_groups as
+# One pass over points: per tag and hour, what the ledger, the tag catalog and the touched hours need (a
+# few rows per tag and hour, however many points).
+_HOURLY_GROUPS_SQL = """
+create temp table {table} as
 select
-    tag, date_trunc('hour', ts) as hour, count(*) as points, min(ts) as first_seen, max(ts) as last_seen,
+    {keys}tag, date_trunc('hour', ts) as hour, count(*) as points, min(ts) as first_seen, max(ts) as last_seen,
     count(*) filter (where quality = 'bad') as bad_points,
     count(*) filter (where quality = 'uncertain') as uncertain_points
-from points
+from {source}
 group by all
 """
-
-# The same per outcome, over the classified points (when some are not new).
-_OUTCOME_GROUPS_SQL = """
-create temp table outcome_groups as
-select
-    outcome, tag, date_trunc('hour', ts) as hour, count(*) as points, min(ts) as first_seen, max(ts) as last_seen,
-    count(*) filter (where quality = 'bad') as bad_points,
-    count(*) filter (where quality = 'uncertain') as uncertain_points
-from classified
-group by all
-"""
+# over the staged points, and per outcome over the classified points (when some are not new)
+_POINT_GROUPS_SQL = _HOURLY_GROUPS_SQL.format(table="point_groups", keys="", source="points")
+_OUTCOME_GROUPS_SQL = _HOURLY_GROUPS_SQL.format(table="outcome_groups", keys="outcome, ", source="classified")
 
 # A file without repeats on days bronze holds nothing of: every point is new, classified where it is staged.
 _ALL_NEW_VIEW = """
@@ -949,18 +941,11 @@ def _landing_lock(lakehouse: Lakehouse) -> Iterator[None]:
     """
     root = delta.normalise_root(lakehouse.root)
     if delta.is_local(root):
-        folder = Path(root.removeprefix("file://"))
-        lock_file = folder / ".landing.lock"
+        lock_file = Path(root.removeprefix("file://")) / ".landing.lock"
     else:
-        folder = Path(tempfile.gettempdir())
-        lock_file = folder / f"iiot-landing-{hashlib.sha256(root.encode()).hexdigest()[:16]}.lock"
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(lock_file, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        lock_file = Path(tempfile.gettempdir()) / f"iiot-landing-{hashlib.sha256(root.encode()).hexdigest()[:16]}.lock"
+    with exclusive_lock(lock_file):
+        yield
 
 
 def _land_new_files(

@@ -13,13 +13,11 @@ readers see whole or not at all, never half-written.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import hashlib
 import os
 import re
 import shutil
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +25,7 @@ import duckdb
 import pyarrow as pa
 
 from . import delta, object_store
+from .locks import exclusive_lock
 from .plant import PlantConfig
 from .schemas import (
     SILVER_COUNT_INCREMENTS,
@@ -296,17 +295,6 @@ def read_sql(mart: Mart, sql_dir: Path = SQL_DIR) -> str:
     return (sql_dir / mart.sql_file).read_text(encoding="utf-8")
 
 
-@contextmanager
-def _publish_lock(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def register_silver(
     con: duckdb.DuckDBPyConnection,
     lakehouse_root: str,
@@ -353,7 +341,7 @@ def publish_marts(
     written: dict[str, int] = {}
     # The lock is a local file: for a remote lakehouse it orders the publishers of this machine, and the
     # Dagster pool `marts_publish` those of one instance.
-    with _publish_lock(target):
+    with exclusive_lock(target.with_suffix(".lock")):
         if remote:
             # build from what is published now, not from what this machine cached earlier
             target.unlink(missing_ok=True)
