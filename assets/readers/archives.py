@@ -66,26 +66,46 @@ class _LimitedReader(io.RawIOBase):
         self._on_close = on_close
         self._problems = problems
         self.count = 0
+        # Text after the last newline is held back until its line is complete: when the stream breaks,
+        # a cut-off last line (`12.34` cut to `12.3`) must not be read as a good row.
+        self._tail = bytearray()
+        self._out = bytearray()
+        self._ended = False
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
+        while not self._out and not self._ended:
+            self._read_step(len(buffer))
+        n = min(len(buffer), len(self._out))
+        buffer[:n] = self._out[:n]
+        del self._out[:n]
+        return n
+
+    def _read_step(self, size: int) -> None:
         try:
             # read1 hands over what one step decompresses, so a break loses nothing read before it
             read = getattr(self._inner, "read1", self._inner.read)
-            data = read(len(buffer))
+            data = read(size)
         except (EOFError, zlib.error, OSError, zipfile.BadZipFile) as exc:
             problem = f"{self._name}: compressed data is truncated or corrupt after {self.count} bytes: {exc}"
+            if self._tail:
+                problem += f" (the cut-off last line, {len(self._tail)} bytes, is not read)"
             if self._problems is None:
                 raise FileRejected(problem) from None
-            # End the stream here: the rows before the break land, and landing records the break.
+            # End the stream at the last whole line: the rows before the break land, landing records it.
             if problem not in self._problems:
                 self._problems.append(problem)
-            return 0
-        n = len(data)
-        buffer[:n] = data
-        self.count += n
+            self._tail.clear()
+            self._ended = True
+            return
+        if not data:
+            self._out += self._tail
+            self._tail.clear()
+            self._ended = True
+            return
+        self.count += len(data)
         if self.count > self._max_total:
             raise FileRejected(
                 f"{self._name}: decompresses to more than {self._max_total} bytes (limit max_total_bytes)"
@@ -95,7 +115,11 @@ class _LimitedReader(io.RawIOBase):
                 f"{self._name}: compression ratio above {self._max_ratio:g}:1 "
                 f"({self.count} bytes from {self._compressed}); refused as a possible decompression bomb"
             )
-        return n
+        self._tail += data
+        cut = self._tail.rfind(b"\n") + 1
+        if cut:
+            self._out += self._tail[:cut]
+            del self._tail[:cut]
 
     def close(self) -> None:
         if not self.closed:
