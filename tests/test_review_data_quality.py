@@ -23,6 +23,11 @@ def test_coverage_with_a_carried_in_state_and_a_tag_without_points_in_the_day(pl
         plant,
         "select tag, points, round(coverage, 6), longest_gap_s from data_quality_daily order by tag",
     )
+    # The day is 2 Mar 06:00 to 3 Mar 06:00 local: 86,400 s. A machine tag holds its last value until the
+    # next point, so State (carried in) and Total cover the whole day; a sensor holds at most
+    # sensor_max_gap_s (default 900 s) from its 1 Mar 12:00 point, so TempC covers none of it; Reject and
+    # kWh never report. Every gap is the whole day, but Total's: its 12:00 point splits the day into 6 h
+    # before and 18 h (64,800 s) after.
     assert rows == [
         ("L1.FILLER.Reject", 0, 0.0, 86_400.0),
         ("L1.FILLER.State", 0, 1.0, 86_400.0),

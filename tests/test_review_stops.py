@@ -31,6 +31,10 @@ def test_a_stop_that_began_before_the_look_back_is_not_a_new_failure_on_a_later_
     assert rel == [("2026-03-02", 0), ("2026-03-03", 0)]
     events = mart(plant, "select count(*) from downtime_events")
     assert events == [(0,)]
+    # ...but the jam is stop time: the whole 06:00-14:00 shift on 2 March (8 h = 28,800 s), and 06:00 to
+    # the restart at 12:00 on 3 March (6 h = 21,600 s)
+    assert plant.oee("2026-03-02")["unplanned_stop_time_s"] == 28_800
+    assert plant.oee("2026-03-03")["unplanned_stop_time_s"] == 21_600
 
 
 def test_a_stop_of_three_days_keeps_its_whole_length_on_the_day_it_began(plant_factory):
