@@ -10,7 +10,7 @@ from functools import partial
 import dagster as dg
 
 from assets.core import object_store
-from assets.core.landing import PARTIAL_SUFFIXES, discover_files, known_files
+from assets.core.landing import PARTIAL_SUFFIXES, discover_files, known_files, local_version
 from assets.core.schemas import BRONZE_POINTS
 
 from .resources import LakehouseResource
@@ -42,8 +42,8 @@ def build_sensors(land_job, daily_job) -> list[dg.SensorDefinition]:
         requests: list[dg.RunRequest] = []
         waiting: list[str] = []
         new_sizes: dict[str, int] = {}
-        for rel, size, mtime_ns, content_sha256 in _landing_files(lakehouse):
-            signature = f"{size}:{mtime_ns}"
+        for rel, size, mtime_ns, version, content_sha256 in _landing_files(lakehouse):
+            signature = f"{size}:{mtime_ns}:{version}"
             new_sizes[rel] = size
             if requested.get(rel) == signature:
                 continue
@@ -87,9 +87,14 @@ def build_sensors(land_job, daily_job) -> list[dg.SensorDefinition]:
     return [landing_folder_sensor, landed_days_sensor]
 
 
-def _landing_files(lakehouse: LakehouseResource) -> Iterator[tuple[str, int, int, Callable[[], str]]]:
+def _landing_files(lakehouse: LakehouseResource) -> Iterator[tuple[str, int, int, str, Callable[[], str]]]:
     """Each file waiting in a source's folder: path relative to LANDING_ROOT, size, modification time
-    (ns; an object's LastModified) and a function hashing its content."""
+    (ns; an object's LastModified), version and a function hashing its content.
+
+    A local file's version is its device, inode and change time, so a file replaced with the same size
+    and a preserved modification time is seen as new. An object's is left empty: the settle time has
+    passed before a request, so a later rewrite carries a later LastModified.
+    """
     root = lakehouse.landing_path()
     sources = lakehouse.plant().sources
     if isinstance(root, str):  # an s3:// landing prefix
@@ -102,6 +107,7 @@ def _landing_files(lakehouse: LakehouseResource) -> Iterator[tuple[str, int, int
                     remote.rel,
                     remote.size,
                     int(remote.modified.timestamp() * 1e9),
+                    "",
                     partial(object_store.sha256, uri, options),
                 )
         return
@@ -109,7 +115,8 @@ def _landing_files(lakehouse: LakehouseResource) -> Iterator[tuple[str, int, int
         paths, _notes = discover_files(root, source)
         for path in paths:
             stat = path.stat()
-            yield path.relative_to(root).as_posix(), stat.st_size, stat.st_mtime_ns, partial(_sha256, path)
+            rel = path.relative_to(root).as_posix()
+            yield rel, stat.st_size, stat.st_mtime_ns, local_version(stat), partial(_sha256, path)
 
 
 def _sha256(path) -> str:

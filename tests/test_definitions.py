@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 
 import dagster as dg
 
@@ -91,6 +92,17 @@ def test_the_landing_sensor_starts_one_run_per_settled_file_keyed_by_its_content
     result, cursor = tick(cursor)
     result, cursor = tick(cursor)
     assert isinstance(result, dg.SkipReason)
+
+    # a.csv rewritten in place with other values, same size, its modification time put back (`touch -r`)
+    stamp = path.stat().st_mtime_ns
+    rewritten = path.read_bytes().replace(b",1,1,", b",2,2,")
+    assert len(rewritten) == path.stat().st_size and rewritten != path.read_bytes()
+    with open(path, "r+b") as handle:
+        handle.write(rewritten)
+    os.utime(path, ns=(stamp, stamp))
+    result, cursor = tick(cursor)
+    (request,) = result
+    assert request.run_key == hashlib.sha256(rewritten).hexdigest()
 
 
 def test_resource_defaults_follow_the_environment_contract(monkeypatch, tmp_path):

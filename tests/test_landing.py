@@ -7,11 +7,13 @@ import gzip
 import os
 
 import duckdb
+import pyarrow as pa
 import pytest
-from deltalake import DeltaTable
+from deltalake import DeltaTable, write_deltalake
 
 from assets.core.landing import Lakehouse, land_new_files
 from assets.core.plant import parse_plant_config
+from assets.core.schemas import FILE_LEDGER
 from conftest import HEADER, one_machine_config, write_aveva
 from conftest import aveva_row as r
 
@@ -59,6 +61,58 @@ def test_the_same_file_twice_lands_once_and_a_copy_under_another_name_is_recogni
     assert table(lakehouse, "bronze__file_ledger", "select source_file, status from t order by 1") == [
         ("historian/a.csv", "landed"),
         ("historian/copy.csv", "duplicate"),
+    ]
+
+
+def test_a_file_rewritten_with_the_same_size_and_modification_time_is_read_again(env):
+    """`cp -p` or `touch -r` keep a file's size and modification time; its change time moves on."""
+    config, lakehouse, landing = env
+    path = write_aveva(landing / "historian" / "a.csv", six_rows(6))  # 06:00 .. 11:00
+    stamp = path.stat().st_mtime_ns
+    assert [(f.status, f.rows_new) for f in land_new_files(lakehouse, config, landing).files] == [("landed", 6)]
+
+    # the same bytes but the last hour: 11:00 becomes 12:00, so the file keeps its size
+    rows = six_rows(6)
+    rows[-1] = r("2026-03-02 12:00:00", "L1.FILLER.Total", 1100)
+    rewritten = (HEADER + "".join(rows)).encode()
+    assert len(rewritten) == path.stat().st_size
+    with open(path, "r+b") as handle:  # in place: same inode, same size
+        handle.write(rewritten)
+    os.utime(path, ns=(stamp, stamp))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (len(rewritten), stamp)
+
+    (again,) = land_new_files(lakehouse, config, landing).files
+    # 5 rows are points landed before, 1 (12:00) is new: nothing skipped unread
+    assert (again.status, again.rows_in, again.rows_new, again.rows_duplicate) == ("landed", 6, 1, 5)
+    assert table(lakehouse, "bronze_historian__points", "select count(*) from t") == [(7,)]
+    # and untouched since, it is known without being read: no hash in the report
+    (third,) = land_new_files(lakehouse, config, landing).files
+    assert (third.status, third.file_sha256) == ("skipped", "")
+
+
+def test_a_ledger_written_before_file_versions_gains_the_column(env, tmp_path):
+    config, lakehouse, landing = env
+    write_aveva(landing / "historian" / "a.csv", six_rows(6))
+    land_new_files(lakehouse, config, landing)
+    uri = lakehouse.uri("bronze__file_ledger")
+    # the ledger as an earlier release wrote it: without the file_version column
+    old_schema = pa.schema([f for f in FILE_LEDGER.arrow_schema if f.name != "file_version"])
+    rows = table(lakehouse, "bronze__file_ledger", f"select {', '.join(old_schema.names)} from t")
+    ledger = pa.Table.from_pylist([dict(zip(old_schema.names, row, strict=True)) for row in rows], old_schema)
+    write_deltalake(uri, ledger, mode="overwrite", schema_mode="overwrite")
+    assert "file_version" not in DeltaTable(uri).schema().to_arrow().names
+
+    write_aveva(landing / "historian" / "b.csv", six_rows(12))
+    result = land_new_files(lakehouse, config, landing)
+    # a.csv has no recorded version, so it is hashed and recognised by its content; b.csv lands
+    assert sorted((f.source_file, f.status, f.rows_new) for f in result.files) == [
+        ("historian/a.csv", "skipped", 0),
+        ("historian/b.csv", "landed", 6),
+    ]
+    assert [f.file_sha256 != "" for f in sorted(result.files, key=lambda f: f.source_file)] == [True, True]
+    assert table(lakehouse, "bronze__file_ledger", "select source_file, file_version is null from t order by 1") == [
+        ("historian/a.csv", True),
+        ("historian/b.csv", False),
     ]
 
 

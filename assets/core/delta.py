@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake import CommitProperties, DeltaTable, Schema, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
 from .schemas import TableSpec
@@ -60,9 +60,17 @@ def open_table(uri: str, storage_options: dict[str, str] | None = None) -> Delta
 
 
 def ensure_table(uri: str, spec: TableSpec, storage_options: dict[str, str] | None = None) -> DeltaTable:
-    """Open a table, creating it empty with its declared schema and partitioning if it does not exist."""
+    """Open a table, creating it empty with its declared schema and partitioning if it does not exist.
+
+    A table made by an earlier release gets the nullable columns its spec has gained since (one commit);
+    its existing rows read NULL there.
+    """
     table = open_table(uri, storage_options)
     if table is not None:
+        have = set(table.schema().to_arrow().names)
+        missing = [f for f in spec.arrow_schema if f.name not in have and f.nullable]
+        if missing:
+            table.alter.add_columns(Schema.from_arrow(pa.schema(missing)).fields)
         return table
     return DeltaTable.create(
         uri,

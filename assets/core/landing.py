@@ -92,6 +92,7 @@ class FileReport:
     max_ts: dt.datetime | None = None
     new_hours: list[dt.datetime] = field(default_factory=list)
     size_bytes: int = 0
+    file_version: str | None = None  # device, inode and change time (local) or ETag (object storage)
     validation: ValidationResult = field(default_factory=ValidationResult)
     tag_stats: pa.Table | None = None  # per tag: the points this file added (for the tag catalog)
     units: dict[str, str] = field(default_factory=dict)  # engineering units the export states, per tag
@@ -147,15 +148,28 @@ class KnownFiles:
 
     keys: set[str] = field(default_factory=set)
     contents: dict[str, str] = field(default_factory=dict)
-    # (name, size, modification time) of files in the ledger: such a file is not even hashed again
-    signatures: set[tuple[str, int, dt.datetime]] = field(default_factory=set)
+    # (name, size, modification time) of files in the ledger -> their versions (inode and change time,
+    # or ETag): a file matching all four is not even hashed again. Name, size and time alone are not
+    # enough: `cp -p` or `touch -r` keep the time, and object storage dates to the whole second.
+    signatures: dict[tuple[str, int, dt.datetime], set[str]] = field(default_factory=dict)
 
     def add(self, report: FileReport) -> None:
         self.keys.add(report.file_key)
-        if report.exported_at is not None:
-            self.signatures.add((report.source_file, report.size_bytes, report.exported_at))
+        self._sign(report.source_file, report.size_bytes, report.exported_at, report.file_version)
         if report.status == "landed":
             self.contents.setdefault(report.file_sha256, report.source_file)
+
+    def _sign(self, name: str, size: int, exported_at: dt.datetime | None, version: str | None) -> None:
+        if exported_at is not None and version:
+            self.signatures.setdefault((name, size, exported_at), set()).add(version)
+
+    def may_have(self, name: str, size: int, exported_at: dt.datetime) -> bool:
+        """Whether a file of this name, size and time is in the ledger under some version."""
+        return (name, size, exported_at) in self.signatures
+
+    def has(self, name: str, size: int, exported_at: dt.datetime, version: str | None) -> bool:
+        """Whether exactly this version of the file is in the ledger (so it need not be read again)."""
+        return version is not None and version in self.signatures.get((name, size, exported_at), ())
 
 
 def known_files(lakehouse: Lakehouse) -> KnownFiles:
@@ -164,16 +178,17 @@ def known_files(lakehouse: Lakehouse) -> KnownFiles:
     table = delta.open_table(lakehouse.uri(FILE_LEDGER.name), lakehouse.storage_options)
     if table is None:
         return known
+    # a ledger written before file versions were recorded has no such column until its next write
+    version = "file_version" if "file_version" in table.schema().to_arrow().names else "null"
     with delta.duckdb_session() as con:
         con.register("ledger", table.to_pyarrow_dataset())
         rows = con.sql(
-            "select file_key, file_sha256, source_file, status, size_bytes, exported_at from ledger "
+            f"select file_key, file_sha256, source_file, status, size_bytes, exported_at, {version} from ledger "
             "order by landed_at, source_file"
         ).fetchall()
-    for key, sha, name, status, size, exported_at in rows:
+    for key, sha, name, status, size, exported_at, file_version in rows:
         known.keys.add(key)
-        if exported_at is not None:
-            known.signatures.add((name, size, exported_at))
+        known._sign(name, size, exported_at, file_version)
         if status == "landed":
             known.contents.setdefault(sha, name)
     return known
@@ -189,6 +204,12 @@ def _stream_sha256(opener: Callable) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def local_version(stat: os.stat_result) -> str:
+    """A local file's version: device, inode and change time. Writing the file or replacing it (even
+    with the same size and a preserved modification time) changes at least one of them."""
+    return f"inode:{stat.st_dev}:{stat.st_ino}:{stat.st_ctime_ns}"
+
+
 def land_path(
     lakehouse: Lakehouse,
     source: Source,
@@ -196,12 +217,18 @@ def land_path(
     path: Path,
     known: KnownFiles,
     now: dt.datetime | None = None,
+    version: str | None = None,
 ) -> list[FileReport]:
-    """Land a file, or each member of an archive (named `archive.zip!member`), and report on each."""
+    """Land a file, or each member of an archive (named `archive.zip!member`), and report on each.
+
+    `version` identifies the content where the local file is a copy (the ETag of a spooled object);
+    by default it is the local file's own (`local_version`).
+    """
     now = now or dt.datetime.now(dt.UTC)
     rel = path.resolve().relative_to(landing_root.resolve()).as_posix()
     stat = path.stat()
     exported_at = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC)
+    version = version or local_version(stat)
     limits = source.options or {}
     max_bytes = int(float(limits.get("max_uncompressed_mb", 8192)) * (1 << 20))
     max_ratio = float(limits.get("max_compression_ratio", 200))
@@ -211,10 +238,12 @@ def land_path(
             for member, opener in iter_members(path, max_bytes, max_ratio):
                 member_sha, size = _stream_sha256(opener)
                 name = f"{rel}!{member}"
-                reports.append(land_unit(lakehouse, source, name, member_sha, size, exported_at, opener, known, now))
+                reports.append(
+                    land_unit(lakehouse, source, name, member_sha, size, exported_at, opener, known, now, version)
+                )
             return reports
-        if (rel, stat.st_size, exported_at) in known.signatures:
-            # the same name, size and modification time as a file in the ledger: landed before
+        if known.has(rel, stat.st_size, exported_at, version):
+            # the same name, size, modification time and version as a file in the ledger: landed before
             return [
                 FileReport(
                     source=source.name,
@@ -224,11 +253,12 @@ def land_path(
                     message="this file was landed before",
                     exported_at=exported_at,
                     size_bytes=stat.st_size,
+                    file_version=version,
                 )
             ]
         ((_, opener),) = list(iter_members(path, max_bytes, max_ratio))
         sha = file_sha256(path)
-        return [land_unit(lakehouse, source, rel, sha, stat.st_size, exported_at, opener, known, now)]
+        return [land_unit(lakehouse, source, rel, sha, stat.st_size, exported_at, opener, known, now, version)]
     except FileRejected as exc:
         # The archive as a whole is refused (a bomb, a member leaving its folder, not a zip at all).
         report = FileReport(
@@ -240,6 +270,7 @@ def land_path(
             format=source.format,
             exported_at=exported_at,
             size_bytes=stat.st_size,
+            file_version=version,
         )
         if report.file_key not in known.keys:
             write_ledger_row(lakehouse, report, now)
@@ -257,6 +288,7 @@ def land_unit(
     opener: Callable,
     known: KnownFiles,
     now: dt.datetime,
+    version: str | None = None,
 ) -> FileReport:
     """Land one file's content: see the module docstring for the order of the commits."""
     report = FileReport(
@@ -267,6 +299,7 @@ def land_unit(
         format=source.format,
         exported_at=exported_at,
         size_bytes=size,
+        file_version=version,
     )
     if report.file_key in known.keys:
         report.status = "skipped"
@@ -860,6 +893,7 @@ def write_ledger_row(lakehouse: Lakehouse, report: FileReport, now: dt.datetime)
             "min_ts": pa.array([report.min_ts], UTC_TS),
             "max_ts": pa.array([report.max_ts], UTC_TS),
             "landed_at": pa.array([now], UTC_TS),
+            "file_version": pa.array([report.file_version], pa.string()),
         }
     )
     delta.replace_where(

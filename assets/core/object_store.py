@@ -110,13 +110,17 @@ def sha256(uri: str, storage_options: Mapping[str, str]) -> str:
     return digest.hexdigest()
 
 
-def download(uri: str, dest: Path, storage_options: Mapping[str, str]) -> Path:
-    """Stream an object to a local file, replaced atomically (a reader of `dest` sees old or new)."""
+def download(uri: str, dest: Path, storage_options: Mapping[str, str]) -> str | None:
+    """Stream an object to a local file, replaced atomically (a reader of `dest` sees old or new).
+
+    Returns the ETag of the version that was read (None if the store gives none).
+    """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part", delete=False)
     try:
         with handle, filesystem(storage_options).open_input_stream(_fs_path(uri)) as stream:
+            etag = _etag(stream.metadata())
             while chunk := stream.read(CHUNK_BYTES):
                 handle.write(chunk)
             handle.flush()
@@ -125,7 +129,22 @@ def download(uri: str, dest: Path, storage_options: Mapping[str, str]) -> Path:
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
-    return dest
+    return etag
+
+
+def object_version(uri: str, storage_options: Mapping[str, str]) -> str | None:
+    """The ETag of an object as it is now (one HEAD request), or None if the store gives none."""
+    with filesystem(storage_options).open_input_file(_fs_path(uri)) as handle:
+        return _etag(handle.metadata())
+
+
+def _etag(metadata) -> str | None:
+    # LastModified has whole seconds only: an object rewritten within one second at the same size
+    # keeps its name, size and LastModified, but not its ETag
+    value = (metadata or {}).get("ETag") or (metadata or {}).get(b"ETag")
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return f"etag:{value}" if value else None
 
 
 def upload(path: Path, uri: str, storage_options: Mapping[str, str]) -> None:
@@ -178,22 +197,23 @@ def list_landing(landing_uri: str, storage_options: Mapping[str, str]) -> list[R
 @contextmanager
 def spooled(
     landing_uri: str, remote: RemoteFile, storage_options: Mapping[str, str], prefix: str = "iiot-spool-"
-) -> Iterator[tuple[Path, Path]]:
+) -> Iterator[tuple[Path, Path, str | None]]:
     """The object streamed to a local spool file (bounded memory), deleted afterwards.
 
-    Yields (spool root, file): the file lies at its key relative to the root and carries the object's
-    LastModified as its modification time, so landing it names and dates it as the object. The spool
-    folder is made in the temp folder with the given name prefix.
+    Yields (spool root, file, version): the file lies at its key relative to the root and carries the
+    object's LastModified as its modification time, so landing it names and dates it as the object; the
+    version is the ETag of what was read. The spool folder is made in the temp folder with the given
+    name prefix.
     """
     root = Path(tempfile.mkdtemp(prefix=prefix))
     try:
         path = root.joinpath(*remote.rel.split("/"))
         if not path.resolve().is_relative_to(root.resolve()):
             raise ValueError(f"{remote.rel}: the object key leaves LANDING_ROOT")
-        download(f"{landing_uri.rstrip('/')}/{remote.rel}", path, storage_options)
+        version = download(f"{landing_uri.rstrip('/')}/{remote.rel}", path, storage_options)
         stamp = remote.modified.timestamp()
         os.utime(path, (stamp, stamp))
-        yield root, path
+        yield root, path, version
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -45,8 +45,11 @@ def land_remote_files(
             if only is not None and remote.rel not in only:
                 continue
             exported_at = remote.modified.astimezone(dt.UTC)
-            if (remote.rel, remote.size, exported_at) in known.signatures:
-                # landed before under this key, size and LastModified: not even downloaded again
+            uri = f"{landing_uri.rstrip('/')}/{remote.rel}"
+            if known.may_have(remote.rel, remote.size, exported_at) and known.has(
+                remote.rel, remote.size, exported_at, object_store.object_version(uri, lakehouse.storage_options)
+            ):
+                # landed before under this key, size, LastModified and ETag: not even downloaded again
                 files.append(
                     FileReport(
                         source=source.name,
@@ -63,8 +66,9 @@ def land_remote_files(
             spool = object_store.spooled(
                 landing_uri, remote, lakehouse.storage_options, f"{STAGING_PREFIX}{os.getpid()}-spool-"
             )
-            with spool as (spool_root, path):
-                files.extend(land_path(lakehouse, source, spool_root, path, known))
+            with spool as (spool_root, path, version):
+                # without an ETag the spool file's own version is new each time: the object is hashed again
+                files.extend(land_path(lakehouse, source, spool_root, path, known, version=version))
     for remote in objects:
         if remote.rel not in claimed and not remote.rel.lower().endswith(PARTIAL_SUFFIXES):
             notes.append(f"{remote.rel}: in no source's folder; not read")

@@ -141,6 +141,15 @@ FILE_LEDGER = TableSpec(
         Col("min_ts", UTC_TS, nullable=True),
         Col("max_ts", UTC_TS, nullable=True),
         Col("landed_at", UTC_TS),
+        # last, so that a ledger made before this column was added keeps its column order
+        Col(
+            "file_version",
+            pa.string(),
+            nullable=True,
+            description="What identifies this version of the file besides its name, size and modification time: "
+            "device, inode and change time of a local file, the ETag of an object. A file is read again "
+            "unless all four match a ledger row.",
+        ),
     ),
 )
 
