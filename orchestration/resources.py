@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.core import object_store
+from assets.core import delta, object_store
 from assets.core.landing import Lakehouse
 from assets.core.plant import DEFAULT_PLANT_CONFIG, PlantConfig, load_plant_config
 
@@ -89,20 +89,14 @@ def settings_from_env(environ: dict[str, str] | None = None) -> dict[str, str]:
     }
 
 
-def _location(root: str) -> str:
-    if "://" in root:
-        return root.rstrip("/")
-    return str(Path(root).expanduser().resolve())
-
-
 def resource_from_env(environ: dict[str, str] | None = None) -> LakehouseResource:
     env = os.environ if environ is None else environ
     settings = settings_from_env(env)
     # only the AWS variables that are set: an EnvVar of an unset variable fails when Dagster resolves it
     aws = {option: dg.EnvVar(name) for name, option in object_store.AWS_ENV_OPTIONS.items() if env.get(name)}
     return LakehouseResource(
-        lakehouse_root=_location(settings["lakehouse_root"]),
-        landing_root=_location(settings["landing_root"]),
+        lakehouse_root=delta.normalise_root(settings["lakehouse_root"]),
+        landing_root=delta.normalise_root(settings["landing_root"]),
         plant_config=str(Path(settings["plant_config"]).expanduser().resolve()),
         **aws,
     )

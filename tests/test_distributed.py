@@ -12,7 +12,6 @@ import datetime as dt
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from assets.core.plant import DEFAULT_PLANT_CONFIG, load_plant_config
 from assets.demo.generator import write_demo_exports
 from assets.mart import build_mart_assets
 from assets.silver import build_silver_assets
+from conftest import free_port
 from orchestration.cli import ensure_dagster_home
 from orchestration.jobs import DAILY_JOB
 from orchestration.partitions import production_day_partitions
@@ -46,12 +46,6 @@ pytestmark = [
     pytest.mark.celery,
     pytest.mark.skipif(not os.access(REDIS_SERVER, os.X_OK), reason="needs Debian's redis-server (apt redis-server)"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def stop(process: subprocess.Popen, grace: float = 20) -> None:

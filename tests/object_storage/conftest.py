@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import free_port
+
 BUCKET = "lakehouse"
 ACCESS_KEY = "iiot-test-key-7Q2M"
 SECRET_KEY = "iiot-test-secret-d81f7c0b93aa4e6e"
@@ -34,22 +35,6 @@ READY_TIMEOUT_S = 60
 def _weed() -> str | None:
     found = Path(sys.executable).parent / "weed"
     return str(found) if found.exists() else shutil.which("weed")
-
-
-def _free_port() -> int:
-    """A free port whose +10000 (where SeaweedFS puts each server's gRPC port) is free too."""
-    while True:
-        with socket.socket() as first:
-            first.bind(("127.0.0.1", 0))
-            port = first.getsockname()[1]
-        if port + 10000 > 65535:
-            continue
-        with socket.socket() as grpc:
-            try:
-                grpc.bind(("127.0.0.1", port + 10000))
-            except OSError:
-                continue
-        return port
 
 
 @dataclass
@@ -98,7 +83,7 @@ def s3_server():
         ]
     }
     (data / "s3.json").write_text(json.dumps(identities), encoding="utf-8")
-    ports = {name: _free_port() for name in ("master", "volume", "filer", "s3", "admin", "webdav")}
+    ports = {name: free_port(paired_offset=10000) for name in ("master", "volume", "filer", "s3", "admin", "webdav")}
     command = [
         weed,
         "mini",
