@@ -9,14 +9,19 @@ from orchestration.resources import LakehouseResource
 
 from .checks import schema_check_result, schema_check_spec
 from .core import delta
-from .core.bronze_reader import register_points
+from .core.bronze_reader import register_points, register_points_before_day
 from .core.calendar import calendar_table, production_day_window
 from .core.modelling import (
+    count_points,
+    energy_points,
+    machine_state_points,
     model_count_increments,
     model_energy,
     model_machine_states,
     model_sensor_intervals,
     model_tag_quality,
+    sensor_points,
+    tag_quality_points,
 )
 from .core.schemas import (
     BRONZE_POINTS,
@@ -28,20 +33,37 @@ from .core.schemas import (
     SILVER_TAG_QUALITY,
     TableSpec,
 )
+from .core.validation import ValidationResult, validate
 
 SILVER_GROUP = "silver"
 TILING_CHECK = "states_tile_the_day"
 
 
-def _write(lakehouse: LakehouseResource, spec: TableSpec, day, table: pa.Table, run_id: str) -> None:
+def _write(
+    lakehouse: LakehouseResource, spec: TableSpec, day, table: pa.Table | pa.RecordBatchReader, run_id: str
+) -> None:
     delta.replace_days(
         lakehouse.lakehouse().uri(spec.name),
         spec,
         [day],
-        spec.conform(table),
+        table if isinstance(table, pa.RecordBatchReader) else spec.conform(table),
         lakehouse.lakehouse().storage_options,
         metadata={"production_day": day.isoformat(), "dagster_run_id": run_id},
     )
+
+
+def _checked(
+    reader: pa.RecordBatchReader, spec: TableSpec, validation: ValidationResult, totals
+) -> pa.RecordBatchReader:
+    """Validate each batch (pandera) and add it to the asset's totals as the Delta writer reads it."""
+
+    def batches():
+        for batch in reader:
+            validation.add(validate(spec, batch))
+            totals.add(batch)
+            yield batch
+
+    return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
 
 def tiling_problems(states: pa.Table, window, machines: list[tuple[str, str]]) -> list[str]:
@@ -114,7 +136,7 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         day = partition_day(context.partition_key)
         window = production_day_window(config, day)
         with delta.duckdb_session() as con:
-            register_points(con, lakehouse.lakehouse(), config, window)
+            register_points(con, lakehouse.lakehouse(), config, window, machine_state_points(config))
             states = model_machine_states(con, config, day, window)
         _write(lakehouse, SILVER_MACHINE_STATES, day, states, context.run_id)
         problems = tiling_problems(states, window, [(m.line, m.name) for m in config.machines])
@@ -140,7 +162,10 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
             ],
         )
 
-    def modelled_asset(spec: TableSpec, model, doc: str, summary):
+    def modelled_asset(spec: TableSpec, model, points, doc: str, summary, before_day: bool = False):
+        """A silver asset that models the day from the bronze points its `points` selection names
+        (and, with `before_day`, each tag's last point before the day)."""
+
         @dg.asset(
             name=spec.name,
             partitions_def=partitions_def,
@@ -158,8 +183,18 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
             day = partition_day(context.partition_key)
             window = production_day_window(config, day)
             with delta.duckdb_session() as con:
-                register_points(con, lakehouse.lakehouse(), config, window)
+                register_points(con, lakehouse.lakehouse(), config, window, points(config))
+                if before_day:
+                    register_points_before_day(con, lakehouse.lakehouse(), config, window)
                 table = model(con, config, day, window)
+                if isinstance(table, pa.RecordBatchReader):
+                    # validated batch by batch on its way into the Delta writer, never held whole
+                    validation, totals = ValidationResult(), summary()
+                    _write(lakehouse, spec, day, _checked(table, spec, validation, totals), context.run_id)
+                    return dg.MaterializeResult(
+                        metadata={"rows": validation.rows_checked} | totals.result(),
+                        check_results=[schema_check_result(spec, validation)],
+                    )
             _write(lakehouse, spec, day, table, context.run_id)
             return dg.MaterializeResult(
                 metadata={"rows": table.num_rows} | summary(table),
@@ -175,8 +210,17 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
     def energy_summary(table: pa.Table) -> dict:
         return events(table) | {"kwh": float(pc.sum(table["kwh"]).as_py() or 0.0)}
 
-    def sensor_summary(table: pa.Table) -> dict:
-        return {"tags": len(set(table["tag"].to_pylist()))}
+    class SensorSummary:
+        """The tags seen in a stream of sensor intervals."""
+
+        def __init__(self) -> None:
+            self.tags: set[str] = set()
+
+        def add(self, batch: pa.RecordBatch) -> None:
+            self.tags.update(pc.unique(batch["tag"]).to_pylist())
+
+        def result(self) -> dict:
+            return {"tags": len(self.tags)}
 
     def quality_summary(table: pa.Table) -> dict:
         return {"tags": table.num_rows, "bad_points": int(pc.sum(table["bad_points"]).as_py() or 0)}
@@ -187,6 +231,7 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         modelled_asset(
             SILVER_COUNT_INCREMENTS,
             model_count_increments,
+            count_points,
             "Counter increments (total, good, reject) at the time they were counted; "
             "wraps at counter_rollover and resets to zero are told apart by the rate they imply.",
             events,
@@ -194,6 +239,7 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         modelled_asset(
             SILVER_ENERGY_INCREMENTS,
             model_energy,
+            energy_points,
             "Energy in kWh per span of time: meter increments (wraps and resets handled), power readings "
             "integrated over time, interval energy; split exactly at the day's edges.",
             energy_summary,
@@ -201,13 +247,16 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         modelled_asset(
             SILVER_SENSOR_INTERVALS,
             model_sensor_intervals,
+            sensor_points,
             "Condition-monitoring tags (numeric tags the machine model does not use) as step-held intervals.",
-            sensor_summary,
+            SensorSummary,
         ),
         modelled_asset(
             SILVER_TAG_QUALITY,
             model_tag_quality,
+            tag_quality_points,
             "Per tag and day: points, bad and uncertain points, longest gap and coverage of the day.",
             quality_summary,
+            before_day=True,
         ),
     ]

@@ -85,17 +85,24 @@ def task_silver_history(args: dict) -> dict:
     The history is built with the same functions the daily job runs, one Delta commit per table and day,
     so the tables' logs grow as they would in production; only Dagster's run bookkeeping is skipped.
     """
+    import pyarrow as pa
+
     from assets.core import delta
-    from assets.core.bronze_reader import register_points
+    from assets.core.bronze_reader import register_points, register_points_before_day
     from assets.core.calendar import calendar_table, production_day_window
     from assets.core.landing import Lakehouse
     from assets.core.marts import publish_marts
     from assets.core.modelling import (
+        count_points,
+        energy_points,
+        machine_state_points,
         model_count_increments,
         model_energy,
         model_machine_states,
         model_sensor_intervals,
         model_tag_quality,
+        sensor_points,
+        tag_quality_points,
     )
     from assets.core.schemas import (
         SILVER_COUNT_INCREMENTS,
@@ -112,21 +119,26 @@ def task_silver_history(args: dict) -> dict:
     lakehouse = Lakehouse(args["lakehouse"])
     days = [dt.date.fromisoformat(d) for d in args["days"]]
     models = [
-        (SILVER_MACHINE_STATES, model_machine_states),
-        (SILVER_COUNT_INCREMENTS, model_count_increments),
-        (SILVER_ENERGY_INCREMENTS, model_energy),
-        (SILVER_SENSOR_INTERVALS, model_sensor_intervals),
-        (SILVER_TAG_QUALITY, model_tag_quality),
+        (SILVER_MACHINE_STATES, model_machine_states, machine_state_points),
+        (SILVER_COUNT_INCREMENTS, model_count_increments, count_points),
+        (SILVER_ENERGY_INCREMENTS, model_energy, energy_points),
+        (SILVER_SENSOR_INTERVALS, model_sensor_intervals, sensor_points),
+        (SILVER_TAG_QUALITY, model_tag_quality, tag_quality_points),
     ]
     start = time.perf_counter()
     for day in days:
-        tables = [(SILVER_PLANT_CALENDAR, calendar_table(config, [day]))]
         window = production_day_window(config, day)
-        with delta.duckdb_session() as con:
-            register_points(con, lakehouse, config, window)
-            tables += [(spec, model(con, config, day, window)) for spec, model in models]
-        for spec, table in tables:
-            delta.replace_days(lakehouse.uri(spec.name), spec, [day], spec.conform(table), {})
+        calendar = SILVER_PLANT_CALENDAR.conform(calendar_table(config, [day]))
+        delta.replace_days(lakehouse.uri(SILVER_PLANT_CALENDAR.name), SILVER_PLANT_CALENDAR, [day], calendar, {})
+        for spec, model, points in models:
+            with delta.duckdb_session() as con:
+                register_points(con, lakehouse, config, window, points(config))
+                if spec is SILVER_TAG_QUALITY:
+                    register_points_before_day(con, lakehouse, config, window)
+                table = model(con, config, day, window)
+                if isinstance(table, pa.Table):
+                    table = spec.conform(table)
+                delta.replace_days(lakehouse.uri(spec.name), spec, [day], table, {})
     silver_seconds = time.perf_counter() - start
     publish_marts(args["lakehouse"], config, days)
     return {"seconds": time.perf_counter() - start, "silver_seconds": silver_seconds, "days": len(days)}

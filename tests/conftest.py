@@ -11,6 +11,7 @@ import dagster as dg
 import duckdb
 import pytest
 import yaml
+from deltalake import DeltaTable
 
 from assets.bronze import land_exports
 from assets.core.plant import load_plant_config
@@ -34,6 +35,17 @@ def mart(plant, sql: str, params=None) -> list[tuple]:
     try:
         con.execute("SET TimeZone = 'UTC'").fetchall()
         return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def silver(plant, name: str, sql: str) -> list[tuple]:
+    """Rows of a query on one of the plant's silver Delta tables, registered as `t`, in UTC."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("t", DeltaTable(str(plant.root / name)).to_pyarrow_dataset())
+    try:
+        return con.execute(sql).fetchall()
     finally:
         con.close()
 

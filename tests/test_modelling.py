@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
-from deltalake import DeltaTable
-
 from conftest import aveva_row as r
-from conftest import one_machine_config
+from conftest import one_machine_config, silver
 
 THREE_SHIFTS = [
     {"name": "early", "start": "06:00", "end": "14:00"},
@@ -16,16 +13,6 @@ THREE_SHIFTS = [
     {"name": "night", "start": "22:00", "end": "06:00"},
 ]
 EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def silver(plant, name: str, sql: str) -> list[tuple]:
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.register("t", DeltaTable(str(plant.root / name)).to_pyarrow_dataset())
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_a_stop_across_midnight_is_split_between_the_two_days(plant_factory):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import duckdb
 
@@ -14,20 +15,33 @@ from .schemas import BRONZE_POINTS
 LOOKAHEAD = dt.timedelta(days=1)
 
 
-def register_points(
-    con: duckdb.DuckDBPyConnection,
-    lakehouse: Lakehouse,
-    config: PlantConfig,
-    window: tuple[dt.datetime, dt.datetime],
-) -> None:
-    """Register `points`: bronze rows from `state_lookback_days` before the day until a day after it.
+@dataclass(frozen=True)
+class PointSelection:
+    """Which bronze points a model reads: its own tags (or every tag but some) over a span around the day.
 
-    The look-back finds the state and readings in force when the day began; the look-ahead finds where
-    a stop or a meter interval running over the day's end finishes. Only the UTC-date partitions that
-    can hold those rows are scanned, so a day's cost does not grow with the history behind it.
+    A model that reads only the tags it uses, over only the span it needs, scans and holds a small part
+    of a day whose 1 Hz condition-monitoring sensors make tens of millions of points.
     """
-    since = window[0] - dt.timedelta(days=config.state_lookback_days)
-    until = window[1] + LOOKAHEAD
+
+    tags: tuple[str, ...] | None = None  # only these tags; None: every tag but `except_tags`
+    except_tags: tuple[str, ...] = ()
+    lookback: dt.timedelta | None = None  # before the day's start; None: the plant's state_lookback_days
+    lookahead: dt.timedelta = LOOKAHEAD  # after the day's end
+
+
+def _span(
+    config: PlantConfig, window: tuple[dt.datetime, dt.datetime], selection: PointSelection
+) -> tuple[dt.datetime, dt.datetime]:
+    lookback = selection.lookback
+    if lookback is None:
+        lookback = dt.timedelta(days=config.state_lookback_days)
+    return window[0] - lookback, window[1] + selection.lookahead
+
+
+def _register_scan(
+    con: duckdb.DuckDBPyConnection, lakehouse: Lakehouse, since: dt.datetime, until: dt.datetime
+) -> None:
+    """The bronze partitions that can hold points in [since, until), as the view `bronze_points_scan`."""
     first = since.astimezone(dt.UTC).date()
     last = until.astimezone(dt.UTC).date()
     dates = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
@@ -39,9 +53,63 @@ def register_points(
         partitions=delta.date_partitions("ts_date", dates),
         storage_options=lakehouse.storage_options,
     )
+
+
+def register_points(
+    con: duckdb.DuckDBPyConnection,
+    lakehouse: Lakehouse,
+    config: PlantConfig,
+    window: tuple[dt.datetime, dt.datetime],
+    selection: PointSelection = PointSelection(),
+) -> None:
+    """Register `points`: the selected tags' bronze rows from the look-back before the day to the
+    look-ahead after it (by default `state_lookback_days` before until a day after).
+
+    The look-back finds the state and readings in force when the day began; the look-ahead finds where
+    a stop or a meter interval running over the day's end finishes. Only the UTC-date partitions that
+    can hold those rows are scanned, so a day's cost does not grow with the history behind it.
+    """
+    since, until = _span(config, window, selection)
+    _register_scan(con, lakehouse, since, until)
+    # tags as a list parameter: DuckDB tests the list while it scans, before anything is held
+    where = "ts >= $since and ts < $until"
+    params: dict[str, object] = {"since": since, "until": until}
+    if selection.tags is not None:
+        where += " and list_contains($tags, tag)"
+        params["tags"] = list(selection.tags)
+    if selection.except_tags:
+        where += " and not list_contains($except_tags, tag)"
+        params["except_tags"] = list(selection.except_tags)
     con.execute(
         "create or replace temp table points as "
-        "select tag, ts, value, value_text, quality, source from bronze_points_scan where ts >= ? and ts < ?",
-        [since, until],
+        f"select tag, ts, value, value_text, quality, source from bronze_points_scan where {where}",
+        params,
+    ).fetchall()
+    con.unregister("bronze_points_scan")
+
+
+def register_points_before_day(
+    con: duckdb.DuckDBPyConnection,
+    lakehouse: Lakehouse,
+    config: PlantConfig,
+    window: tuple[dt.datetime, dt.datetime],
+) -> None:
+    """Register `points_before_day`: per tag seen in the look-back, its first source and its last point
+    before the day began (time and quality).
+
+    That is all a day's tag-quality figures take from the look-back, so the look-back is read by one
+    streaming aggregate instead of being held point by point.
+    """
+    since = window[0] - dt.timedelta(days=config.state_lookback_days)
+    _register_scan(con, lakehouse, since, window[0])
+    con.execute(
+        """
+        create or replace temp table points_before_day as
+        select tag, min(source) as source, max(ts) as ts, arg_max(quality, ts) as quality
+        from bronze_points_scan
+        where ts >= $since and ts < $day_start
+        group by tag
+        """,
+        {"since": since, "day_start": window[0]},
     ).fetchall()
     con.unregister("bronze_points_scan")

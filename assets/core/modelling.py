@@ -2,9 +2,9 @@
 
 Historians store on change: a value holds until the next point of that tag. So a production day's
 first interval starts from the last state before the day began (carried across the partition edge),
-and a day's first counter increment is measured from the last reading before it. Each function takes
-a DuckDB connection on which a `points` relation (bronze columns, from the look-back before the day to
-the look-ahead after it) is registered, and returns Arrow.
+and a day's first counter increment is measured from the last reading before it. Each model takes a
+DuckDB connection on which a `points` relation (bronze columns) is registered with the tags and span
+its `*_points` selection names, and returns Arrow.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import datetime as dt
 import duckdb
 import pyarrow as pa
 
+from .bronze_reader import PointSelection
 from .plant import PlantConfig
 from .schemas import (
     SILVER_COUNT_INCREMENTS,
@@ -395,79 +396,87 @@ order by tag, start
 
 
 # Every tag the model uses, and every other tag seen from the look-back to the day's end, is listed:
-# a sensor that fell silent before the day shows 0 points and its coverage, not nothing.
+# a sensor that fell silent before the day shows 0 points and its coverage, not nothing. `points` holds
+# the day's points; `points_before_day` each tag's first source and last point in the look-back, which
+# is all the look-back adds: the last point before the day is the one whose value is held into it.
+# A value holds until the next point (machine tags) or at most sensor_max_gap_s (other tags); the
+# day's edges count as points for the gaps. One pass over the day's points, ordered once per tag.
 _QUALITY_SQL = """
-with tags as (
-    select tag, min(source) as source from points where ts < $day_end group by tag
-    union
-    select tag, null as source from model_tags where tag not in (
-        select tag from points where ts < $day_end
+with seen as (
+    select tag, min(source) as source
+    from (
+        select tag, source from points
+        union all select tag, source from points_before_day
     )
-),
-in_day as (
-    select tag, ts, quality from points where ts >= $day_start and ts < $day_end
-),
-counts as (
-    select
-        t.tag,
-        any_value(t.source) as source,
-        count(d.ts) as points,
-        count(d.ts) filter (where d.quality = 'bad') as bad_points,
-        count(d.ts) filter (where d.quality = 'uncertain') as uncertain_points
-    from tags as t
-    left join in_day as d on d.tag = t.tag
-    group by t.tag
-),
-edges as (
-    select tag, ts from in_day
-    union all select tag, $day_start from tags
-    union all select tag, $day_end from tags
-),
-gaps as (
-    select tag, max((epoch_us(ts) - epoch_us(prev)) / 1e6) as longest_gap_s
-    from (select tag, ts, lag(ts) over (partition by tag order by ts) as prev from edges)
-    where prev is not null
     group by tag
 ),
--- coverage: a value holds until the next point (machine tags) or at most sensor_max_gap_s (others)
-held as (
-    select
-        p.tag,
-        p.ts as start,
-        lead(p.ts) over (partition by p.tag order by p.ts) as next_ts,
-        p.quality,
-        p.tag in (select tag from model_tags) as is_model_tag
-    from points as p
-    where p.tag in (select tag from tags) and p.ts < $day_end
+tags as (
+    select tag, source from seen
+    union
+    select tag, null as source from model_tags where tag not in (select tag from seen)
 ),
-covered as (
+stepped as (
     select
         tag,
-        sum(greatest(
-            (epoch_us(least(coalesce(next_ts, $day_end), $day_end,
-                case when is_model_tag then $day_end
-                     else start + to_microseconds(cast($max_gap_s * 1e6 as bigint)) end))
-             - epoch_us(greatest(start, $day_start))) / 1e6,
-            0
-        )) as covered_s
-    from held
-    where quality <> 'bad' and coalesce(next_ts, $day_end) > $day_start
+        ts,
+        quality,
+        lead(ts) over (partition by tag order by ts) as next_ts,
+        tag in (select tag from model_tags) as is_model_tag
+    from points
+    where ts >= $day_start and ts < $day_end
+),
+in_day as (
+    select
+        tag,
+        count(*) as points,
+        count(*) filter (where quality = 'bad') as bad_points,
+        count(*) filter (where quality = 'uncertain') as uncertain_points,
+        epoch_us(min(ts)) - epoch_us($day_start) as lead_in_us,
+        epoch_us($day_end) - epoch_us(max(ts)) as lead_out_us,
+        max(epoch_us(next_ts) - epoch_us(ts)) as longest_inside_us,
+        min(ts) as first_ts,
+        coalesce(sum(
+            epoch_us(least(
+                coalesce(next_ts, $day_end),
+                case when is_model_tag then $day_end else ts + to_microseconds($max_gap_us) end
+            )) - epoch_us(ts)
+        ) filter (where quality <> 'bad'), 0) as covered_us
+    from stepped
     group by tag
+),
+carried_in as (
+    -- the last value before the day holds into it until the day's first point, or for at most the gap
+    select
+        b.tag,
+        greatest(
+            epoch_us(least(
+                coalesce(d.first_ts, $day_end),
+                case when b.tag in (select tag from model_tags) then $day_end
+                     else b.ts + to_microseconds($max_gap_us) end
+            )) - epoch_us($day_start),
+            0
+        ) as covered_us
+    from points_before_day as b
+    left join in_day as d on d.tag = b.tag
+    where b.quality <> 'bad'
 )
 select
     $day as day,
-    c.tag,
-    c.source,
-    c.points,
-    c.bad_points,
-    c.uncertain_points,
-    coalesce(g.longest_gap_s, 0) as longest_gap_s,
-    coalesce(v.covered_s, 0) as covered_s,
+    t.tag,
+    t.source,
+    coalesce(d.points, 0) as points,
+    coalesce(d.bad_points, 0) as bad_points,
+    coalesce(d.uncertain_points, 0) as uncertain_points,
+    case
+        when d.tag is null then epoch_us($day_end) - epoch_us($day_start)
+        else greatest(d.lead_in_us, d.lead_out_us, coalesce(d.longest_inside_us, 0))
+    end / 1e6 as longest_gap_s,
+    (coalesce(d.covered_us, 0) + coalesce(c.covered_us, 0)) / 1e6 as covered_s,
     (epoch_us($day_end) - epoch_us($day_start)) / 1e6 as day_s
-from counts as c
-left join gaps as g on g.tag = c.tag
-left join covered as v on v.tag = c.tag
-order by c.tag
+from tags as t
+left join in_day as d on d.tag = t.tag
+left join carried_in as c on c.tag = t.tag
+order by t.tag
 """
 
 
@@ -483,6 +492,36 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict, relations: dict
     finally:
         for name in relations:
             con.unregister(name)
+
+
+def machine_state_points(config: PlantConfig) -> PointSelection:
+    """The state tags, over the whole look-back: a stop's start may lie days before the day."""
+    return PointSelection(tags=tuple(m.state_tag for m in config.machines))
+
+
+def count_points(config: PlantConfig) -> PointSelection:
+    """The counter tags, over the look-back (the last reading before the day) and the day's end."""
+    return PointSelection(tags=tuple(tag for m in config.machines for tag in m.counter_tags.values()))
+
+
+def energy_points(config: PlantConfig) -> PointSelection:
+    """The energy tags, over the look-back and the look-ahead (a meter interval over the day's end)."""
+    return PointSelection(tags=tuple(tag for m in config.machines for tag in m.energy_tags.values()))
+
+
+def sensor_points(config: PlantConfig) -> PointSelection:
+    """Every tag the machine model does not use, from sensor_max_gap_s before the day to its end: a
+    value holds at most that long, so an earlier point cannot reach into the day."""
+    return PointSelection(
+        except_tags=tuple(model_tags_table(config)["tag"].to_pylist()),
+        lookback=dt.timedelta(seconds=config.sensor_max_gap_s),
+        lookahead=dt.timedelta(0),
+    )
+
+
+def tag_quality_points(config: PlantConfig) -> PointSelection:
+    """Every tag, over the day alone: what the look-back adds is registered as `points_before_day`."""
+    return PointSelection(lookback=dt.timedelta(0), lookahead=dt.timedelta(0))
 
 
 def model_machine_states(
@@ -514,27 +553,42 @@ def model_energy(
     return SILVER_ENERGY_INCREMENTS.conform(_utc(table, ("start", "end")))
 
 
+# Sensor intervals per batch: a 50-machine plant's 1 Hz sensors make about 17 M intervals a day, which
+# stream from DuckDB to the Delta writer instead of being held whole.
+SENSOR_BATCH_ROWS = 250_000
+
+
 def model_sensor_intervals(
     con: duckdb.DuckDBPyConnection, config: PlantConfig, day: dt.date, window: tuple[dt.datetime, dt.datetime]
-) -> pa.Table:
-    """Step-held intervals of every numeric tag the machine model does not use (condition monitoring)."""
-    table = _run(
-        con,
-        _SENSOR_SQL,
-        _bind(config, day, window) | {"max_gap_s": config.sensor_max_gap_s},
-        {"model_tags": model_tags_table(config)},
-    )
-    return SILVER_SENSOR_INTERVALS.conform(_utc(table, ("start", "end")))
+) -> pa.RecordBatchReader:
+    """Step-held intervals of every numeric tag the machine model does not use (condition monitoring),
+    as a stream of batches in the table's schema, read while the connection is open."""
+    # registered for as long as the connection lives: the stream reads it until its last batch
+    con.register("model_tags", model_tags_table(config))
+    reader = con.sql(
+        _SENSOR_SQL, params=_bind(config, day, window) | {"max_gap_s": config.sensor_max_gap_s}
+    ).to_arrow_reader(batch_size=SENSOR_BATCH_ROWS)
+    schema = SILVER_SENSOR_INTERVALS.arrow_schema
+
+    def batches():
+        for batch in reader:
+            yield pa.RecordBatch.from_arrays(
+                [batch.column(name).cast(schema.field(name).type) for name in schema.names], schema=schema
+            )
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
 
 
 def model_tag_quality(
     con: duckdb.DuckDBPyConnection, config: PlantConfig, day: dt.date, window: tuple[dt.datetime, dt.datetime]
 ) -> pa.Table:
-    """Per tag: points, bad and uncertain points, longest gap and covered seconds of the day."""
+    """Per tag: points, bad and uncertain points, longest gap and covered seconds of the day.
+
+    Reads the day's `points` (see tag_quality_points) and `points_before_day`."""
     table = _run(
         con,
         _QUALITY_SQL,
-        _bind(config, day, window) | {"max_gap_s": config.sensor_max_gap_s},
+        _bind(config, day, window) | {"max_gap_us": round(config.sensor_max_gap_s * 1e6)},
         {"model_tags": model_tags_table(config)},
     )
     return SILVER_TAG_QUALITY.conform(table)
