@@ -27,6 +27,9 @@ class PointSelection:
     except_tags: tuple[str, ...] = ()
     lookback: dt.timedelta | None = None  # before the day's start; None: the plant's state_lookback_days
     lookahead: dt.timedelta = LOOKAHEAD  # after the day's end
+    # held in a temp table for a model that reads `points` several times; a model that reads them
+    # once (in one ordered pass) gets a view, and DuckDB streams the scan into it without holding it
+    held: bool = True
 
 
 def _span(
@@ -39,15 +42,15 @@ def _span(
 
 
 def _register_scan(
-    con: duckdb.DuckDBPyConnection, lakehouse: Lakehouse, since: dt.datetime, until: dt.datetime
+    con: duckdb.DuckDBPyConnection, name: str, lakehouse: Lakehouse, since: dt.datetime, until: dt.datetime
 ) -> None:
-    """The bronze partitions that can hold points in [since, until), as the view `bronze_points_scan`."""
+    """The bronze partitions that can hold points in [since, until), as the view `name`."""
     first = since.astimezone(dt.UTC).date()
     last = until.astimezone(dt.UTC).date()
     dates = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     delta.register_table(
         con,
-        "bronze_points_scan",
+        name,
         lakehouse.uri(BRONZE_POINTS.name),
         BRONZE_POINTS,
         partitions=delta.date_partitions("ts_date", dates),
@@ -70,22 +73,32 @@ def register_points(
     can hold those rows are scanned, so a day's cost does not grow with the history behind it.
     """
     since, until = _span(config, window, selection)
-    _register_scan(con, lakehouse, since, until)
-    # tags as a list parameter: DuckDB tests the list while it scans, before anything is held
-    where = "ts >= $since and ts < $until"
-    params: dict[str, object] = {"since": since, "until": until}
+    # a view of `points` reads this scan for as long as the connection lives
+    _register_scan(con, "bronze_points_scan", lakehouse, since, until)
+    # Literals, not bind parameters: a view takes none. The times are timestamps we made; the tags
+    # come from the validated plant config and are quoted as SQL string literals.
+    where = f"ts >= {_timestamp(since)} and ts < {_timestamp(until)}"
     if selection.tags is not None:
-        where += " and list_contains($tags, tag)"
-        params["tags"] = list(selection.tags)
+        # a list tested while DuckDB scans, before anything is held
+        where += f" and list_contains({_string_list(selection.tags)}, tag)"
     if selection.except_tags:
-        where += " and not list_contains($except_tags, tag)"
-        params["except_tags"] = list(selection.except_tags)
+        where += f" and not list_contains({_string_list(selection.except_tags)}, tag)"
+    kind = "table" if selection.held else "view"
     con.execute(
-        "create or replace temp table points as "
-        f"select tag, ts, value, value_text, quality, source from bronze_points_scan where {where}",
-        params,
+        f"create or replace temp {kind} points as "
+        f"select tag, ts, value, value_text, quality, source from bronze_points_scan where {where}"
     ).fetchall()
-    con.unregister("bronze_points_scan")
+    if selection.held:
+        con.unregister("bronze_points_scan")
+
+
+def _timestamp(value: dt.datetime) -> str:
+    return f"'{value.astimezone(dt.UTC).isoformat()}'::timestamptz"
+
+
+def _string_list(values: tuple[str, ...]) -> str:
+    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    return f"[{quoted}]::varchar[]"
 
 
 def register_points_before_day(
@@ -101,15 +114,15 @@ def register_points_before_day(
     streaming aggregate instead of being held point by point.
     """
     since = window[0] - dt.timedelta(days=config.state_lookback_days)
-    _register_scan(con, lakehouse, since, window[0])
+    _register_scan(con, "bronze_before_day_scan", lakehouse, since, window[0])
     con.execute(
         """
         create or replace temp table points_before_day as
         select tag, min(source) as source, max(ts) as ts, arg_max(quality, ts) as quality
-        from bronze_points_scan
+        from bronze_before_day_scan
         where ts >= $since and ts < $day_start
         group by tag
         """,
         {"since": since, "day_start": window[0]},
     ).fetchall()
-    con.unregister("bronze_points_scan")
+    con.unregister("bronze_before_day_scan")

@@ -402,22 +402,10 @@ order by tag, start
 # A value holds until the next point (machine tags) or at most sensor_max_gap_s (other tags); the
 # day's edges count as points for the gaps. One pass over the day's points, ordered once per tag.
 _QUALITY_SQL = """
-with seen as (
-    select tag, min(source) as source
-    from (
-        select tag, source from points
-        union all select tag, source from points_before_day
-    )
-    group by tag
-),
-tags as (
-    select tag, source from seen
-    union
-    select tag, null as source from model_tags where tag not in (select tag from seen)
-),
-stepped as (
+with stepped as (
     select
         tag,
+        source,
         ts,
         quality,
         lead(ts) over (partition by tag order by ts) as next_ts,
@@ -428,6 +416,7 @@ stepped as (
 in_day as (
     select
         tag,
+        min(source) as source,
         count(*) as points,
         count(*) filter (where quality = 'bad') as bad_points,
         count(*) filter (where quality = 'uncertain') as uncertain_points,
@@ -459,6 +448,19 @@ carried_in as (
     from points_before_day as b
     left join in_day as d on d.tag = b.tag
     where b.quality <> 'bad'
+),
+seen as (
+    select tag, min(source) as source
+    from (
+        select tag, source from in_day
+        union all select tag, source from points_before_day
+    )
+    group by tag
+),
+tags as (
+    select tag, source from seen
+    union
+    select tag, null as source from model_tags where tag not in (select tag from seen)
 )
 select
     $day as day,
@@ -516,12 +518,13 @@ def sensor_points(config: PlantConfig) -> PointSelection:
         except_tags=tuple(model_tags_table(config)["tag"].to_pylist()),
         lookback=dt.timedelta(seconds=config.sensor_max_gap_s),
         lookahead=dt.timedelta(0),
+        held=False,
     )
 
 
 def tag_quality_points(config: PlantConfig) -> PointSelection:
     """Every tag, over the day alone: what the look-back adds is registered as `points_before_day`."""
-    return PointSelection(lookback=dt.timedelta(0), lookahead=dt.timedelta(0))
+    return PointSelection(lookback=dt.timedelta(0), lookahead=dt.timedelta(0), held=False)
 
 
 def model_machine_states(
