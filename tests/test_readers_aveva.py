@@ -208,7 +208,7 @@ def staged_whole(tmp_path, text: str):
     """(points, {line: (reason, raw)}) of a file staged by `stage_file`, or None if it declined the file."""
     import duckdb
 
-    from assets.readers.aveva_historian import stage_file
+    from assets.readers.aveva_historian import stage_file, staged_rows
 
     path = tmp_path / "export.csv"
     path.write_text(text, encoding="utf-8")
@@ -216,7 +216,7 @@ def staged_whole(tmp_path, text: str):
     rows = stage_file(path, TZ, "utf-8", ",", out)
     if rows is None:
         return None
-    table = duckdb.sql(f"select * from read_parquet('{out}') order by source_line").to_arrow_table()
+    table = duckdb.sql(f"select * from {staged_rows(out)} order by source_line").to_arrow_table()
     assert table.num_rows == rows
     points = [
         {k: row[k] for k in ("tag", "ts", "value", "value_text", "quality", "source_line")}

@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..readers import FileRejected, read_source_file, stage_source_file
+from ..readers import FileRejected, read_source_file, stage_source_file, staged_rows
 from ..readers.archives import is_zip, iter_members
 from ..readers.csv_stream import large_blocks, line_too_long
 from ..readers.parsed import POINT_COLUMNS, REJECT_COLUMNS
@@ -434,7 +434,7 @@ def _stage(source: Source, opener: Callable, report: FileReport, points_path: Pa
         report.rows_in = rows
         with delta.duckdb_session(memory_limit="256MB") as con:
             con.execute(
-                f"copy (select source_line as line, reason, raw from read_parquet('{_sql_path(points_path)}') "
+                f"copy (select source_line as line, reason, raw from {staged_rows(points_path)} "
                 f"where reason is not null) to '{_sql_path(rejects_path)}' (format parquet)"
             ).fetchall()
         return
@@ -646,10 +646,12 @@ def _register_points(con, points_path: Path) -> None:
     A file staged whole (see readers.stage_source_file) holds its rejected rows too, with a reason; they
     were copied to the rejects file and are left out here.
     """
-    where = " where reason is null" if "reason" in pq.read_schema(points_path).names else ""
+    if "reason" in pq.read_schema(points_path).names:
+        rows = f"{staged_rows(points_path)} where reason is null"
+    else:
+        rows = f"read_parquet('{_sql_path(points_path)}')"
     con.execute(
-        "create temp view points as select tag, ts, value, value_text, quality, source_line "
-        f"from read_parquet('{_sql_path(points_path)}'){where}"
+        f"create temp view points as select tag, ts, value, value_text, quality, source_line from {rows}"
     ).fetchall()
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..core.plant import Source
 from .archives import iter_members
-from .aveva_historian import read_aveva_historian_csv
+from .aveva_historian import read_aveva_historian_csv, staged_rows
 from .aveva_historian import stage_file as stage_aveva_historian_file
 from .csv_stream import FileRejected
 from .ignition import read_ignition_tall_csv, read_ignition_wide_csv
@@ -34,6 +34,7 @@ __all__ = [
     "read_source_file",
     "source_options",
     "stage_source_file",
+    "staged_rows",
     "validate_source_options",
 ]
 
