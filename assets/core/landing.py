@@ -825,11 +825,13 @@ def _conflicts(con) -> pa.Table:
     ).to_arrow_table()
 
 
-# Points per Delta commit, and per batch handed to the writer: the writer's memory grows with a commit,
-# and 200 k points keep a large file's landing near the peak of a small one. Batches of 100 k made the
+# Points per Delta commit, and per batch handed to the writer: the writer's memory grows with a commit
+# (a 17.7 M-point export peaks at 640 MB with commits of 200 k points, 720 MB with 1 M), while each commit
+# costs a log entry and a small file: 1 M points per commit lands that export 12 % faster, in 18 commits
+# instead of 89, and leaves fewer, larger files for the daily job to read. Batches of 100 k made the
 # process's memory climb over a file's first commits (the Delta writer's and polars' allocations for
-# validation, +50 MB by the fourth commit of a 0.9 M-point file); at 50 k it stays level, at the same speed.
-COMMIT_ROWS = 200_000
+# validation); at 50 k it stays level, at the same speed.
+COMMIT_ROWS = 1_000_000
 COMMIT_BATCH_ROWS = 50_000
 
 
@@ -859,17 +861,30 @@ def _chunks(reader: pa.RecordBatchReader, max_rows: int) -> Iterator[pa.RecordBa
             raise RuntimeError("a commit chunk was not read to its end; no rows may be left behind")
 
 
+# Rows validated at a time: a pandera validation costs about 15 ms whatever its size, so the writer's
+# 50 k batches are validated four at a time (a 17.7 M-point export: 3.8 s of validation instead of 8.7 s).
+VALIDATE_ROWS = 200_000
+
+
 def _conformed(reader: pa.RecordBatchReader, spec, validation: ValidationResult) -> pa.RecordBatchReader:
     """Cast each batch to the table's schema and validate it on its way into the Delta writer."""
     schema = spec.arrow_schema
 
     def batches():
+        held: list[pa.RecordBatch] = []
         for batch in reader:
-            batch = pa.RecordBatch.from_arrays(
-                [batch.column(name).cast(schema.field(name).type) for name in schema.names], schema=schema
+            held.append(
+                pa.RecordBatch.from_arrays(
+                    [batch.column(name).cast(schema.field(name).type) for name in schema.names], schema=schema
+                )
             )
-            validation.add(validate(spec, batch))
-            yield batch
+            if sum(b.num_rows for b in held) >= VALIDATE_ROWS:
+                validation.add(validate(spec, pa.Table.from_batches(held, schema)))
+                yield from held
+                held = []
+        if held:
+            validation.add(validate(spec, pa.Table.from_batches(held, schema)))
+            yield from held
 
     return pa.RecordBatchReader.from_batches(schema, batches())
 
