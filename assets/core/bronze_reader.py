@@ -55,6 +55,7 @@ def _register_scan(
         BRONZE_POINTS,
         partitions=delta.date_partitions("ts_date", dates),
         storage_options=lakehouse.storage_options,
+        native=True,
     )
 
 

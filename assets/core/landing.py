@@ -698,6 +698,7 @@ def _classify_and_commit(
             BRONZE_POINTS,
             partitions=delta.date_partitions("ts_date", days) if days else [("ts_date", "in", [])],
             storage_options=lakehouse.storage_options,
+            native=True,
         )
         in_bronze = con.execute("select count(*) from (select 1 from existing limit 1)").fetchall()[0][0]
         if not repeated and not in_bronze:
