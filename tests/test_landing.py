@@ -127,6 +127,21 @@ def test_an_overlapping_export_adds_only_the_points_not_yet_landed(env):
     assert table(lakehouse, "bronze_historian__points", "select count(*), count(distinct ts) from t") == [(9, 9)]
 
 
+def test_an_export_after_the_landed_span_on_the_same_date_is_all_new_and_its_edge_is_still_checked(env):
+    config, lakehouse, landing = env
+    write_aveva(landing / "historian" / "morning.csv", six_rows(6))  # 06:00 .. 11:00
+    land_new_files(lakehouse, config, landing)
+    # 12:00 .. 17:00 on the same date: no landed point in its span, so all six are new
+    write_aveva(landing / "historian" / "afternoon.csv", six_rows(12))
+    (afternoon,) = [f for f in land_new_files(lakehouse, config, landing).files if f.status == "landed"]
+    assert (afternoon.rows_in, afternoon.rows_new, afternoon.rows_duplicate) == (6, 6, 0)
+    # 17:00 .. 22:00: its first point is the last one landed, and is found again at the span's edge
+    write_aveva(landing / "historian" / "evening.csv", six_rows(17))
+    (evening,) = [f for f in land_new_files(lakehouse, config, landing).files if f.status == "landed"]
+    assert (evening.rows_in, evening.rows_new, evening.rows_duplicate) == (6, 5, 1)
+    assert table(lakehouse, "bronze_historian__points", "select count(*), count(distinct ts) from t") == [(17, 17)]
+
+
 def exported(path, hour: int):
     """Give an export file a modification time: 2026-03-03 at the hour, UTC."""
     stamp = dt.datetime(2026, 3, 3, hour, tzinfo=dt.UTC).timestamp()

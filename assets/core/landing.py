@@ -700,7 +700,12 @@ def _classify_and_commit(
             storage_options=lakehouse.storage_options,
             native=True,
         )
-        in_bronze = con.execute("select count(*) from (select 1 from existing limit 1)").fetchall()[0][0]
+        # Bronze points inside the file's span, not only on its UTC days: a production day's export shares
+        # its first UTC date with the day before's, and every point of both would otherwise be joined.
+        in_bronze = con.execute(
+            "select count(*) from (select 1 from existing where ts >= $first and ts <= $last limit 1)",
+            {"first": first, "last": last},
+        ).fetchall()[0][0]
         if not repeated and not in_bronze:
             # a hash that repeats without a real repeat (a collision) takes the path below, which ranks it
             con.execute(_ALL_NEW_VIEW).fetchall()
