@@ -33,7 +33,7 @@ from .core.schemas import (
     SILVER_TAG_QUALITY,
     TableSpec,
 )
-from .core.validation import ValidationResult, validate
+from .core.validation import ValidationResult, repeated_key, validate
 
 SILVER_GROUP = "silver"
 TILING_CHECK = "states_tile_the_day"
@@ -55,11 +55,21 @@ def _write(
 def _checked(
     reader: pa.RecordBatchReader, spec: TableSpec, validation: ValidationResult, totals
 ) -> pa.RecordBatchReader:
-    """Validate each batch (pandera) and add it to the asset's totals as the Delta writer reads it."""
+    """Validate each batch (pandera) and add it to the asset's totals as the Delta writer reads it.
+
+    The stream comes ordered by the table's key, so a key repeated across two batches is the last row
+    of one and the first of the next: that pair is checked too, and the key check is whole.
+    """
 
     def batches():
+        last = None
         for batch in reader:
             validation.add(validate(spec, batch))
+            if spec.unique and batch.num_rows:
+                first = tuple(batch.column(c)[0].as_py() for c in spec.unique)
+                if first == last:
+                    validation.add(repeated_key(spec, first))
+                last = tuple(batch.column(c)[batch.num_rows - 1].as_py() for c in spec.unique)
             totals.add(batch)
             yield batch
 

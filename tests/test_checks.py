@@ -64,3 +64,45 @@ def test_an_unknown_category_and_a_duplicate_start_fail_the_schema():
     checks = set(result.failure_cases()["check"].to_list())
     assert any(c.startswith("isin") for c in checks)
     assert "multiple_fields_uniqueness" in checks
+
+
+def test_a_key_repeated_across_two_streamed_batches_fails_the_schema_check():
+    from assets.core.schemas import SILVER_SENSOR_INTERVALS
+    from assets.core.validation import ValidationResult
+    from assets.silver import _checked
+
+    def batch(starts: list[int]) -> pa.RecordBatch:
+        t0 = dt.datetime(2026, 3, 2, 5, tzinfo=UTC)
+        table = pa.table(
+            {
+                "day": [dt.date(2026, 3, 2)] * len(starts),
+                "tag": ["L1.TempC"] * len(starts),
+                "source": ["historian"] * len(starts),
+                "start": pa.array([t0 + dt.timedelta(seconds=s) for s in starts], UTC_TS),
+                "end": pa.array([t0 + dt.timedelta(seconds=s + 1) for s in starts], UTC_TS),
+                "value": [20.0] * len(starts),
+                "quality": ["good"] * len(starts),
+            }
+        )
+        return SILVER_SENSOR_INTERVALS.conform(table).to_batches()[0]
+
+    class Tags:
+        def __init__(self):
+            self.rows = 0
+
+        def add(self, b):
+            self.rows += b.num_rows
+
+    def check(*batches: pa.RecordBatch) -> ValidationResult:
+        validation, totals = ValidationResult(), Tags()
+        reader = pa.RecordBatchReader.from_batches(SILVER_SENSOR_INTERVALS.arrow_schema, iter(batches))
+        assert sum(b.num_rows for b in _checked(reader, SILVER_SENSOR_INTERVALS, validation, totals)) == totals.rows
+        return validation
+
+    # (tag, start) at 0, 1, 2 then 3, 4: each batch alone is fine, and so is the whole
+    clean = check(batch([0, 1, 2]), batch([3, 4]))
+    assert (clean.rows_checked, clean.failures) == (5, 0)
+    # 2 ends the first batch and starts the second: within each batch it is unique, across them not
+    repeated = check(batch([0, 1, 2]), batch([2, 3]))
+    assert (repeated.rows_checked, repeated.failures) == (5, 1)
+    assert repeated.failure_cases()["check"].to_list() == ["unique across batches: tag, start"]

@@ -46,3 +46,16 @@ def validate(spec: TableSpec, data: pa.Table | pa.RecordBatch) -> ValidationResu
         cases = exc.failure_cases
         return ValidationResult(rows_checked=data.num_rows, failures=cases.height, cases=[cases.head(50)])
     return ValidationResult(rows_checked=data.num_rows)
+
+
+def repeated_key(spec: TableSpec, key: tuple) -> ValidationResult:
+    """A failure for a key found again in a later batch of rows validated batch by batch."""
+    case = pl.DataFrame(
+        {
+            "schema_context": ["DataFrameSchema"],
+            "column": [spec.name],
+            "check": [f"unique across batches: {', '.join(spec.unique)}"],
+            "failure_case": [str(key)],
+        }
+    )
+    return ValidationResult(rows_checked=0, failures=1, cases=[case])
