@@ -135,6 +135,7 @@ def _demo_to_object_store(landing_uri: str, config, start: dt.date, args: argpar
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from assets.core import object_store
+    from assets.core.calendar import production_day_of
     from assets.core.plant import load_plant_config
     from assets.demo.generator import demo_source, write_demo_exports
 
@@ -144,7 +145,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     config = load_plant_config(settings["plant_config"])
     if args.days < 1:
         raise CommandError("--days must be at least 1")
-    start = args.start or (dt.datetime.now(config.tz).date() - dt.timedelta(days=args.days))
+    # by default the days up to the last one that has ended, so that `run` can build every one of them
+    start = args.start or (production_day_of(config, dt.datetime.now(dt.UTC)) - dt.timedelta(days=args.days))
     fmt = args.fmt
     if object_store.is_remote(settings["landing_root"]):
         landing = settings["landing_root"].rstrip("/")
@@ -185,6 +187,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from assets.core.schemas import BRONZE_POINTS
 
     from .definitions import DAILY_JOB, LANDING_JOB, build_definitions
+    from .partitions import split_by_partition
     from .resources import resource_from_env
     from .summary import line_oee_table
 
@@ -223,9 +226,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         days = [args.start + dt.timedelta(days=i) for i in range((args.end - args.start).days + 1)]
     else:
         days = [dt.date.fromisoformat(d) for d in metadata["touched_days"].value] if "touched_days" in metadata else []
-    if not days:
-        print("no production day gained new data; nothing to rebuild")
     daily = defs.resolve_job_def(DAILY_JOB)
+    days, waiting = split_by_partition(daily.partitions_def, days)
+    if waiting and args.start:
+        raise CommandError(f"not a production day that has ended: {', '.join(map(str, waiting))}")
+    for day in waiting:
+        print(f"  production day {day}: not over yet; built once it has ended (the morning schedule, or run again)")
+    if not days:
+        print("no ended production day gained new data; nothing to rebuild")
     failed = []
     for day in days:
         result = daily.execute_in_process(

@@ -24,3 +24,13 @@ def production_day_partitions(config: PlantConfig) -> dg.DailyPartitionsDefiniti
 def partition_day(key: str) -> dt.date:
     """A partition key back to the production day it names."""
     return dt.date.fromisoformat(key)
+
+
+def split_by_partition(
+    partitions_def: dg.PartitionsDefinition, days: list[dt.date]
+) -> tuple[list[dt.date], list[dt.date]]:
+    """The days that are partitions (they have ended), and those that are not: the production day still
+    running, a later one, or one before calendar.first_day. Exports carry the running day's points
+    too, so landing touches a day that cannot be built until it has ended."""
+    ready = [d for d in days if partitions_def.has_partition_key(d.isoformat())]
+    return ready, [d for d in days if d not in ready]

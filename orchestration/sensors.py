@@ -1,5 +1,6 @@
 """Sensors: each new file in a landing folder starts its own landing run; landed data starts the days it touched."""
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -13,6 +14,7 @@ from assets.core import object_store
 from assets.core.landing import PARTIAL_SUFFIXES, discover_files, known_files, local_version
 from assets.core.schemas import BRONZE_POINTS
 
+from .partitions import split_by_partition
 from .resources import LakehouseResource
 
 # A file must be this old, and its size unchanged since the last tick, before it is landed: an export
@@ -80,9 +82,13 @@ def build_sensors(land_job, daily_job) -> list[dg.SensorDefinition]:
     def landed_days_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):
         materialization = asset_event.asset_materialization
         touched = materialization.metadata.get("touched_days") if materialization else None
-        days = touched.value if touched is not None else []
-        for day in days:
-            yield dg.RunRequest(run_key=f"{asset_event.run_id}:{day}", partition_key=day)
+        days = [dt.date.fromisoformat(d) for d in (touched.value if touched is not None else [])]
+        ready, waiting = split_by_partition(daily_job.partitions_def, days)
+        if waiting:
+            # the running day is built by the morning schedule once it has ended
+            context.log.info(f"not over yet, built once ended: {', '.join(map(str, waiting))}")
+        for day in ready:
+            yield dg.RunRequest(run_key=f"{asset_event.run_id}:{day}", partition_key=day.isoformat())
 
     return [landing_folder_sensor, landed_days_sensor]
 

@@ -101,3 +101,11 @@ def test_errors_are_clear_and_exit_non_zero(workdir):
     broken = cli(["run"], cwd, env | {"PLANT_CONFIG": str(bad)})
     assert broken.returncode == 1
     assert "plant.timezone: is not a known IANA time zone: 'Mars/Olympus'" in broken.stderr
+
+
+def test_run_refuses_to_build_a_production_day_that_has_not_ended(workdir):
+    cwd, env = workdir
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    run = cli(["run", "--start", tomorrow, "--end", tomorrow], cwd, env)
+    assert run.returncode == 1
+    assert f"iiot-lakehouse: error: not a production day that has ended: {tomorrow}" in run.stderr

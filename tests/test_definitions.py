@@ -118,3 +118,29 @@ def test_resource_defaults_follow_the_environment_contract(monkeypatch, tmp_path
     assert resource.plant_config.endswith("assets/demo/plant.yaml")
     monkeypatch.setenv("LAKEHOUSE_ROOT", "s3://bucket/plant")
     assert resource_from_env().lakehouse_root == "s3://bucket/plant"
+
+
+def test_a_production_day_still_running_is_left_to_the_morning_schedule(plant_factory):
+    import datetime as dt
+
+    from assets.bronze import land_exports
+    from assets.core.calendar import production_day_of
+
+    plant = plant_factory(one_machine_config(working_days=("mon", "tue", "wed", "thu", "fri", "sat", "sun")))
+    config = plant.resource.plant()
+    # A point on 2 Mar and one a minute ago, in the production day that is running now.
+    now = dt.datetime.now(config.tz).replace(microsecond=0) - dt.timedelta(minutes=1)
+    running = production_day_of(config, now)
+    plant.export(
+        "h.csv",
+        [r("2026-03-02 12:00:00", "L1.FILLER.Total", 1), r(f"{now:%Y-%m-%d %H:%M:%S}", "L1.FILLER.Total", 2)],
+    )
+    defs = build_definitions(plant.resource)
+    with dg.DagsterInstance.ephemeral() as instance:
+        assert dg.materialize([land_exports], resources={"lakehouse": plant.resource}, instance=instance).success
+        sensor = defs.get_sensor_def("landed_days_sensor")
+        with dg.build_sensor_context(instance=instance, definitions=defs) as context:
+            requested = sorted(request.partition_key for request in sensor(context))
+    # Landing touched 2 Mar and the day after it, the running day and the day before it. The running
+    # day has no partition until it ends: the morning schedule builds it then.
+    assert requested == sorted({"2026-03-02", "2026-03-03", (running - dt.timedelta(days=1)).isoformat()})
