@@ -232,8 +232,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise CommandError(f"not a production day that has ended: {', '.join(map(str, waiting))}")
     for day in waiting:
         print(f"  production day {day}: not over yet; built once it has ended (the morning schedule, or run again)")
-    if not days:
-        print("no ended production day gained new data; nothing to rebuild")
+    if not days and not waiting:
+        print("no production day gained new data; nothing to rebuild")
     failed = []
     for day in days:
         result = daily.execute_in_process(
