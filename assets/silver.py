@@ -12,6 +12,7 @@ from .core import delta
 from .core.bronze_reader import register_points, register_points_before_day
 from .core.calendar import calendar_table, production_day_window
 from .core.modelling import (
+    SENSOR_BATCH_ROWS,
     count_points,
     energy_points,
     machine_state_points,
@@ -33,7 +34,7 @@ from .core.schemas import (
     SILVER_TAG_QUALITY,
     TableSpec,
 )
-from .core.validation import ValidationResult, repeated_key, validate
+from .core.validation import ValidationResult, validated_stream
 
 SILVER_GROUP = "silver"
 TILING_CHECK = "states_tile_the_day"
@@ -55,21 +56,11 @@ def _write(
 def _checked(
     reader: pa.RecordBatchReader, spec: TableSpec, validation: ValidationResult, totals
 ) -> pa.RecordBatchReader:
-    """Validate each batch (pandera) and add it to the asset's totals as the Delta writer reads it.
-
-    The stream comes ordered by the table's key, so a key repeated across two batches is the last row
-    of one and the first of the next: that pair is checked too, and the key check is whole.
-    """
+    """Validate a stream ordered by the table's key (pandera, and the key across batches) and add each
+    batch to the asset's totals as the Delta writer reads it."""
 
     def batches():
-        last = None
-        for batch in reader:
-            validation.add(validate(spec, batch))
-            if spec.unique and batch.num_rows:
-                first = tuple(batch.column(c)[0].as_py() for c in spec.unique)
-                if first == last:
-                    validation.add(repeated_key(spec, first))
-                last = tuple(batch.column(c)[batch.num_rows - 1].as_py() for c in spec.unique)
+        for batch in validated_stream(reader, spec, validation, SENSOR_BATCH_ROWS, ordered_by_key=True):
             totals.add(batch)
             yield batch
 

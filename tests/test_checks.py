@@ -66,10 +66,9 @@ def test_an_unknown_category_and_a_duplicate_start_fail_the_schema():
     assert "multiple_fields_uniqueness" in checks
 
 
-def test_a_key_repeated_across_two_streamed_batches_fails_the_schema_check():
+def test_a_key_repeated_across_two_validated_groups_of_a_stream_fails_the_check():
     from assets.core.schemas import SILVER_SENSOR_INTERVALS
-    from assets.core.validation import ValidationResult
-    from assets.silver import _checked
+    from assets.core.validation import ValidationResult, validated_stream
 
     def batch(starts: list[int]) -> pa.RecordBatch:
         t0 = dt.datetime(2026, 3, 2, 5, tzinfo=UTC)
@@ -86,23 +85,18 @@ def test_a_key_repeated_across_two_streamed_batches_fails_the_schema_check():
         )
         return SILVER_SENSOR_INTERVALS.conform(table).to_batches()[0]
 
-    class Tags:
-        def __init__(self):
-            self.rows = 0
-
-        def add(self, b):
-            self.rows += b.num_rows
-
     def check(*batches: pa.RecordBatch) -> ValidationResult:
-        validation, totals = ValidationResult(), Tags()
+        validation = ValidationResult()
         reader = pa.RecordBatchReader.from_batches(SILVER_SENSOR_INTERVALS.arrow_schema, iter(batches))
-        assert sum(b.num_rows for b in _checked(reader, SILVER_SENSOR_INTERVALS, validation, totals)) == totals.rows
+        # groups of at least 3 rows: each batch below is validated as a group of its own
+        passed = validated_stream(reader, SILVER_SENSOR_INTERVALS, validation, 3, ordered_by_key=True)
+        assert sum(b.num_rows for b in passed) == sum(b.num_rows for b in batches)  # every row passes on
         return validation
 
-    # (tag, start) at 0, 1, 2 then 3, 4: each batch alone is fine, and so is the whole
+    # (tag, start) at 0, 1, 2 then 3, 4: each group alone is fine, and so is the whole
     clean = check(batch([0, 1, 2]), batch([3, 4]))
     assert (clean.rows_checked, clean.failures) == (5, 0)
-    # 2 ends the first batch and starts the second: within each batch it is unique, across them not
+    # 2 ends the first group and starts the second: unique within each, not across them
     repeated = check(batch([0, 1, 2]), batch([2, 3]))
     assert (repeated.rows_checked, repeated.failures) == (5, 1)
     assert repeated.failure_cases()["check"].to_list() == ["unique across batches: tag, start"]

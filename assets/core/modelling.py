@@ -571,15 +571,9 @@ def model_sensor_intervals(
     reader = con.sql(
         _SENSOR_SQL, params=_bind(config, day, window) | {"max_gap_s": config.sensor_max_gap_s}
     ).to_arrow_reader(batch_size=SENSOR_BATCH_ROWS)
-    schema = SILVER_SENSOR_INTERVALS.arrow_schema
-
-    def batches():
-        for batch in reader:
-            yield pa.RecordBatch.from_arrays(
-                [batch.column(name).cast(schema.field(name).type) for name in schema.names], schema=schema
-            )
-
-    return pa.RecordBatchReader.from_batches(schema, batches())
+    return pa.RecordBatchReader.from_batches(
+        SILVER_SENSOR_INTERVALS.arrow_schema, (SILVER_SENSOR_INTERVALS.conform_batch(b) for b in reader)
+    )
 
 
 def model_tag_quality(

@@ -74,6 +74,13 @@ class TableSpec:
         """Select and cast a table's columns to this spec (order, types, nullability)."""
         return table.select(self.column_names).cast(self.arrow_schema)
 
+    def conform_batch(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """`conform` for one record batch of a stream."""
+        schema = self.arrow_schema
+        return pa.RecordBatch.from_arrays(
+            [batch.column(name).cast(schema.field(name).type) for name in schema.names], schema=schema
+        )
+
 
 def _polars_dtype(t: pa.DataType) -> pl.DataType:
     return pl.from_arrow(pa.schema([pa.field("x", t)]).empty_table()).schema["x"]
