@@ -97,6 +97,11 @@ def date_literal(day: dt.date) -> str:
     return f"'{day.isoformat()}'"
 
 
+def string_literal(value: str) -> str:
+    """Text as a SQL string literal, for the few statements that take no bind parameters (a view, COPY)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 def hex_literal(value: str) -> str:
     """A content hash as a SQL literal for a Delta predicate; refuses anything but lowercase hex."""
     if not re.fullmatch(r"[0-9a-f]{64}", value):
@@ -248,7 +253,7 @@ def _register_files(con: duckdb.DuckDBPyConnection, view: str, spec: TableSpec, 
     con.register(f"{view}__columns", spec.empty())
     # A view takes no bind parameters: the file paths come from the Delta log and are quoted as literals.
     # In path order (partition by partition), not the log's, which depends on the order of the commits.
-    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in sorted(files))
+    listed = ", ".join(string_literal(f) for f in sorted(files))
     options = "union_by_name = true"
     if spec.partition_by:
         types = ", ".join(f"'{c}': '{_HIVE_TYPES[spec.arrow_schema.field(c).type]}'" for c in spec.partition_by)
