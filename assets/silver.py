@@ -9,7 +9,7 @@ from orchestration.resources import LakehouseResource
 
 from .checks import schema_check_result, schema_check_spec
 from .core import delta
-from .core.bronze_reader import register_points, register_points_before_day
+from .core.bronze_reader import register_points
 from .core.calendar import calendar_table, production_day_window
 from .core.modelling import (
     SENSOR_BATCH_ROWS,
@@ -163,9 +163,8 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
             ],
         )
 
-    def modelled_asset(spec: TableSpec, model, points, doc: str, summary, before_day: bool = False):
-        """A silver asset that models the day from the bronze points its `points` selection names
-        (and, with `before_day`, each tag's last point before the day)."""
+    def modelled_asset(spec: TableSpec, model, points, doc: str, summary):
+        """A silver asset that models the day from the bronze points its `points` selection names."""
 
         @dg.asset(
             name=spec.name,
@@ -185,8 +184,6 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
             window = production_day_window(config, day)
             with delta.duckdb_session() as con:
                 register_points(con, lakehouse.lakehouse(), config, window, points(config))
-                if before_day:
-                    register_points_before_day(con, lakehouse.lakehouse(), config, window)
                 table = model(con, config, day, window)
                 if isinstance(table, pa.RecordBatchReader):
                     # validated batch by batch on its way into the Delta writer, never held whole
@@ -258,6 +255,5 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
             tag_quality_points,
             "Per tag and day: points, bad and uncertain points, longest gap and coverage of the day.",
             quality_summary,
-            before_day=True,
         ),
     ]

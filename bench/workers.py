@@ -88,7 +88,7 @@ def task_silver_history(args: dict) -> dict:
     import pyarrow as pa
 
     from assets.core import delta
-    from assets.core.bronze_reader import register_points, register_points_before_day
+    from assets.core.bronze_reader import register_points
     from assets.core.calendar import calendar_table, production_day_window
     from assets.core.landing import Lakehouse
     from assets.core.marts import publish_marts
@@ -133,8 +133,6 @@ def task_silver_history(args: dict) -> dict:
         for spec, model, points in models:
             with delta.duckdb_session() as con:
                 register_points(con, lakehouse, config, window, points(config))
-                if spec is SILVER_TAG_QUALITY:
-                    register_points_before_day(con, lakehouse, config, window)
                 table = model(con, config, day, window)
                 if isinstance(table, pa.Table):
                     table = spec.conform(table)

@@ -30,6 +30,8 @@ class PointSelection:
     # held in a temp table for a model that reads `points` several times; a model that reads them
     # once (in one ordered pass) gets a view, and DuckDB streams the scan into it without holding it
     held: bool = True
+    # also `points_before_day`: per tag seen in the look-back, its first source and last point before the day
+    before_day: bool = False
 
 
 def _span(
@@ -91,6 +93,8 @@ def register_points(
     ).fetchall()
     if selection.held:
         con.unregister("bronze_points_scan")
+    if selection.before_day:
+        _register_points_before_day(con, lakehouse, config, window)
 
 
 def _timestamp(value: dt.datetime) -> str:
@@ -98,11 +102,11 @@ def _timestamp(value: dt.datetime) -> str:
 
 
 def _string_list(values: tuple[str, ...]) -> str:
-    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    quoted = ", ".join(delta.string_literal(v) for v in values)
     return f"[{quoted}]::varchar[]"
 
 
-def register_points_before_day(
+def _register_points_before_day(
     con: duckdb.DuckDBPyConnection,
     lakehouse: Lakehouse,
     config: PlantConfig,

@@ -523,8 +523,9 @@ def sensor_points(config: PlantConfig) -> PointSelection:
 
 
 def tag_quality_points(config: PlantConfig) -> PointSelection:
-    """Every tag, over the day alone: what the look-back adds is registered as `points_before_day`."""
-    return PointSelection(lookback=dt.timedelta(0), lookahead=dt.timedelta(0), held=False)
+    """Every tag, over the day alone, and from the look-back each tag's source and last point
+    (`points_before_day`): all that the look-back adds to a day's tag quality."""
+    return PointSelection(lookback=dt.timedelta(0), lookahead=dt.timedelta(0), held=False, before_day=True)
 
 
 def model_machine_states(
