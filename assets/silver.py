@@ -34,7 +34,7 @@ from .core.schemas import (
     SILVER_TAG_QUALITY,
     TableSpec,
 )
-from .core.validation import ValidationResult, validated_stream
+from .core.validation import KEY_ORDERED, ValidationResult, validated_stream
 
 SILVER_GROUP = "silver"
 TILING_CHECK = "states_tile_the_day"
@@ -60,7 +60,7 @@ def _checked(
     batch to the asset's totals as the Delta writer reads it."""
 
     def batches():
-        for batch in validated_stream(reader, spec, validation, SENSOR_BATCH_ROWS, ordered_by_key=True):
+        for batch in validated_stream(reader, spec, validation, SENSOR_BATCH_ROWS, key=KEY_ORDERED):
             totals.add(batch)
             yield batch
 

@@ -66,9 +66,9 @@ def test_an_unknown_category_and_a_duplicate_start_fail_the_schema():
     assert "multiple_fields_uniqueness" in checks
 
 
-def test_a_key_repeated_across_two_validated_groups_of_a_stream_fails_the_check():
+def test_a_key_repeated_or_out_of_order_in_an_ordered_stream_fails_the_check_across_groups():
     from assets.core.schemas import SILVER_SENSOR_INTERVALS
-    from assets.core.validation import ValidationResult, validated_stream
+    from assets.core.validation import KEY_ORDERED, ValidationResult, validated_stream
 
     def batch(starts: list[int]) -> pa.RecordBatch:
         t0 = dt.datetime(2026, 3, 2, 5, tzinfo=UTC)
@@ -89,7 +89,7 @@ def test_a_key_repeated_across_two_validated_groups_of_a_stream_fails_the_check(
         validation = ValidationResult()
         reader = pa.RecordBatchReader.from_batches(SILVER_SENSOR_INTERVALS.arrow_schema, iter(batches))
         # groups of at least 3 rows: each batch below is validated as a group of its own
-        passed = validated_stream(reader, SILVER_SENSOR_INTERVALS, validation, 3, ordered_by_key=True)
+        passed = validated_stream(reader, SILVER_SENSOR_INTERVALS, validation, 3, key=KEY_ORDERED)
         assert sum(b.num_rows for b in passed) == sum(b.num_rows for b in batches)  # every row passes on
         return validation
 
@@ -99,4 +99,11 @@ def test_a_key_repeated_across_two_validated_groups_of_a_stream_fails_the_check(
     # 2 ends the first group and starts the second: unique within each, not across them
     repeated = check(batch([0, 1, 2]), batch([2, 3]))
     assert (repeated.rows_checked, repeated.failures) == (5, 1)
-    assert repeated.failure_cases()["check"].to_list() == ["unique across batches: tag, start"]
+    assert repeated.failure_cases()["check"].to_list() == ["unique and ordered: tag, start"]
+    # a repeat inside a group, and a row out of order (4 after 5): each is one failure, named by its key
+    inside = check(batch([0, 1, 1, 5, 4]))
+    assert (inside.rows_checked, inside.failures) == (5, 2)
+    assert inside.failure_cases()["failure_case"].to_list() == [
+        "L1.TempC, 2026-03-02 05:00:01+00:00",
+        "L1.TempC, 2026-03-02 05:00:04+00:00",
+    ]

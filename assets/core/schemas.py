@@ -48,8 +48,9 @@ class TableSpec:
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
-    def pandera_schema(self) -> pa_pl.DataFrameSchema:
-        """The pandera (polars backend) schema: dtypes, nullability, allowed values, bounds, keys."""
+    def pandera_schema(self, with_key: bool = True) -> pa_pl.DataFrameSchema:
+        """The pandera (polars backend) schema: dtypes, nullability, allowed values, bounds, and the key
+        unless `with_key` is false (for data whose key is checked another way)."""
         columns = {}
         for col in self.columns:
             checks = []
@@ -64,7 +65,7 @@ class TableSpec:
             columns,
             name=self.name,
             strict=True,
-            unique=list(self.unique) or None,
+            unique=(list(self.unique) or None) if with_key else None,
         )
 
     def empty(self) -> pa.Table:

@@ -77,13 +77,16 @@ def read_source_file(source: Source, stream_opener: Callable) -> Iterator[Parsed
     return reader(stream_opener, source, options)
 
 
-def stage_source_file(source: Source, stream_opener: Callable, out: Path) -> int | None:
+def stage_source_file(
+    source: Source, stream_opener: Callable, out: Path, line_count: Callable[[], int] | None = None
+) -> int | None:
     """Stage a whole plain file into one Parquet file of rows, where the format has a whole-file stager.
 
     The file holds every row with source_line, tag, ts, value, value_text, quality, reason and raw: the
     points (reason null) and the rejected rows the streaming reader would give for the same file. Returns
     the number of rows, or None when the file is read by `read_source_file` instead (another format, a
     compressed file or archive member, or a file the stager leaves to the streaming reader).
+    `line_count` gives the file's physical lines where the caller counts them anyway.
     """
     path = getattr(stream_opener, "path", None)
     if path is None or source.format != "aveva_historian_csv":
@@ -93,5 +96,5 @@ def stage_source_file(source: Source, stream_opener: Callable, out: Path) -> int
     except FileRejected:
         return None  # the streaming reader rejects the file with the option's reason
     return stage_aveva_historian_file(
-        Path(path), source.timezone, options.get("encoding", "utf-8"), options.get("delimiter", ","), out
+        Path(path), source.timezone, options.get("encoding", "utf-8"), options.get("delimiter", ","), out, line_count
     )

@@ -14,7 +14,7 @@ from the order of its rows, and a point the order cannot place is rejected (`amb
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -292,7 +292,14 @@ def staged_rows(out: Path) -> str:
     )
 
 
-def stage_file(path: Path, timezone: str, encoding: str, delimiter: str, out: Path) -> int | None:
+def stage_file(
+    path: Path,
+    timezone: str,
+    encoding: str,
+    delimiter: str,
+    out: Path,
+    line_count: Callable[[], int] | None = None,
+) -> int | None:
     """Stage a plain AVEVA export into one Parquet file in a single parallel DuckDB pass.
 
     The file holds every row, in the export's order: points (`reason` null) with tag, ts (UTC), value,
@@ -331,10 +338,12 @@ def stage_file(path: Path, timezone: str, encoding: str, delimiter: str, out: Pa
         # COPY ... TO takes no bind parameter for its target; the path is ours (a staging folder).
         sql = _FILE_STAGE_SQL.replace("{fields}", fields).replace("{raw}", raw)
         sql = sql.replace("{out}", str(out).replace("'", "''"))
-        # the lines are counted on another thread while DuckDB stages (it releases the GIL)
-        lines = ThreadPoolExecutor(max_workers=1)
-        line_count = lines.submit(_data_lines, path, STAGED_FIRST_LINE - 1)
-        lines.shutdown(wait=False)
+        if line_count is None:
+            # the lines are counted on another thread while DuckDB stages (it releases the GIL)
+            pool = ThreadPoolExecutor(max_workers=1)
+            counted = pool.submit(_physical_lines, path)
+            pool.shutdown(wait=False)
+            line_count = counted.result
         try:
             rows = con.execute(
                 sql,
@@ -350,7 +359,7 @@ def stage_file(path: Path, timezone: str, encoding: str, delimiter: str, out: Pa
         except duckdb.Error:
             return None  # rows DuckDB cannot split, or text that is not UTF-8: the streaming reader says which
         try:
-            expected = line_count.result()
+            expected = line_count() - (STAGED_FIRST_LINE - 1)
         except OSError:
             return None  # the file cannot be read again: the streaming reader reports why
         if rows != expected:
@@ -374,8 +383,8 @@ def stage_file(path: Path, timezone: str, encoding: str, delimiter: str, out: Pa
     return int(rows)
 
 
-def _data_lines(path: Path, header_line: int) -> int:
-    """The physical lines after the header (a last line without a line break counts too)."""
+def _physical_lines(path: Path) -> int:
+    """The physical lines of a file (a last line without a line break counts too)."""
     lines = 0
     last = b"\n"
     with open(path, "rb") as handle:
@@ -384,7 +393,7 @@ def _data_lines(path: Path, header_line: int) -> int:
             last = chunk[-1:]
     if last != b"\n":
         lines += 1
-    return lines - header_line
+    return lines
 
 
 def _clear_of_clock_changes(hours: list[dt.datetime], timezone: str) -> bool:
