@@ -277,6 +277,9 @@ def test_a_file_staged_whole_gives_the_points_and_rejects_of_the_streaming_reade
         ("a control character in a tag", HEADER + r("2026-03-02 06:00:00", "A\tB", 1)),
         ("the repeated hour", HEADER + r("2026-10-25 02:30:00", "A", 1)),
         ("the daylight-saving gap", HEADER + r("2026-03-29 02:30:00", "A", 1)),
+        # 02:00 UTC, an hour after the clocks went forward: DuckDB's reading of a time this near a change
+        # is not trusted, whatever the time
+        ("near a clock change", HEADER + r("2026-03-29 04:00:00", "A", 1)),
         ("text that is not UTF-8", HEADER + r("2026-03-02 06:00:00", "A", 1).replace("A", "\udcff")),
     ],
 )
@@ -288,3 +291,11 @@ def test_a_file_the_whole_file_stager_declines_is_left_to_the_streaming_reader(t
         assert stage_file(tmp_path / "export.csv", TZ, "utf-8", ",", tmp_path / "rows.parquet") is None
         return
     assert staged_whole(tmp_path, text) is None, case
+
+
+def test_a_file_of_the_day_of_a_clock_change_is_staged_whole_clear_of_the_change(tmp_path):
+    # 08:00 and 20:00 CEST on the day the clocks went forward (01:00 UTC): 06:00 and 18:00 UTC
+    text = HEADER + r("2026-03-29 08:00:00", "A", 1) + r("2026-03-29 20:00:00", "A", 2)
+    points, rejects = staged_whole(tmp_path, text)
+    assert rejects == {}
+    assert [(p["source_line"], p["ts"]) for p in points] == [(2, utc(2026, 3, 29, 6)), (3, utc(2026, 3, 29, 18))]

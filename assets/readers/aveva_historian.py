@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..core.timestamps import wall_clock_candidates
+from ..core.schemas import UTC_TS
 from .csv_stream import FileRejected, TextBatch, read_header, stream_text_batches
 from .parsed import ParsedBatch, invalid_rows_table
 from .rows import RowFinisher, RowRules, has_control_characters
@@ -213,10 +213,7 @@ copy (
     timed as (
         select
             *,
-            coalesce(
-                suffix(t, 'Z') or suffix(t, 'z') or suffix(t, 'UTC')
-                or contains(right(t, 6), '+') or contains(right(t, 6), '-'), false
-            ) and coalesce(regexp_matches(
+            coalesce(regexp_matches(
                 t, '[0-9]:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?\\s*(Z|z|UTC|[+-][0-9]{2}(:?[0-9]{2})?)$'
             ), false) as has_offset
         from typed
@@ -265,7 +262,6 @@ copy (
     select
         tag,
         coalesce(cast(utc_naive as timestamptz), timezone($timezone, local_ts)) as ts,
-        case when reason is null and utc_naive is null then local_ts end as local_ts,
         case when text_value is null then num end as value,
         text_value as value_text,
         grade as quality,
@@ -364,10 +360,10 @@ def stage_file(
             return None  # the file cannot be read again: the streaming reader reports why
         if rows != expected:
             return None  # a blank line, or a quoted field across lines: the line numbers need the streaming reader
-        hours, control = con.execute(
+        first, last, control = con.execute(
             """
             select
-                list(distinct date_trunc('hour', local_ts)) filter (where local_ts is not null),
+                min(ts), max(ts),
                 (select coalesce(bool_or(regexp_matches(tag, $control)), false)
                  from (select distinct tag from read_parquet($out)))
             from read_parquet($out)
@@ -378,9 +374,26 @@ def stage_file(
         con.close()
     if control:
         return None  # a tag with control characters: rejected row by row by the streaming reader
-    if hours and not _clear_of_clock_changes(hours, timezone):
+    if first is not None and _near_clock_changes(out, first, last, timezone):
         return None  # the daylight-saving gap or the repeated hour: decided row by row by the streaming reader
     return int(rows)
+
+
+def _near_clock_changes(out: Path, first: dt.datetime, last: dt.datetime, timezone: str) -> bool:
+    """Whether a staged time is near a change of the zone's UTC offset: it may be a wall-clock time in the
+    gap or the repeated hour. Elsewhere DuckDB's conversion of each time is the one the streaming reader
+    makes (the local time minus the one offset in force)."""
+    spans = _clock_changes(first, last, timezone)
+    if not spans:
+        return False
+    with duckdb.connect() as con:
+        return any(
+            con.execute(
+                "select count(*) > 0 from read_parquet($out) where ts between $low and $high",
+                {"out": str(out), "low": low, "high": high},
+            ).fetchall()[0][0]
+            for low, high in spans
+        )
 
 
 def _physical_lines(path: Path) -> int:
@@ -396,17 +409,28 @@ def _physical_lines(path: Path) -> int:
     return lines
 
 
-def _clear_of_clock_changes(hours: list[dt.datetime], timezone: str) -> bool:
-    """Whether every wall-clock time in these whole hours has one reading, and the same UTC offset through
-    each hour: then DuckDB's conversion of each time is the one the streaming reader makes."""
-    starts = pa.array(sorted(hours), pa.timestamp("us"))
-    ends = pc.add(starts, pa.scalar(dt.timedelta(hours=1) - dt.timedelta(microseconds=1), pa.duration("us")))
-    for edge in (starts, ends):
-        _summer, _winter, nonexistent, ambiguous = wall_clock_candidates(edge, timezone)
-        if pc.any(nonexistent).as_py() or pc.any(ambiguous).as_py():
-            return False
-    start_utc = wall_clock_candidates(starts, timezone)[0]
-    end_utc = wall_clock_candidates(ends, timezone)[0]
-    # the same offset at both ends of each hour: no change of offset inside it
-    span = pc.subtract(end_utc.cast(pa.timestamp("us")), start_utc.cast(pa.timestamp("us")))
-    return pc.all(pc.equal(span, pa.scalar(dt.timedelta(hours=1) - dt.timedelta(microseconds=1)))).as_py()
+# A wall-clock time in a daylight-saving gap, or in the repeated hour, converts to an instant within an
+# hour or two of the change (no zone has moved its clocks by more than two hours at once).
+CLOCK_CHANGE_MARGIN = dt.timedelta(hours=3)
+_OFFSET_STEP = dt.timedelta(minutes=15)
+
+
+def _clock_changes(first: dt.datetime, last: dt.datetime, timezone: str) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Where the zone's UTC offset changes between CLOCK_CHANGE_MARGIN before `first` and as long after
+    `last`: for each change, the span of instants within that margin of it (found to 15 minutes)."""
+    start = pa.scalar(first - CLOCK_CHANGE_MARGIN, UTC_TS).cast(pa.int64()).as_py()
+    end = pa.scalar(last + CLOCK_CHANGE_MARGIN, UTC_TS).cast(pa.int64()).as_py()
+    step = _OFFSET_STEP // dt.timedelta(microseconds=1)
+    instants = np.append(np.arange(start, end, step, dtype=np.int64), end)
+    utc = pa.array(instants).cast(UTC_TS)
+    local = pc.local_timestamp(utc.cast(pa.timestamp("us", tz=timezone))).cast(pa.int64()).to_numpy()
+    offsets = local - instants
+    changes = np.flatnonzero(offsets[1:] != offsets[:-1])
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    return [
+        (
+            epoch + dt.timedelta(microseconds=int(instants[i])) - CLOCK_CHANGE_MARGIN,
+            epoch + dt.timedelta(microseconds=int(instants[i + 1])) + CLOCK_CHANGE_MARGIN,
+        )
+        for i in changes
+    ]
