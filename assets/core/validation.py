@@ -119,7 +119,8 @@ def _key_not_increasing(spec: TableSpec, group: pa.Table, previous: tuple | None
     bad = keys.with_columns(ok=greater.shift(1)).filter(pl.col("ok").not_())
     cases = [tuple(row) for row in bad.select(list(spec.unique)).iter_rows()]
     first = tuple(group.column(c)[0].as_py() for c in spec.unique)
-    if previous is not None and not first > previous:
+    # a null key is pandera's failure (nullable); it has no order to check
+    if previous is not None and None not in previous and None not in first and not first > previous:
         cases.insert(0, first)
     if not cases:
         return ValidationResult()
