@@ -526,38 +526,27 @@ def _stage(
                 report.rows_in = _quarantine_raw_lines(opener, str(exc), rejects_writer)
             else:
                 # The file broke part-way (truncated, corrupt): keep what was read, record the rest.
-                report.message = f"unreadable after {report.rows_in} rows: {exc}"
-                rejects_writer.write_table(
-                    pa.table(
-                        {"line": pa.array([None], pa.int64()), "reason": [report.message], "raw": [None]},
-                        schema=REJECT_COLUMNS,
-                    )
-                )
-                report.rows_in += 1
+                _record_break(report, f"unreadable after {report.rows_in} rows: {exc}", rejects_writer)
         except (OSError, EOFError, UnicodeDecodeError, pa.ArrowInvalid) as exc:
-            report.message = f"unreadable after {report.rows_in} rows: {exc}"
-            rejects_writer.write_table(
-                pa.table(
-                    {"line": pa.array([None], pa.int64()), "reason": [report.message], "raw": [None]},
-                    schema=REJECT_COLUMNS,
-                )
-            )
-            report.rows_in += 1
+            _record_break(report, f"unreadable after {report.rows_in} rows: {exc}", rejects_writer)
             if report.rows_in == 1:
                 report.status = "rejected"
         for problem in getattr(opener, "problems", []):
             # a compressed file that breaks part-way: what came before landed, the break is recorded
-            report.message = f"unreadable after {report.rows_in} rows: {problem}"
-            rejects_writer.write_table(
-                pa.table(
-                    {"line": pa.array([None], pa.int64()), "reason": [report.message], "raw": [None]},
-                    schema=REJECT_COLUMNS,
-                )
-            )
-            report.rows_in += 1
+            _record_break(report, f"unreadable after {report.rows_in} rows: {problem}", rejects_writer)
     finally:
         points_writer.close()
         rejects_writer.close()
+
+
+def _record_break(report: FileReport, message: str, rejects_writer: pq.ParquetWriter) -> None:
+    """Where a file breaks part-way: one quarantine row without a line, counted as a row in, whose
+    reason is the report's message."""
+    report.message = message
+    rejects_writer.write_table(
+        pa.table({"line": pa.array([None], pa.int64()), "reason": [message], "raw": [None]}, schema=REJECT_COLUMNS)
+    )
+    report.rows_in += 1
 
 
 def _quarantine_raw_lines(opener: Callable, reason: str, writer: pq.ParquetWriter) -> int:
