@@ -1,12 +1,14 @@
 """Landing export files into bronze: every row ends in bronze or in quarantine, never twice.
 
-For each file: hash it (a file already in the ledger with the same content is not read again),
-stream it through its reader in Arrow batches into a local staging Parquet file, classify every
+For each file: hash it (a file already in the ledger with the same content is not landed again; a
+file under a new name is staged while it is hashed), stage it into a local Parquet file (a plain AVEVA
+export in one DuckDB statement, any other file through its reader in Arrow batches), classify every
 staged point against what bronze already holds (new, identical duplicate, or a conflicting value),
 then commit in an order that a crash at any point can repeat safely:
 
 1. quarantine rows of this file are replaced (keyed by the file's name and content hash),
-2. the new points are appended to bronze in one Delta commit (a repeat finds them as duplicates),
+2. the new and changed points are committed to bronze, at most COMMIT_ROWS per Delta commit (a repeat
+   finds the committed ones as duplicates),
 3. the ledger row of this file is replaced (keyed the same way).
 
 Rows in = rows new + rows duplicate + rows quarantined, and the ledger records each figure.
