@@ -8,6 +8,7 @@ import os
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
@@ -169,6 +170,44 @@ def test_a_later_export_changes_a_landed_value_and_an_earlier_one_does_not(env):
         "and time: value 5.0 (good) vs 999.0 (good)"
     )
     assert table(lakehouse, "bronze_historian__points", "select count(*), max(value) from t") == [(1, 999.0)]
+
+
+def test_a_correction_rewrites_only_the_file_holding_the_point_and_bronze_stays_readable_with_filters(env):
+    config, lakehouse, landing = env
+    exported(write_aveva(landing / "historian" / "morning.csv", six_rows(6)), 8)  # 06:00 .. 11:00
+    land_new_files(lakehouse, config, landing)
+    other = [r("2026-03-02 06:00:00", "L1.OTHER", 1), r("2026-03-02 07:00:00", "L1.OTHER", 2)]
+    exported(write_aveva(landing / "historian" / "other.csv", other), 8)
+    land_new_files(lakehouse, config, landing)
+    bronze = lakehouse.uri("bronze_historian__points")
+    before = {uri: _row_count(uri) for uri in DeltaTable(bronze).file_uris()}
+    assert sorted(before.values()) == [2, 6]
+    # a later export corrects 08:00 (800 -> 999) and adds 12:00
+    correction = [r("2026-03-02 08:00:00", "L1.FILLER.Total", 999), r("2026-03-02 12:00:00", "L1.FILLER.Total", 1200)]
+    exported(write_aveva(landing / "historian" / "correction.csv", correction), 9)
+    (fixed,) = [f for f in land_new_files(lakehouse, config, landing).files if f.status == "landed"]
+    assert (fixed.rows_in, fixed.rows_new, fixed.rows_changed, fixed.rows_duplicate) == (2, 1, 1, 0)
+    # 6 + 2 + 1 points, each once; 08:00 holds the corrected value, from its line of the correction
+    assert table(lakehouse, "bronze_historian__points", "select count(*), count(distinct (tag, ts)) from t") == [(9, 9)]
+    assert table(
+        lakehouse,
+        "bronze_historian__points",
+        "select value, source_file, source_line from t where tag = 'L1.FILLER.Total' and hour(ts) = 7",
+    ) == [(999.0, "historian/correction.csv", 2)]
+    after = {uri: _row_count(uri) for uri in DeltaTable(bronze).file_uris()}
+    # the other tag's file is untouched; the morning file is replaced by its 5 other points
+    (other_file,) = [uri for uri, rows in before.items() if rows == 2]
+    (morning_file,) = [uri for uri, rows in before.items() if rows == 6]
+    assert other_file in after and morning_file not in after
+    assert sorted(after.values()) == [1, 1, 2, 5]
+    # every file stores text as plain strings, so pyarrow can filter on it (it cannot on string_view)
+    assert {str(pq.read_schema(uri.removeprefix("file://")).field("tag").type) for uri in after} == {"string"}
+    filtered = DeltaTable(bronze).to_pyarrow_table(filters=[("tag", "=", "L1.FILLER.Total")])
+    assert sorted(filtered["value"].to_pylist()) == [600.0, 700.0, 900.0, 999.0, 1000.0, 1100.0, 1200.0]
+
+
+def _row_count(uri: str) -> int:
+    return pq.read_metadata(uri.removeprefix("file://")).num_rows
 
 
 @pytest.mark.parametrize("order", [("a", "b", "c"), ("c", "a", "b"), ("b", "c", "a")])

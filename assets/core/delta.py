@@ -9,15 +9,20 @@ materialising whole tables in Python.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, Schema, write_deltalake
 from deltalake.exceptions import TableNotFoundError
+from deltalake.transaction import AddAction, RemoveAction
 
 from .schemas import TableSpec
 
@@ -273,28 +278,136 @@ def date_partitions(column: str, days: Iterable[dt.date]) -> list[tuple[str, str
     return [(column, "in", sorted({d.isoformat() for d in days}))]
 
 
-def merge_points(
+def replace_points(
     uri: str,
     spec: TableSpec,
     data: pa.RecordBatchReader,
     storage_options: dict[str, str] | None = None,
     metadata: dict[str, str] | None = None,
 ) -> None:
-    """Insert new points and replace changed ones (same tag and time) in one Delta commit."""
+    """Replace the points with the same key (date partition, tag and ts) as `data`'s, in one Delta
+    commit: each file holding one of them is written again without it, and `data`'s points are added.
+
+    Not delta-rs's MERGE: its rewritten files store text as Arrow `string_view`, which pyarrow cannot
+    compare with a string, so every later filtered read of the table through pyarrow failed (an
+    analyst's `to_pyarrow_table(filters=...)`, DuckDB over a pyarrow dataset on object storage).
+    """
     table = ensure_table(uri, spec, storage_options)
-    (
-        table.merge(
-            source=data,
-            # the partition column first, so that only the dates in the source are rewritten
-            predicate="target.ts_date = source.ts_date AND target.tag = source.tag AND target.ts = source.ts",
-            source_alias="source",
-            target_alias="target",
-            commit_properties=commit_properties(metadata),
-        )
-        .when_matched_update_all()
-        .when_not_matched_insert_all()
-        .execute()
+    (partition,) = spec.partition_by
+    key = [partition, *spec.unique]
+    rows = spec.conform(data.read_all())
+    if not rows.num_rows:
+        return
+    filesystem = table.to_pyarrow_dataset().filesystem  # rooted at the table, local or remote
+    actions: list[AddAction | RemoveAction] = []
+    now_ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
+    with duckdb_session(memory_limit="256MB") as con:
+        con.register("replacing", rows.select(key))
+        # the table's files that can hold a replaced point: its partitions, and a span of times that
+        # covers one (a file without times in its statistics is read to find out)
+        spans = con.sql(f'select "{partition}", min(ts), max(ts) from replacing group by all').fetchall()
+        files = pa.table(table.get_add_actions(flatten=True))
+        for path, size, part, low, high in zip(
+            files["path"].to_pylist(),
+            files["size_bytes"].to_pylist(),
+            files[f"partition.{partition}"].to_pylist(),
+            files["min.ts"].to_pylist() if "min.ts" in files.column_names else [None] * files.num_rows,
+            files["max.ts"].to_pylist() if "max.ts" in files.column_names else [None] * files.num_rows,
+            strict=True,
+        ):
+            # the statistics keep times to the millisecond: widened by one, a file is never passed over
+            # for a point it holds (which would then be there twice)
+            if not any(
+                part == day and (low is None or high is None or (low - _MS <= last and high + _MS >= first))
+                for day, first, last in spans
+            ):
+                continue
+            using = ", ".join(f'"{c}"' for c in spec.unique)
+            day_keys = f'(select * from replacing where "{partition}" = $part) as r'
+            keys = pq.read_table(path, columns=list(spec.unique), filesystem=filesystem)
+            con.register("file_keys", keys.cast(_fields(spec, spec.unique)))
+            hits = con.sql(
+                f"select count(*) from file_keys semi join {day_keys} using ({using})", params={"part": part}
+            ).fetchall()[0][0]
+            con.unregister("file_keys")
+            if not hits:
+                continue
+            content = pq.read_table(path, filesystem=filesystem)
+            content = content.cast(_fields(spec, [c for c in spec.column_names if c != partition]))
+            con.register("file_rows", content.append_column("row_index", pa.array(range(content.num_rows), pa.int64())))
+            # the file's other rows in the file's order
+            kept = con.sql(
+                f"select * exclude (row_index) from file_rows anti join {day_keys} using ({using}) order by row_index",
+                params={"part": part},
+            ).to_arrow_table()
+            con.unregister("file_rows")
+            actions.append(
+                RemoveAction(
+                    path=path,
+                    data_change=True,
+                    deletion_timestamp=now_ms,
+                    size=size,
+                    partition_values={partition: part.isoformat()},
+                )
+            )
+            if kept.num_rows:
+                actions.append(_write_file(filesystem, spec, part, kept, now_ms))
+    for day in sorted(set(rows[partition].to_pylist())):
+        day_rows = rows.filter(pc.equal(rows[partition], pa.scalar(day, rows.schema.field(partition).type)))
+        actions.append(_write_file(filesystem, spec, day, day_rows.drop_columns([partition]), now_ms))
+    table.create_write_transaction(
+        actions,
+        mode="append",
+        schema=spec.arrow_schema,
+        partition_by=list(spec.partition_by),
+        commit_properties=commit_properties(metadata),
     )
+
+
+_MS = dt.timedelta(milliseconds=1)
+
+
+def _write_file(filesystem, spec: TableSpec, day: dt.date, rows: pa.Table, now_ms: int) -> AddAction:
+    """Write one data file of a date-partitioned table where Delta keeps it, and the action that adds it.
+
+    Its statistics give the row count, the null counts and the span of `tag` and `ts` (times to the
+    millisecond, widened outwards, so that no reader skips the file for a time it holds)."""
+    (partition,) = spec.partition_by
+    columns = [c for c in spec.column_names if c != partition]
+    rows = rows.select(columns).cast(_fields(spec, columns))
+    path = f"{partition}={day.isoformat()}/part-00000-{uuid.uuid4()}-c000.snappy.parquet"
+    pq.write_table(rows, path, filesystem=filesystem, compression="snappy")
+    low, high = pc.min_max(rows["ts"]).values()
+    tag_low, tag_high = pc.min_max(rows["tag"]).values()
+    stats = {
+        "numRecords": rows.num_rows,
+        "minValues": {"tag": tag_low.as_py(), "ts": _stat_time(low.as_py(), up=False)},
+        "maxValues": {"tag": tag_high.as_py(), "ts": _stat_time(high.as_py(), up=True)},
+        "nullCount": {c: rows[c].null_count for c in columns},
+    }
+    return AddAction(
+        path=path,
+        size=filesystem.get_file_info(path).size,
+        partition_values={partition: day.isoformat()},
+        modification_time=now_ms,
+        data_change=True,
+        stats=json.dumps(stats),
+    )
+
+
+def _fields(spec: TableSpec, names) -> pa.Schema:
+    """The spec's schema of these columns, in this order (a file's text read as `string_view` is cast back)."""
+    return pa.schema([spec.arrow_schema.field(n) for n in names])
+
+
+def _stat_time(value: dt.datetime, up: bool) -> str:
+    """A time for Delta statistics: UTC, to the millisecond (a maximum rounded up)."""
+    value = value.astimezone(dt.UTC)
+    if up and value.microsecond % 1000:
+        value += dt.timedelta(microseconds=1000 - value.microsecond % 1000)
+    else:
+        value -= dt.timedelta(microseconds=value.microsecond % 1000)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 def replace_all(uri: str, spec: TableSpec, data: pa.Table, storage_options: dict[str, str] | None = None) -> None:

@@ -832,10 +832,14 @@ def _classify_and_commit(
             )
 
         _kill_point("quarantined")
-        # 2. the new and changed points, in Delta commits of at most COMMIT_ROWS points: the writer
-        # holds a commit's files in memory, and a repeat after a crash between commits finds the
-        # committed points already there.
-        if report.rows_new or report.rows_changed:
+        # 2. the new points appended, then the changed ones merged over the points they replace, in
+        # Delta commits of at most COMMIT_ROWS points: the writer holds a commit's files in memory, and
+        # a repeat after a crash between commits finds the committed points already there. Replacing
+        # rewrites every bronze file that holds a replaced point, so it gets the changed points alone.
+        metadata = {"source_file": rel, "file_key": report.file_key}
+        for outcome, count in (("new", report.rows_new), ("changed", report.rows_changed)):
+            if not count:
+                continue
             reader = con.sql(
                 """
                 select
@@ -843,23 +847,23 @@ def _classify_and_commit(
                     $source as source, $file as source_file, source_line, $exported_at as exported_at,
                     $now as landed_at
                 from classified
-                where outcome in ('new', 'changed')
+                where outcome = $outcome
                 """,
                 params={
                     "source": source.name,
                     "file": rel,
                     "now": now,
                     "exported_at": report.exported_at,
+                    "outcome": outcome,
                 },
             ).to_arrow_reader(batch_size=COMMIT_BATCH_ROWS)
-            metadata = {"source_file": rel, "file_key": report.file_key}
             for chunk in _chunks(reader, COMMIT_ROWS):
                 # the classification above compared each point with its file and with bronze: the key is whole
                 rows = validated_stream(
                     chunk, BRONZE_POINTS, report.validation, VALIDATE_ROWS, key=KEY_CHECKED_BY_CALLER
                 )
-                if report.rows_changed:
-                    delta.merge_points(bronze_uri, BRONZE_POINTS, rows, lakehouse.storage_options, metadata)
+                if outcome == "changed":
+                    delta.replace_points(bronze_uri, BRONZE_POINTS, rows, lakehouse.storage_options, metadata)
                 else:
                     delta.append(bronze_uri, BRONZE_POINTS, rows, lakehouse.storage_options, metadata=metadata)
 
