@@ -4,19 +4,23 @@
 -- kwh_idle_scheduled: during breaks and not-scheduled time inside shifts;
 -- kwh_outside_scheduled: outside every shift (nights, weekends): the waste nobody sees.
 -- kwh_total is their sum; kwh_per_good_unit divides it by the good units of oee_daily.
+-- Every sum of kWh adds its values in one order (their own), so that a day's figures are the same to
+-- the last bit whatever order the rows reach the sum in (the join plan, the days published beside it).
 with
 allocated as (
     select
         day,
         line,
         machine,
-        sum(kwh) filter (where kind = 'all') as kwh_total,
-        sum(kwh) filter (where kind = 'shift') as kwh_in_shifts,
-        sum(kwh) filter (where kind = 'planned' and (category = 'running' or is_minor_stop)) as kwh_running,
-        sum(kwh) filter (
+        sum(kwh order by kwh) filter (where kind = 'all') as kwh_total,
+        sum(kwh order by kwh) filter (where kind = 'shift') as kwh_in_shifts,
+        sum(kwh order by kwh) filter (
+            where kind = 'planned' and (category = 'running' or is_minor_stop)
+        ) as kwh_running,
+        sum(kwh order by kwh) filter (
             where kind = 'planned' and category in ('planned_stop', 'unplanned_stop') and not is_minor_stop
         ) as kwh_stopped,
-        sum(kwh) filter (where kind = 'planned') as kwh_planned
+        sum(kwh order by kwh) filter (where kind = 'planned') as kwh_planned
     from stg_energy_by_state
     where day in (select unnest($days::date[]))
     group by day, line, machine
@@ -48,14 +52,18 @@ levels as (
     -- a line's output is what leaves its last machine; sum the machines' energy, take the line's
     -- good units from its last machine as configured
     select 'line', m.site, m.area, m.line, null, m.day,
-           sum(kwh_total), sum(kwh_running), sum(kwh_stopped), sum(kwh_idle_scheduled), sum(kwh_outside_scheduled),
+           sum(kwh_total order by kwh_total), sum(kwh_running order by kwh_running),
+           sum(kwh_stopped order by kwh_stopped), sum(kwh_idle_scheduled order by kwh_idle_scheduled),
+           sum(kwh_outside_scheduled order by kwh_outside_scheduled),
            sum(good_count) filter (where d.is_last_on_line)
     from machines as m
     join dim_machine as d on d.line = m.line and d.machine = m.machine
     group by m.site, m.area, m.line, m.day
     union all
     select 'site', m.site, null, null, null, m.day,
-           sum(kwh_total), sum(kwh_running), sum(kwh_stopped), sum(kwh_idle_scheduled), sum(kwh_outside_scheduled),
+           sum(kwh_total order by kwh_total), sum(kwh_running order by kwh_running),
+           sum(kwh_stopped order by kwh_stopped), sum(kwh_idle_scheduled order by kwh_idle_scheduled),
+           sum(kwh_outside_scheduled order by kwh_outside_scheduled),
            sum(good_count) filter (where d.is_last_on_line)
     from machines as m
     join dim_machine as d on d.line = m.line and d.machine = m.machine

@@ -1,6 +1,8 @@
 -- energy_shift: kWh per machine, line and site per shift occurrence (level = machine | line | site),
 -- split as in energy_daily (inside a shift nothing is outside scheduled time). `day` is the
 -- production day in which the shift starts; a shift across midnight is one row.
+-- Every sum of kWh adds its values in one order (their own), so that a day's figures are the same to
+-- the last bit whatever order the rows reach the sum in (the join plan, the days published beside it).
 with
 allocated as (
     select
@@ -9,9 +11,11 @@ allocated as (
         shift_name,
         shift_start,
         shift_end,
-        sum(kwh) filter (where kind = 'shift') as kwh_total,
-        sum(kwh) filter (where kind = 'planned' and (category = 'running' or is_minor_stop)) as kwh_running,
-        sum(kwh) filter (
+        sum(kwh order by kwh) filter (where kind = 'shift') as kwh_total,
+        sum(kwh order by kwh) filter (
+            where kind = 'planned' and (category = 'running' or is_minor_stop)
+        ) as kwh_running,
+        sum(kwh order by kwh) filter (
             where kind = 'planned' and category in ('planned_stop', 'unplanned_stop') and not is_minor_stop
         ) as kwh_stopped
     from stg_energy_by_state
@@ -46,14 +50,16 @@ levels as (
     from machines
     union all
     select 'line', m.site, m.area, m.line, null, m.day, m.shift_name, m.shift_start, m.shift_end,
-           sum(kwh_total), sum(kwh_running), sum(kwh_stopped), sum(kwh_idle_scheduled),
+           sum(kwh_total order by kwh_total), sum(kwh_running order by kwh_running),
+           sum(kwh_stopped order by kwh_stopped), sum(kwh_idle_scheduled order by kwh_idle_scheduled),
            sum(good_count) filter (where d.is_last_on_line)
     from machines as m
     join dim_machine as d on d.line = m.line and d.machine = m.machine
     group by m.site, m.area, m.line, m.day, m.shift_name, m.shift_start, m.shift_end
     union all
     select 'site', m.site, null, null, null, m.day, m.shift_name, m.shift_start, m.shift_end,
-           sum(kwh_total), sum(kwh_running), sum(kwh_stopped), sum(kwh_idle_scheduled),
+           sum(kwh_total order by kwh_total), sum(kwh_running order by kwh_running),
+           sum(kwh_stopped order by kwh_stopped), sum(kwh_idle_scheduled order by kwh_idle_scheduled),
            sum(good_count) filter (where d.is_last_on_line)
     from machines as m
     join dim_machine as d on d.line = m.line and d.machine = m.machine
