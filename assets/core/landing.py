@@ -832,7 +832,7 @@ def _classify_and_commit(
             )
 
         _kill_point("quarantined")
-        # 2. the new points appended, then the changed ones merged over the points they replace, in
+        # 2. the new points appended, then the changed ones in place of the points they replace, in
         # Delta commits of at most COMMIT_ROWS points: the writer holds a commit's files in memory, and
         # a repeat after a crash between commits finds the committed points already there. Replacing
         # rewrites every bronze file that holds a replaced point, so it gets the changed points alone.
