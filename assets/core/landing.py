@@ -342,12 +342,12 @@ def land_unit(
         points_path = staging / "points.parquet"
         rejects_path = staging / "rejects.parquet"
         if isinstance(sha, LocalDigest):
-            _stage_whole(source, opener, report, points_path, rejects_path, sha.lines)
+            _stage_file(source, opener, report, points_path, rejects_path, sha.lines)
             report.file_sha256 = sha.sha256()
         if _landed_before(lakehouse, report, known, now):
             return report
         if not isinstance(sha, LocalDigest):
-            _stage_whole(source, opener, report, points_path, rejects_path)
+            _stage_file(source, opener, report, points_path, rejects_path)
         pa.default_memory_pool().release_unused()  # hand the parse buffers back before the commit
         _kill_point("staged")
         _classify_and_commit(
@@ -377,7 +377,7 @@ def _landed_before(lakehouse: Lakehouse, report: FileReport, known: KnownFiles, 
     return False
 
 
-def _stage_whole(
+def _stage_file(
     source: Source,
     opener: Callable,
     report: FileReport,
