@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -291,28 +293,44 @@ def replace_points(
     Not delta-rs's MERGE: its rewritten files store text as Arrow `string_view`, which pyarrow cannot
     compare with a string, so every later filtered read of the table through pyarrow failed (an
     analyst's `to_pyarrow_table(filters=...)`, DuckDB over a pyarrow dataset on object storage).
+    Everything streams in batches: memory holds the replaced keys, not the points or the files.
     """
     table = ensure_table(uri, spec, storage_options)
     (partition,) = spec.partition_by
-    key = [partition, *spec.unique]
-    rows = spec.conform(data.read_all())
-    if not rows.num_rows:
-        return
     filesystem = table.to_pyarrow_dataset().filesystem  # rooted at the table, local or remote
-    actions: list[AddAction | RemoveAction] = []
     now_ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
-    with duckdb_session(memory_limit="256MB") as con:
-        con.register("replacing", rows.select(key))
-        # the table's files that can hold a replaced point: its partitions, and a span of times that
-        # covers one (a file without times in its statistics is read to find out)
+    actions: list[AddAction | RemoveAction] = []
+    # the new points, one file per date, written as they come; their keys kept for the files below
+    writers: dict[dt.date, _FileWriter] = {}
+    keys = []
+    for batch in data:
+        batch = spec.conform_batch(batch)
+        keys.append(batch.select([partition, *spec.unique]))
+        for day in pc.unique(batch[partition]).to_pylist():
+            if day not in writers:
+                writers[day] = _FileWriter(filesystem, spec, day)
+            writers[day].write(
+                batch.filter(pc.equal(batch[partition], pa.scalar(day, batch.schema.field(partition).type)))
+            )
+    if not writers:
+        return
+    actions.extend(writer.close(now_ms) for writer in writers.values())
+    using = ", ".join(f'"{c}"' for c in spec.unique)
+    file_columns = [c for c in spec.column_names if c != partition]
+    # the replaced keys, joined with each file's: the join spills beyond 128 MB
+    with tempfile.TemporaryDirectory(prefix="iiot-replace-") as spill, duckdb_session("128MB", spill) as con:
+        con.register("replacing", pa.Table.from_batches(keys))
+        # the files that can hold a replaced point: its date, and statistics whose times span it (a file
+        # without times in its statistics is read to find out)
         spans = con.sql(f'select "{partition}", min(ts), max(ts) from replacing group by all').fetchall()
         files = pa.table(table.get_add_actions(flatten=True))
+        no_stats = [None] * files.num_rows
         for path, size, part, low, high in zip(
             files["path"].to_pylist(),
             files["size_bytes"].to_pylist(),
             files[f"partition.{partition}"].to_pylist(),
-            files["min.ts"].to_pylist() if "min.ts" in files.column_names else [None] * files.num_rows,
-            files["max.ts"].to_pylist() if "max.ts" in files.column_names else [None] * files.num_rows,
+            files["min.ts"].to_pylist() if "min.ts" in files.column_names else no_stats,
+            files["max.ts"].to_pylist() if "max.ts" in files.column_names else no_stats,
             strict=True,
         ):
             # the statistics keep times to the millisecond: widened by one, a file is never passed over
@@ -322,25 +340,25 @@ def replace_points(
                 for day, first, last in spans
             ):
                 continue
-            using = ", ".join(f'"{c}"' for c in spec.unique)
             day_keys = f'(select * from replacing where "{partition}" = $part) as r'
-            keys = pq.read_table(path, columns=list(spec.unique), filesystem=filesystem)
-            con.register("file_keys", keys.cast(_fields(spec, spec.unique)))
-            hits = con.sql(
-                f"select count(*) from file_keys semi join {day_keys} using ({using})", params={"part": part}
-            ).fetchall()[0][0]
+            # the positions in the file of the points replaced: most files hold none
+            keys_in_file = pq.read_table(path, columns=list(spec.unique), filesystem=filesystem)
+            keys_in_file = keys_in_file.cast(_fields(spec, spec.unique)).append_column(
+                "row_index", pa.array(np.arange(keys_in_file.num_rows, dtype=np.int64))
+            )
+            con.register("file_keys", keys_in_file)
+            replaced = con.sql(
+                f"select row_index from file_keys semi join {day_keys} using ({using})", params={"part": part}
+            ).to_arrow_table()["row_index"]
             con.unregister("file_keys")
-            if not hits:
+            del keys_in_file
+            if not len(replaced):
                 continue
-            content = pq.read_table(path, filesystem=filesystem)
-            content = content.cast(_fields(spec, [c for c in spec.column_names if c != partition]))
-            con.register("file_rows", content.append_column("row_index", pa.array(range(content.num_rows), pa.int64())))
-            # the file's other rows in the file's order
-            kept = con.sql(
-                f"select * exclude (row_index) from file_rows anti join {day_keys} using ({using}) order by row_index",
-                params={"part": part},
-            ).to_arrow_table()
-            con.unregister("file_rows")
+            # the file's other rows, in the file's order, streamed into a new file
+            writer = _FileWriter(filesystem, spec, part)
+            for start, batch in _batches(filesystem, path, _fields(spec, file_columns)):
+                positions = pa.array(np.arange(start, start + batch.num_rows, dtype=np.int64))
+                writer.write(batch.filter(pc.invert(pc.is_in(positions, value_set=replaced))))
             actions.append(
                 RemoveAction(
                     path=path,
@@ -350,11 +368,10 @@ def replace_points(
                     partition_values={partition: part.isoformat()},
                 )
             )
-            if kept.num_rows:
-                actions.append(_write_file(filesystem, spec, part, kept, now_ms))
-    for day in sorted(set(rows[partition].to_pylist())):
-        day_rows = rows.filter(pc.equal(rows[partition], pa.scalar(day, rows.schema.field(partition).type)))
-        actions.append(_write_file(filesystem, spec, day, day_rows.drop_columns([partition]), now_ms))
+            if writer.rows:
+                actions.append(writer.close(now_ms))
+            else:
+                writer.discard()
     table.create_write_transaction(
         actions,
         mode="append",
@@ -367,32 +384,78 @@ def replace_points(
 _MS = dt.timedelta(milliseconds=1)
 
 
-def _write_file(filesystem, spec: TableSpec, day: dt.date, rows: pa.Table, now_ms: int) -> AddAction:
-    """Write one data file of a date-partitioned table where Delta keeps it, and the action that adds it.
+def _batches(filesystem, path: str, schema: pa.Schema) -> Iterator[tuple[int, pa.RecordBatch]]:
+    """A data file's rows in batches, cast to the table's types (text read as `string_view` back to
+    string), each with the position of its first row in the file."""
+    source = pq.ParquetFile(filesystem.open_input_file(path))
+    start = 0
+    try:
+        for batch in source.iter_batches(batch_size=100_000, columns=schema.names):
+            yield (
+                start,
+                pa.RecordBatch.from_arrays(
+                    [batch.column(name).cast(schema.field(name).type) for name in schema.names], schema=schema
+                ),
+            )
+            start += batch.num_rows
+    finally:
+        source.close()
 
-    Its statistics give the row count, the null counts and the span of `tag` and `ts` (times to the
-    millisecond, widened outwards, so that no reader skips the file for a time it holds)."""
-    (partition,) = spec.partition_by
-    columns = [c for c in spec.column_names if c != partition]
-    rows = rows.select(columns).cast(_fields(spec, columns))
-    path = f"{partition}={day.isoformat()}/part-00000-{uuid.uuid4()}-c000.snappy.parquet"
-    pq.write_table(rows, path, filesystem=filesystem, compression="snappy")
-    low, high = pc.min_max(rows["ts"]).values()
-    tag_low, tag_high = pc.min_max(rows["tag"]).values()
-    stats = {
-        "numRecords": rows.num_rows,
-        "minValues": {"tag": tag_low.as_py(), "ts": _stat_time(low.as_py(), up=False)},
-        "maxValues": {"tag": tag_high.as_py(), "ts": _stat_time(high.as_py(), up=True)},
-        "nullCount": {c: rows[c].null_count for c in columns},
-    }
-    return AddAction(
-        path=path,
-        size=filesystem.get_file_info(path).size,
-        partition_values={partition: day.isoformat()},
-        modification_time=now_ms,
-        data_change=True,
-        stats=json.dumps(stats),
-    )
+
+class _FileWriter:
+    """One data file of a date-partitioned table, written batch by batch where Delta keeps it, and the
+    action that adds it. Its statistics give the row count, the null counts and the span of `tag` and
+    `ts` (times to the millisecond, widened outwards, so that no reader skips the file for a time it
+    holds)."""
+
+    def __init__(self, filesystem, spec: TableSpec, day: dt.date):
+        (self.partition,) = spec.partition_by
+        self.day = day
+        self.filesystem = filesystem
+        self.columns = [c for c in spec.column_names if c != self.partition]
+        self.schema = _fields(spec, self.columns)
+        self.path = f"{self.partition}={day.isoformat()}/part-00000-{uuid.uuid4()}-c000.snappy.parquet"
+        self.writer = pq.ParquetWriter(self.path, self.schema, filesystem=filesystem, compression="snappy")
+        self.rows = 0
+        self.nulls = dict.fromkeys(self.columns, 0)
+        self.low: dict[str, object] = {}
+        self.high: dict[str, object] = {}
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if not batch.num_rows:
+            return
+        batch = pa.RecordBatch.from_arrays(
+            [batch.column(c).cast(self.schema.field(c).type) for c in self.columns], schema=self.schema
+        )
+        self.writer.write_batch(batch)
+        self.rows += batch.num_rows
+        for c in self.columns:
+            self.nulls[c] += batch.column(c).null_count
+        for c in ("tag", "ts"):
+            low, high = (v.as_py() for v in pc.min_max(batch.column(c)).values())
+            self.low[c] = low if c not in self.low else min(self.low[c], low)
+            self.high[c] = high if c not in self.high else max(self.high[c], high)
+
+    def close(self, now_ms: int) -> AddAction:
+        self.writer.close()
+        stats = {
+            "numRecords": self.rows,
+            "minValues": {"tag": self.low["tag"], "ts": _stat_time(self.low["ts"], up=False)},
+            "maxValues": {"tag": self.high["tag"], "ts": _stat_time(self.high["ts"], up=True)},
+            "nullCount": self.nulls,
+        }
+        return AddAction(
+            path=self.path,
+            size=self.filesystem.get_file_info(self.path).size,
+            partition_values={self.partition: self.day.isoformat()},
+            modification_time=now_ms,
+            data_change=True,
+            stats=json.dumps(stats),
+        )
+
+    def discard(self) -> None:
+        self.writer.close()
+        self.filesystem.delete_file(self.path)
 
 
 def _fields(spec: TableSpec, names) -> pa.Schema:
