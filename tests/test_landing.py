@@ -206,6 +206,33 @@ def test_a_correction_rewrites_only_the_file_holding_the_point_and_bronze_stays_
     assert sorted(filtered["value"].to_pylist()) == [600.0, 700.0, 900.0, 999.0, 1000.0, 1100.0, 1200.0]
 
 
+def test_a_correction_racing_a_compaction_is_committed_once_on_the_newer_version(env, monkeypatch):
+    config, lakehouse, landing = env
+    exported(write_aveva(landing / "historian" / "morning.csv", six_rows(6)), 8)  # 06:00 .. 11:00
+    land_new_files(lakehouse, config, landing)
+    exported(write_aveva(landing / "historian" / "other.csv", [r("2026-03-02 06:00:00", "L1.OTHER", 1)]), 8)
+    land_new_files(lakehouse, config, landing)
+    bronze = lakehouse.uri("bronze_historian__points")
+    # maintenance compacts bronze's two files into one just before the correction's first commit: that
+    # commit must not go through (it would remove files already gone and leave 08:00 twice)
+    commit = DeltaTable.create_write_transaction
+    compactions = []
+
+    def compact_first(table, *args, **kwargs):
+        if not compactions:
+            compactions.append(DeltaTable(bronze).optimize.compact()["numFilesRemoved"])
+        return commit(table, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaTable, "create_write_transaction", compact_first)
+    correction = [r("2026-03-02 08:00:00", "L1.FILLER.Total", 999)]
+    exported(write_aveva(landing / "historian" / "correction.csv", correction), 9)
+    (fixed,) = [f for f in land_new_files(lakehouse, config, landing).files if f.status == "landed"]
+    assert compactions == [2]
+    assert (fixed.rows_in, fixed.rows_changed) == (1, 1)
+    assert table(lakehouse, "bronze_historian__points", "select count(*), count(distinct (tag, ts)) from t") == [(7, 7)]
+    assert table(lakehouse, "bronze_historian__points", "select value from t where hour(ts) = 7") == [(999.0,)]
+
+
 def _row_count(uri: str) -> int:
     return pq.read_metadata(uri.removeprefix("file://")).num_rows
 

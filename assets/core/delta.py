@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, Schema, write_deltalake
-from deltalake.exceptions import TableNotFoundError
+from deltalake.exceptions import CommitFailedError, TableNotFoundError
 from deltalake.transaction import AddAction, RemoveAction
 
 from .schemas import TableSpec
@@ -299,7 +299,6 @@ def replace_points(
     (partition,) = spec.partition_by
     filesystem = table.to_pyarrow_dataset().filesystem  # rooted at the table, local or remote
     now_ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
-    actions: list[AddAction | RemoveAction] = []
     # the new points, one file per date, written as they come; their keys kept for the files below
     writers: dict[dt.date, _FileWriter] = {}
     keys = []
@@ -309,76 +308,104 @@ def replace_points(
         for day in pc.unique(batch[partition]).to_pylist():
             if day not in writers:
                 writers[day] = _FileWriter(filesystem, spec, day)
-            writers[day].write(
-                batch.filter(pc.equal(batch[partition], pa.scalar(day, batch.schema.field(partition).type)))
-            )
+            day_type = batch.schema.field(partition).type
+            writers[day].write(batch.filter(pc.equal(batch[partition], pa.scalar(day, day_type))))
     if not writers:
         return
-    actions.extend(writer.close(now_ms) for writer in writers.values())
-    using = ", ".join(f'"{c}"' for c in spec.unique)
-    file_columns = [c for c in spec.column_names if c != partition]
+    added = [writer.close(now_ms) for writer in writers.values()]
     # the replaced keys, joined with each file's: the join spills beyond 128 MB
     with tempfile.TemporaryDirectory(prefix="iiot-replace-") as spill, duckdb_session("128MB", spill) as con:
         con.register("replacing", pa.Table.from_batches(keys))
-        # the files that can hold a replaced point: its date, and statistics whose times span it (a file
-        # without times in its statistics is read to find out)
-        spans = con.sql(f'select "{partition}", min(ts), max(ts) from replacing group by all').fetchall()
-        files = pa.table(table.get_add_actions(flatten=True))
-        no_stats = [None] * files.num_rows
-        for path, size, part, low, high in zip(
-            files["path"].to_pylist(),
-            files["size_bytes"].to_pylist(),
-            files[f"partition.{partition}"].to_pylist(),
-            files["min.ts"].to_pylist() if "min.ts" in files.column_names else no_stats,
-            files["max.ts"].to_pylist() if "max.ts" in files.column_names else no_stats,
-            strict=True,
-        ):
-            # the statistics keep times to the millisecond: widened by one, a file is never passed over
-            # for a point it holds (which would then be there twice)
-            if not any(
-                part == day and (low is None or high is None or (low - _MS <= last and high + _MS >= first))
-                for day, first, last in spans
-            ):
-                continue
-            day_keys = f'(select * from replacing where "{partition}" = $part) as r'
-            # the positions in the file of the points replaced: most files hold none
-            keys_in_file = pq.read_table(path, columns=list(spec.unique), filesystem=filesystem)
-            keys_in_file = keys_in_file.cast(_fields(spec, spec.unique)).append_column(
-                "row_index", pa.array(np.arange(keys_in_file.num_rows, dtype=np.int64))
-            )
-            con.register("file_keys", keys_in_file)
-            replaced = con.sql(
-                f"select row_index from file_keys semi join {day_keys} using ({using})", params={"part": part}
-            ).to_arrow_table()["row_index"]
-            con.unregister("file_keys")
-            del keys_in_file
-            if not len(replaced):
-                continue
-            # the file's other rows, in the file's order, streamed into a new file
-            writer = _FileWriter(filesystem, spec, part)
-            for start, batch in _batches(filesystem, path, _fields(spec, file_columns)):
-                positions = pa.array(np.arange(start, start + batch.num_rows, dtype=np.int64))
-                writer.write(batch.filter(pc.invert(pc.is_in(positions, value_set=replaced))))
-            actions.append(
-                RemoveAction(
-                    path=path,
-                    data_change=True,
-                    deletion_timestamp=now_ms,
-                    size=size,
-                    partition_values={partition: part.isoformat()},
+        # A commit that finds another one before it (maintenance compacting the same files) must not be
+        # rebased onto it: the files it removes may be gone, their points in a compacted file that the
+        # commit would leave beside the replacements. It fails instead, and the files holding the keys
+        # are found again in the newer version.
+        for _attempt in range(REPLACE_ATTEMPTS):
+            table = DeltaTable(uri, storage_options=storage_options)
+            rewritten, written = _rewrite_files_holding(con, table, spec, filesystem, now_ms)
+            try:
+                table.create_write_transaction(
+                    added + rewritten,
+                    mode="append",
+                    schema=spec.arrow_schema,
+                    partition_by=list(spec.partition_by),
+                    commit_properties=CommitProperties(custom_metadata=metadata or {}, max_commit_retries=0),
                 )
+                return
+            except CommitFailedError:
+                for path in written:
+                    filesystem.delete_file(path)
+    raise CommitFailedError(f"{uri}: points not replaced, {REPLACE_ATTEMPTS} commits lost to other writers")
+
+
+REPLACE_ATTEMPTS = 20
+
+
+def _rewrite_files_holding(
+    con: duckdb.DuckDBPyConnection, table: DeltaTable, spec: TableSpec, filesystem, now_ms: int
+) -> tuple[list[AddAction | RemoveAction], list[str]]:
+    """For each file of the table that holds a key of the view `replacing`: the action removing it and
+    the one adding it again without those keys. Also the paths written, for a commit that fails."""
+    (partition,) = spec.partition_by
+    using = ", ".join(f'"{c}"' for c in spec.unique)
+    file_columns = [c for c in spec.column_names if c != partition]
+    actions: list[AddAction | RemoveAction] = []
+    written: list[str] = []
+    # the files that can hold a replaced point: its date, and statistics whose times span it (a file
+    # without times in its statistics is read to find out)
+    spans = con.sql(f'select "{partition}", min(ts), max(ts) from replacing group by all').fetchall()
+    files = pa.table(table.get_add_actions(flatten=True))
+    no_stats = [None] * files.num_rows
+    for path, size, part, low, high in zip(
+        files["path"].to_pylist(),
+        files["size_bytes"].to_pylist(),
+        files[f"partition.{partition}"].to_pylist(),
+        files["min.ts"].to_pylist() if "min.ts" in files.column_names else no_stats,
+        files["max.ts"].to_pylist() if "max.ts" in files.column_names else no_stats,
+        strict=True,
+    ):
+        # the statistics keep times to the millisecond: widened by one, a file is never passed over
+        # for a point it holds (which would then be there twice)
+        if not any(
+            part == day and (low is None or high is None or (low - _MS <= last and high + _MS >= first))
+            for day, first, last in spans
+        ):
+            continue
+        day_keys = f'(select * from replacing where "{partition}" = $part) as r'
+        # the positions in the file of the points replaced: most files hold none
+        keys_in_file = pq.read_table(path, columns=list(spec.unique), filesystem=filesystem)
+        keys_in_file = keys_in_file.cast(_fields(spec, spec.unique)).append_column(
+            "row_index", pa.array(np.arange(keys_in_file.num_rows, dtype=np.int64))
+        )
+        con.register("file_keys", keys_in_file)
+        replaced = con.sql(
+            f"select row_index from file_keys semi join {day_keys} using ({using})", params={"part": part}
+        ).to_arrow_table()["row_index"]
+        con.unregister("file_keys")
+        del keys_in_file
+        if not len(replaced):
+            continue
+        # the file's other rows, in the file's order, streamed into a new file
+        writer = _FileWriter(filesystem, spec, part)
+        written.append(writer.path)
+        for start, batch in _batches(filesystem, path, _fields(spec, file_columns)):
+            positions = pa.array(np.arange(start, start + batch.num_rows, dtype=np.int64))
+            writer.write(batch.filter(pc.invert(pc.is_in(positions, value_set=replaced))))
+        actions.append(
+            RemoveAction(
+                path=path,
+                data_change=True,
+                deletion_timestamp=now_ms,
+                size=size,
+                partition_values={partition: part.isoformat()},
             )
-            if writer.rows:
-                actions.append(writer.close(now_ms))
-            else:
-                writer.discard()
-    table.create_write_transaction(
-        actions,
-        mode="append",
-        schema=spec.arrow_schema,
-        partition_by=list(spec.partition_by),
-        commit_properties=commit_properties(metadata),
-    )
+        )
+        if writer.rows:
+            actions.append(writer.close(now_ms))
+        else:
+            writer.discard()
+            written.pop()
+    return actions, written
 
 
 _MS = dt.timedelta(milliseconds=1)
