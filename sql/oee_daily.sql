@@ -45,7 +45,8 @@ silent_running as (
     from (
         select
             g.day, g.line, g.machine, g.gap_start,
-            sum((epoch_us(least(g.gap_end, s."end")) - epoch_us(greatest(g.gap_start, s.start))) / 1e6) as running_s
+            -- whole microseconds summed, then seconds: exact, whatever order the pieces come in
+            sum(epoch_us(least(g.gap_end, s."end")) - epoch_us(greatest(g.gap_start, s.start))) / 1e6 as running_s
         from counter_gaps as g
         join stg_states_in_plan as s
             on s.day = g.day and s.line = g.line and s.machine = g.machine

@@ -3,7 +3,8 @@
 -- mtbf_s = run time / failures; mttr_s = time in failure / failures (NULL without a failure).
 with
 failures as (
-    select line, machine, day, count(*) as failures, sum(duration_s) as failure_time_s
+    -- summed in one order (their own), so the last bit does not depend on the order stops arrive in
+    select line, machine, day, count(*) as failures, sum(duration_s order by duration_s) as failure_time_s
     from downtime_events
     where category = 'unplanned_stop' and not is_minor_stop and not is_data_gap
         and day in (select unnest($days::date[]))
