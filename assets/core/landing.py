@@ -506,7 +506,7 @@ def _stage(
         with delta.duckdb_session(memory_limit="256MB") as con:
             con.execute(
                 f"copy (select source_line as line, reason, raw from {staged_rows(points_path)} "
-                f"where reason is not null) to '{_sql_path(rejects_path)}' (format parquet)"
+                f"where reason is not null) to {delta.string_literal(str(rejects_path))} (format parquet)"
             ).fetchall()
         return
     points_writer = pq.ParquetWriter(points_path, POINT_COLUMNS)
@@ -707,7 +707,7 @@ def _register_points(con, points_path: Path) -> None:
     if "reason" in pq.read_schema(points_path).names:
         rows = f"{staged_rows(points_path)} where reason is null"
     else:
-        rows = f"read_parquet('{_sql_path(points_path)}')"
+        rows = f"read_parquet({delta.string_literal(str(points_path))})"
     con.execute(
         f"create temp view points as select tag, ts, value, value_text, quality, source_line from {rows}"
     ).fetchall()
@@ -971,11 +971,6 @@ def write_ledger_row(lakehouse: Lakehouse, report: FileReport, now: dt.datetime)
         FILE_LEDGER.conform(row),
         lakehouse.storage_options,
     )
-
-
-def _sql_path(path: Path) -> str:
-    # COPY ... TO takes no bind parameter; the path is ours (a temp folder), quoted for safety.
-    return str(path).replace("'", "''")
 
 
 @dataclass

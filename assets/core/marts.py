@@ -489,7 +489,7 @@ def _rebuild_mart(con: duckdb.DuckDBPyConnection, mart: Mart, days: list[dt.date
 def _describe(con: duckdb.DuckDBPyConnection, mart: Mart) -> None:
     # COMMENT ON takes no bind parameters; the texts are ours, with quotes doubled.
     name = _checked(mart.name)
-    con.execute(f"comment on table {name} is '{_quote(mart.description)}'").fetchall()
+    con.execute(f"comment on table {name} is {delta.string_literal(mart.description)}").fetchall()
     columns = [
         r[0]
         for r in con.execute(
@@ -500,11 +500,7 @@ def _describe(con: duckdb.DuckDBPyConnection, mart: Mart) -> None:
     for column in columns:
         doc = COLUMN_DOCS.get(f"{name}.{column}") or COLUMN_DOCS.get(column)
         if doc:
-            con.execute(f"comment on column {name}.\"{column}\" is '{_quote(doc)}'").fetchall()
-
-
-def _quote(text: str) -> str:
-    return text.replace("'", "''")
+            con.execute(f'comment on column {name}."{column}" is {delta.string_literal(doc)}').fetchall()
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..core.delta import string_literal
 from ..core.schemas import UTC_TS
 from .csv_stream import FileRejected, TextBatch, read_header, stream_text_batches
 from .parsed import ParsedBatch, invalid_rows_table
@@ -268,7 +269,7 @@ copy (
         reason,
         case when reason is not null then concat_ws(',', {raw}) end as raw
     from reasoned
-) to '{out}' (format parquet)
+) to {out} (format parquet)
 """
 
 
@@ -281,10 +282,9 @@ STAGED_FIRST_LINE = 2
 
 def staged_rows(out: Path) -> str:
     """A FROM-clause relation of a file written by `stage_file`, with each row's `source_line`."""
-    quoted = str(out).replace("'", "''")
     return (
         f"(select file_row_number + {STAGED_FIRST_LINE} as source_line, * exclude (file_row_number) "
-        f"from read_parquet('{quoted}', file_row_number = true))"
+        f"from read_parquet({string_literal(str(out))}, file_row_number = true))"
     )
 
 
@@ -333,7 +333,7 @@ def stage_file(
         con.execute(_STRIP_MACRO).fetchall()
         # COPY ... TO takes no bind parameter for its target; the path is ours (a staging folder).
         sql = _FILE_STAGE_SQL.replace("{fields}", fields).replace("{raw}", raw)
-        sql = sql.replace("{out}", str(out).replace("'", "''"))
+        sql = sql.replace("{out}", string_literal(str(out)))
         if line_count is None:
             # the lines are counted on another thread while DuckDB stages (it releases the GIL)
             pool = ThreadPoolExecutor(max_workers=1)
