@@ -374,7 +374,7 @@ def _rewrite_files_holding(
         day_keys = f'(select * from replacing where "{partition}" = $part) as r'
         # the positions in the file of the points replaced: most files hold none
         keys_in_file = pq.read_table(path, columns=list(spec.unique), filesystem=filesystem)
-        keys_in_file = keys_in_file.cast(_fields(spec, spec.unique)).append_column(
+        keys_in_file = keys_in_file.cast(spec.schema_of(spec.unique)).append_column(
             "row_index", pa.array(np.arange(keys_in_file.num_rows, dtype=np.int64))
         )
         con.register("file_keys", keys_in_file)
@@ -388,7 +388,7 @@ def _rewrite_files_holding(
         # the file's other rows, in the file's order, streamed into a new file
         writer = _FileWriter(filesystem, spec, part)
         written.append(writer.path)
-        for start, batch in _batches(filesystem, path, _fields(spec, file_columns)):
+        for start, batch in _batches(filesystem, path, spec, file_columns):
             positions = pa.array(np.arange(start, start + batch.num_rows, dtype=np.int64))
             writer.write(batch.filter(pc.invert(pc.is_in(positions, value_set=replaced))))
         actions.append(
@@ -411,19 +411,14 @@ def _rewrite_files_holding(
 _MS = dt.timedelta(milliseconds=1)
 
 
-def _batches(filesystem, path: str, schema: pa.Schema) -> Iterator[tuple[int, pa.RecordBatch]]:
+def _batches(filesystem, path: str, spec: TableSpec, columns: list[str]) -> Iterator[tuple[int, pa.RecordBatch]]:
     """A data file's rows in batches, cast to the table's types (text read as `string_view` back to
     string), each with the position of its first row in the file."""
     source = pq.ParquetFile(filesystem.open_input_file(path))
     start = 0
     try:
-        for batch in source.iter_batches(batch_size=100_000, columns=schema.names):
-            yield (
-                start,
-                pa.RecordBatch.from_arrays(
-                    [batch.column(name).cast(schema.field(name).type) for name in schema.names], schema=schema
-                ),
-            )
+        for batch in source.iter_batches(batch_size=100_000, columns=columns):
+            yield start, spec.conform_batch(batch, columns)
             start += batch.num_rows
     finally:
         source.close()
@@ -439,8 +434,9 @@ class _FileWriter:
         (self.partition,) = spec.partition_by
         self.day = day
         self.filesystem = filesystem
+        self.spec = spec
         self.columns = [c for c in spec.column_names if c != self.partition]
-        self.schema = _fields(spec, self.columns)
+        self.schema = spec.schema_of(self.columns)
         self.path = f"{self.partition}={day.isoformat()}/part-00000-{uuid.uuid4()}-c000.snappy.parquet"
         self.writer = pq.ParquetWriter(self.path, self.schema, filesystem=filesystem, compression="snappy")
         self.rows = 0
@@ -451,9 +447,7 @@ class _FileWriter:
     def write(self, batch: pa.RecordBatch) -> None:
         if not batch.num_rows:
             return
-        batch = pa.RecordBatch.from_arrays(
-            [batch.column(c).cast(self.schema.field(c).type) for c in self.columns], schema=self.schema
-        )
+        batch = self.spec.conform_batch(batch, self.columns)
         self.writer.write_batch(batch)
         self.rows += batch.num_rows
         for c in self.columns:
@@ -483,11 +477,6 @@ class _FileWriter:
     def discard(self) -> None:
         self.writer.close()
         self.filesystem.delete_file(self.path)
-
-
-def _fields(spec: TableSpec, names) -> pa.Schema:
-    """The spec's schema of these columns, in this order (a file's text read as `string_view` is cast back)."""
-    return pa.schema([spec.arrow_schema.field(n) for n in names])
 
 
 def _stat_time(value: dt.datetime, up: bool) -> str:

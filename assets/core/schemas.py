@@ -75,9 +75,13 @@ class TableSpec:
         """Select and cast a table's columns to this spec (order, types, nullability)."""
         return table.select(self.column_names).cast(self.arrow_schema)
 
-    def conform_batch(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        """`conform` for one record batch of a stream."""
-        schema = self.arrow_schema
+    def schema_of(self, columns: Sequence[str]) -> pa.Schema:
+        """The Arrow schema of some of this spec's columns, in the order given."""
+        return pa.schema([self.arrow_schema.field(name) for name in columns])
+
+    def conform_batch(self, batch: pa.RecordBatch, columns: Sequence[str] | None = None) -> pa.RecordBatch:
+        """`conform` for one record batch of a stream (of some columns only, with `columns`)."""
+        schema = self.arrow_schema if columns is None else self.schema_of(columns)
         return pa.RecordBatch.from_arrays(
             [batch.column(name).cast(schema.field(name).type) for name in schema.names], schema=schema
         )
