@@ -370,30 +370,31 @@ def stage_file(
             """,
             {"out": str(out), "control": "[\\x00-\\x1f\\x7f]"},
         ).fetchall()[0]
+        if control:
+            return None  # a tag with control characters: rejected row by row by the streaming reader
+        if first is not None and _near_clock_changes(con, out, first, last, timezone):
+            return None  # the daylight-saving gap or the repeated hour: decided row by row by the streaming reader
     finally:
         con.close()
-    if control:
-        return None  # a tag with control characters: rejected row by row by the streaming reader
-    if first is not None and _near_clock_changes(out, first, last, timezone):
-        return None  # the daylight-saving gap or the repeated hour: decided row by row by the streaming reader
     return int(rows)
 
 
-def _near_clock_changes(out: Path, first: dt.datetime, last: dt.datetime, timezone: str) -> bool:
+def _near_clock_changes(
+    con: duckdb.DuckDBPyConnection, out: Path, first: dt.datetime, last: dt.datetime, timezone: str
+) -> bool:
     """Whether a staged time is near a change of the zone's UTC offset: it may be a wall-clock time in the
     gap or the repeated hour. Elsewhere DuckDB's conversion of each time is the one the streaming reader
     makes (the local time minus the one offset in force)."""
     spans = _clock_changes(first, last, timezone)
     if not spans:
         return False
-    with duckdb.connect() as con:
-        return any(
-            con.execute(
-                "select count(*) > 0 from read_parquet($out) where ts between $low and $high",
-                {"out": str(out), "low": low, "high": high},
-            ).fetchall()[0][0]
-            for low, high in spans
-        )
+    return any(
+        con.execute(
+            "select count(*) > 0 from read_parquet($out) where ts between $low and $high",
+            {"out": str(out), "low": low, "high": high},
+        ).fetchall()[0][0]
+        for low, high in spans
+    )
 
 
 def _physical_lines(path: Path) -> int:
