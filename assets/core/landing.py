@@ -935,7 +935,7 @@ def _chunks(reader: pa.RecordBatchReader, max_rows: int) -> Iterator[pa.RecordBa
 
 
 # Rows validated at a time: the writer's 50 k batches are validated ten at a time (a 17.7 M-point export:
-# about 1 s of validation in all; groups of 1 M points were a little faster, but held so much more before
+# 1.2 s of validation in all; groups of 1 M points were a little faster, but held so much more before
 # the writer that landing's peak memory rose from 720 to 920 MB).
 VALIDATE_ROWS = 500_000
 
