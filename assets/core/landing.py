@@ -377,22 +377,6 @@ def _landed_before(lakehouse: Lakehouse, report: FileReport, known: KnownFiles, 
     return False
 
 
-def _stage_file(
-    source: Source,
-    opener: Callable,
-    report: FileReport,
-    points_path: Path,
-    rejects_path: Path,
-    line_count: Callable[[], int] | None = None,
-) -> None:
-    """Stage the file; a line longer than a parse block reads the whole file again in larger blocks."""
-    _stage(source, opener, report, points_path, rejects_path, line_count)
-    if report.message and line_too_long(report.message):
-        report.rows_in, report.status, report.message = 0, "landed", None
-        with large_blocks():
-            _stage(source, opener, report, points_path, rejects_path, line_count)
-
-
 def land_file(
     lakehouse: Lakehouse,
     source: Source,
@@ -486,7 +470,7 @@ def _read_ahead(batches, depth: int = READ_AHEAD) -> Iterator:
         worker.join()
 
 
-def _stage(
+def _stage_file(
     source: Source,
     opener: Callable,
     report: FileReport,
@@ -498,7 +482,8 @@ def _stage(
 
     A plain file of a format with a whole-file stager is staged by DuckDB in one parallel pass, into a
     points file that holds the rejected rows too (see _register_points); they are copied to the rejects
-    file. Any other file streams through its reader.
+    file. Any other file streams through its reader, and a line longer than a parse block reads the whole
+    file again in larger blocks.
     """
     rows = stage_source_file(source, opener, points_path, line_count)
     if rows is not None:
@@ -509,6 +494,15 @@ def _stage(
                 f"where reason is not null) to {delta.string_literal(str(rejects_path))} (format parquet)"
             ).fetchall()
         return
+    _stream(source, opener, report, points_path, rejects_path)
+    if report.message and line_too_long(report.message):
+        report.rows_in, report.status, report.message = 0, "landed", None
+        with large_blocks():
+            _stream(source, opener, report, points_path, rejects_path)
+
+
+def _stream(source: Source, opener: Callable, report: FileReport, points_path: Path, rejects_path: Path) -> None:
+    """Stream the file through its reader into the points and rejects files."""
     points_writer = pq.ParquetWriter(points_path, POINT_COLUMNS)
     rejects_writer = pq.ParquetWriter(rejects_path, REJECT_COLUMNS)
     try:
@@ -935,7 +929,7 @@ def _chunks(reader: pa.RecordBatchReader, max_rows: int) -> Iterator[pa.RecordBa
 
 
 # Rows validated at a time: the writer's 50 k batches are validated ten at a time (a 17.7 M-point export:
-# 1.2 s of validation in all; groups of 1 M points were a little faster, but held so much more before
+# 1.5 s of validation in all; groups of 1 M points were a little faster, but held so much more before
 # the writer that landing's peak memory rose from 720 to 920 MB).
 VALIDATE_ROWS = 500_000
 
