@@ -326,6 +326,26 @@ def test_a_gzip_export_lands_like_the_plain_one(env):
     assert (report.status, report.rows_in, report.rows_new) == ("landed", 6, 6)
 
 
+def test_a_line_longer_than_a_parse_block_is_read_again_in_larger_blocks(env):
+    config, lakehouse, landing = env
+    # a 9 MB text value (Value empty, the text in vValue) spans three 4 MB parse blocks; DuckDB's
+    # whole-file stager refuses a line that long too, so the file goes to the streaming reader
+    long_row = "2026-03-02 07:00:00.000,L1.NOTE,," + "x" * 9_000_000 + ",0,192,192,Delta\n"
+    write_aveva(landing / "historian" / "a.csv", [r("2026-03-02 06:00:00", "L1.FILLER.Total", 100), long_row])
+    (report,) = land_new_files(lakehouse, config, landing).files
+    assert (report.status, report.message, report.rows_in, report.rows_new, report.rows_quarantined) == (
+        "landed",
+        None,
+        2,
+        2,
+        0,
+    )
+    # the long line is line 3: the header, then the short row
+    assert table(
+        lakehouse, "bronze_historian__points", "select tag, length(value_text), source_line from t order by ts"
+    ) == [("L1.FILLER.Total", None, 2), ("L1.NOTE", 9_000_000, 3)]
+
+
 def test_files_outside_any_source_folder_are_reported(env):
     config, lakehouse, landing = env
     (landing / "stray.csv").write_text("x\n")
