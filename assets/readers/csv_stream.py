@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import contextvars
+import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -75,15 +76,30 @@ def read_head_lines(stream: pa.NativeFile, encoding: str, size: int = 64 * 1024)
     return lines
 
 
+def split_line(text: str, delimiter: str) -> list[str]:
+    """The fields of one CSV line, quotes honoured (`"Date Time, GMT+01:00"` is one field), trimmed."""
+    fields = next(csv.reader([text], delimiter=delimiter, skipinitialspace=True), [])
+    return [field.strip().strip('"') for field in fields]
+
+
 def read_header(stream: pa.NativeFile, encoding: str, delimiter: str, line: int = 1) -> list[str]:
     """Read line `line` (1-based) as column names (without consuming the stream: the caller reopens it)."""
-    lines = read_head_lines(stream, encoding)
-    first = lines[line - 1] if len(lines) >= line else ""
-    names = [name.strip().strip('"') for name in first.split(delimiter)]
+    return header_fields(read_head_lines(stream, encoding), delimiter, line)
+
+
+def header_fields(lines: list[str], delimiter: str, line: int = 1) -> list[str]:
+    """Line `line` (1-based) of the file's first `lines` as column names; an empty line rejects the file."""
+    names = split_line(lines[line - 1], delimiter) if len(lines) >= line else []
     if not any(names):
         where = "the first line" if line == 1 else f"line {line}"
         raise FileRejected(f"{where} is empty; expected a header row")
     return names
+
+
+def quoted_names(names: list[str], limit: int = 12) -> str:
+    """Column names for an error message, each quoted, so that a name with a comma reads as one name."""
+    shown = ", ".join(f'"{name}"' for name in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def stream_text_batches(
@@ -93,10 +109,13 @@ def stream_text_batches(
     delimiter: str = ",",
     block_size: int | None = None,
     header_line: int = 1,
+    data_start_line: int | None = None,
 ) -> Iterator[TextBatch]:
     """Yield the data rows of a CSV stream as text batches with their physical line numbers.
 
     `header_line` is the physical line of the header; the lines before it (a preamble) are skipped.
+    The data starts on `data_start_line` (default: the line after the header); the lines between (units,
+    processing) are skipped too, and every line keeps its physical number.
 
     Rows with the wrong number of fields are not fatal: they come back in `invalid` with the line
     number the parser reports.
@@ -113,7 +132,7 @@ def stream_text_batches(
         )
         return "skip"
 
-    next_line = header_line + 1
+    next_line = data_start_line or header_line + 1
     try:
         # inside the try: a file that cannot be decoded fails here, and is rejected with a reason
         reader = pacsv.open_csv(
@@ -123,7 +142,7 @@ def stream_text_batches(
                 block_size=block_size or _block_size.get(),
                 encoding=encoding,
                 column_names=column_names,
-                skip_rows=header_line,
+                skip_rows=next_line - 1,
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter,

@@ -72,13 +72,19 @@ def read_wide_csv(
     delimiter: str,
     adjust_times=None,
     header_line: int = 1,
+    data_start_line: int | None = None,
 ) -> Iterator[ParsedBatch]:
     """Stream a wide CSV: parse each line's time once, let `adjust_times` correct it, then one row per cell."""
     names = positional_names(header)
     try:
         with stream_opener() as stream:
             for text in stream_text_batches(
-                stream, names, encoding=encoding, delimiter=delimiter, header_line=header_line
+                stream,
+                names,
+                encoding=encoding,
+                delimiter=delimiter,
+                header_line=header_line,
+                data_start_line=data_start_line,
             ):
                 ts_raw = text.table[names[ts_index]]
                 times = finisher.parse_times(ts_raw.combine_chunks())

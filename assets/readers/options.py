@@ -72,8 +72,11 @@ OPTION_DEFAULTS: dict[str, dict[str, Any]] = {
         "interval_minutes": None,  # with interval_label end: None infers the step from the first rows
         "midnight_label": False,
         "tag_prefix": "",
-        "channels": None,  # None: every column but the timestamp
+        "channels": None,  # None: every column but the timestamp (and a record number: `#`, TOA5's RECORD)
         "skip_columns": [],
+        "header_line": None,  # None: 1, or 2 in a Campbell Scientific TOA5 file (1-based physical line)
+        "units_line": None,  # None: no units line, or 3 in a TOA5 file; its cells are the columns' units
+        "data_start_line": None,  # None: the line after the header or units line, or 5 in a TOA5 file
     },
     "sensor_parquet": {
         "layout": "auto",  # long (tag, ts, value[, quality]) | wide (ts + one column per channel) | auto
@@ -159,6 +162,12 @@ def _check_optional_positive(value: Any) -> str | None:
     return None if value is None else _check_positive(value)
 
 
+def _check_line(value: Any) -> str | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+        return None
+    return f"must be a line number (1 = the first line of the file), got {value!r}"
+
+
 def _check_names(value: Any) -> str | None:
     if value is None:
         return None
@@ -197,6 +206,9 @@ _CHECKS: dict[str, Callable[[Any], str | None]] = {
     "midnight_label": _check_bool,
     "channels": _check_names,
     "skip_columns": _check_names,
+    "header_line": _check_line,
+    "units_line": _check_line,
+    "data_start_line": _check_line,
     "layout": _check_choice("auto", "long", "wide"),
     "max_in_memory_mb": _check_positive,
     "max_uncompressed_mb": _check_positive,
@@ -223,4 +235,15 @@ def validate_source_options(fmt: str, options: dict[str, Any] | None, path: str 
         raise SourceOptionsError(f"{path}.decimal_comma: needs a delimiter other than ',' (set {path}.delimiter)")
     if merged.get("interval_minutes") is not None and merged.get("interval_label") != "end":
         raise SourceOptionsError(f"{path}.interval_minutes: only used with interval_label: end")
+    header_line, units_line = merged.get("header_line") or 1, merged.get("units_line")
+    if units_line is not None and units_line == header_line:
+        raise SourceOptionsError(
+            f"{path}.units_line: is the header line ({header_line}); the units need a line of their own"
+        )
+    data_start = merged.get("data_start_line")
+    if data_start is not None and data_start <= max(header_line, units_line or 0):
+        raise SourceOptionsError(
+            f"{path}.data_start_line: must come after the header (line {header_line})"
+            + (f" and the units (line {units_line})" if units_line else "")
+        )
     return merged

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pyarrow as pa
 
 from ..core.plant import Source
-from .csv_stream import FileRejected, read_head_lines
+from .csv_stream import FileRejected, read_head_lines, split_line
 from .parsed import ParsedBatch
 from .rows import RowFinisher, RowRules, find_column, map_text, opc_quality, read_tall_csv
 
@@ -58,7 +58,7 @@ def read_proficy_csv(stream_opener, source: Source, options: dict) -> Iterator[P
     header_line = find_data_section(lines)
     if header_line > len(lines):
         raise FileRejected("the [Data] section has no header line")
-    header = [name.strip().strip('"') for name in lines[header_line - 1].split(delimiter)]
+    header = split_line(lines[header_line - 1], delimiter)
     found = {
         role: find_column(header, options[f"{role}_column"], (), f"{role}_column")
         for role in ("tag", "timestamp", "value")
