@@ -42,7 +42,8 @@ REJECTED_CHECK = "no_file_rejected"
         ),
         dg.AssetSpec(
             FILE_LEDGER.name,
-            description="One row per file seen: rows in, landed (new, changed, duplicate) and quarantined.",
+            description="One row per file seen: values in (rows_in), data lines in (lines_in), landed (new, "
+            "changed, duplicate) and quarantined.",
             group_name=BRONZE_GROUP,
             kinds={"deltalake"},
         ),
@@ -59,7 +60,7 @@ REJECTED_CHECK = "no_file_rejected"
             ROW_BALANCE_CHECK,
             asset=FILE_LEDGER.name,
             blocking=True,
-            description="For every file landed in this run: rows in = rows landed + rows quarantined.",
+            description="For every file landed in this run: rows in (values) = rows landed + rows quarantined.",
         ),
         schema_check_spec(FILE_LEDGER),
         dg.AssetCheckSpec(
@@ -86,7 +87,8 @@ def land_exports(context: dg.AssetExecutionContext, lakehouse: LakehouseResource
     for report in result.landed:
         log = context.log.error if report.status == "rejected" else context.log.info
         log(
-            f"{report.source_file}: {report.status}, {report.rows_in} rows in, {report.rows_new} new, "
+            f"{report.source_file}: {report.status}, {report.rows_in} values in from {report.lines_in} lines, "
+            f"{report.rows_new} new, "
             f"{report.rows_duplicate} duplicate, {report.rows_quarantined} quarantined"
             + (f" ({report.message})" if report.message else "")
         )
@@ -99,7 +101,8 @@ def land_exports(context: dg.AssetExecutionContext, lakehouse: LakehouseResource
         "files_landed": len(landed),
         "files_skipped": len(result.files) - len(landed),
         "files_rejected": sum(f.status == "rejected" for f in landed),
-        "rows_in": sum(f.rows_in for f in landed),
+        "rows_in": sum(f.rows_in for f in landed),  # values: a point or a quarantined row each
+        "lines_in": sum(f.lines_in for f in landed),
         "rows_new": sum(f.rows_new for f in landed),
         "rows_changed": sum(f.rows_changed for f in landed),
         "rows_duplicate": sum(f.rows_duplicate for f in landed),
@@ -154,12 +157,12 @@ def _ledger_rows(lakehouse: LakehouseResource, keys: list[str]) -> pa.Table:
 
 def _files_markdown(reports) -> str:
     lines = [
-        "| file | status | in | new | changed | duplicate | quarantined | note |",
-        "|---|---|---|---|---|---|---|---|",
+        "| file | status | values in | lines in | new | changed | duplicate | quarantined | note |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in reports[:200]:
         lines.append(
-            f"| {r.source_file} | {r.status} | {r.rows_in} | {r.rows_new} | {r.rows_changed} | {r.rows_duplicate} | "
-            f"{r.rows_quarantined} | {(r.message or '').replace('|', '/')} |"
+            f"| {r.source_file} | {r.status} | {r.rows_in} | {r.lines_in} | {r.rows_new} | {r.rows_changed} | "
+            f"{r.rows_duplicate} | {r.rows_quarantined} | {(r.message or '').replace('|', '/')} |"
         )
     return "\n".join(lines)

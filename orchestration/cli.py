@@ -215,12 +215,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     for event in land.get_asset_materialization_events():
         if event.asset_key == dg.AssetKey(BRONZE_POINTS.name):
             metadata = event.materialization.metadata
-    figures = {
-        k: metadata[k].value
-        for k in ("files_landed", "rows_in", "rows_new", "rows_duplicate", "rows_quarantined")
-        if k in metadata
+    # rows_in counts values (a point or a quarantined row each): a wide file's line holds one per channel
+    labels = {
+        "files_landed": "files landed",
+        "lines_in": "lines in",
+        "rows_in": "values in",
+        "rows_new": "values new",
+        "rows_duplicate": "values duplicate",
+        "rows_quarantined": "values quarantined",
     }
-    print("  " + ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in figures.items()))
+    print("  " + ", ".join(f"{label}: {metadata[k].value}" for k, label in labels.items() if k in metadata))
 
     if args.start:
         days = [args.start + dt.timedelta(days=i) for i in range((args.end - args.start).days + 1)]

@@ -12,7 +12,7 @@ import datetime as dt
 
 import pytest
 
-from conftest import one_machine_config, silver
+from conftest import aveva_row, one_machine_config, silver
 
 UTC = dt.UTC
 
@@ -51,8 +51,11 @@ def catalog_units(plant) -> list[tuple]:
 
 
 def ledger(plant) -> tuple:
+    """The file's ledger row: status, values in (rows_in), lines in, landed, quarantined, message."""
     (row,) = silver(
-        plant, "bronze__file_ledger", "select status, rows_in, rows_landed, rows_quarantined, message from t"
+        plant,
+        "bronze__file_ledger",
+        "select status, rows_in, lines_in, rows_landed, rows_quarantined, message from t",
     )
     return row
 
@@ -104,7 +107,7 @@ def test_a_campbell_toa5_file_lands_without_options(plant_factory):
         ("WindDir", 3, "degrees"),
     ]
     # 3 lines x 4 channels = 12 values in = 10 landed + 2 quarantined.
-    assert ledger(plant) == ("landed", 12, 10, 2, None)
+    assert ledger(plant) == ("landed", 12, 3, 10, 2, None)
 
 
 # A HOBOware export of a temperature/RH logger: a plot title above the header, quoted names with commas
@@ -154,7 +157,7 @@ def test_a_hoboware_export_needs_only_its_header_line_and_time_format(plant_fact
     ]
     assert catalog_units(plant) == [(RH, 4, None), (TEMP, 4, None)]
     # 4 lines: Temp 4 + RH 4 + Coupler 1 + End Of File 1 = 10 values in = 8 landed + 2 quarantined.
-    assert ledger(plant) == ("landed", 10, 8, 2, None)
+    assert ledger(plant) == ("landed", 10, 4, 8, 2, None)
 
 
 @pytest.mark.xfail(reason="timestamp_format applied by the timestamps change", strict=True)
@@ -202,8 +205,8 @@ def test_header_units_and_data_start_lines_keep_physical_line_numbers(plant_fact
     ]
     assert quarantine(plant) == [(8, "Value is not a number: ERR", "2026-03-02 06:02:00,Flow=ERR")]
     assert catalog_units(plant) == [("Flow", 1, "m3/h"), ("Pressure", 3, "bar")]
-    # Pressure 3 + Flow 2 (6,10-line and the ERR) = 5 values in = 4 landed + 1 quarantined.
-    assert ledger(plant) == ("landed", 5, 4, 1, None)
+    # Pressure 3 + Flow 2 (lines 6 and 8) = 5 values in, from 3 data lines, = 4 landed + 1 quarantined.
+    assert ledger(plant) == ("landed", 5, 3, 4, 1, None)
 
 
 def test_a_quoted_time_column_name_with_a_comma_is_one_column(plant_factory):
@@ -211,7 +214,7 @@ def test_a_quoted_time_column_name_with_a_comma_is_one_column(plant_factory):
     write(plant, "quoted.csv", '"Date Time, GMT+00:00","Temp, °C"\n2026-03-02 06:00:00,20.5\n')
     plant.land()
     assert points(plant) == [("Temp, °C", utc(2026, 3, 2, 6, 0), 20.5, 2)]
-    assert ledger(plant) == ("landed", 1, 1, 0, None)
+    assert ledger(plant) == ("landed", 1, 1, 1, 0, None)
 
 
 @pytest.mark.parametrize(
@@ -228,9 +231,9 @@ def test_a_missing_column_is_named_with_the_columns_the_header_has(plant_factory
     plant = logger_plant(plant_factory, options, timezone="UTC")
     write(plant, "quoted.csv", '"Date Time, GMT+00:00","Temp, °C"\n2026-03-02 06:00:00,20.5\n')
     plant.land()
-    status, rows_in, landed, quarantined, reason = ledger(plant)
+    status, rows_in, lines_in, landed, quarantined, reason = ledger(plant)
     # The file is rejected as a whole; its one data line goes to quarantine with the reason.
-    assert (status, rows_in, landed, quarantined) == ("rejected", 1, 0, 1)
+    assert (status, rows_in, lines_in, landed, quarantined) == ("rejected", 1, 1, 0, 1)
     assert reason.endswith(message), reason
 
 
@@ -249,3 +252,68 @@ def test_layout_options_are_checked_with_their_path(options, message):
     with pytest.raises(SourceOptionsError) as error:
         validate_source_options("sensor_csv", options, "sources[0].options")
     assert str(error.value).startswith(message), error.value
+
+
+# ---- the ledger counts values and lines (issue #13, section 11) ------------------------------------------
+
+WIDE = """\
+ts,A,B,C
+2026-03-02 06:00:00,1,2,3
+2026-03-02 06:01:00,,,
+2026-03-02 06:02:00,4,x,
+2026-03-02 06:03:00,5,6
+not a time,7,8,9
+"""
+
+
+def test_the_ledger_counts_the_values_and_the_lines_of_wide_and_long_files(plant_factory):
+    config = one_machine_config(timezone="UTC")
+    config["sources"] = [
+        {"name": "historian", "format": "aveva_historian_csv", "folder": "historian"},
+        {"name": "loggers", "format": "sensor_csv", "folder": "loggers"},
+        {"name": "gateway", "format": "sensor_jsonl", "folder": "gateway"},
+    ]
+    plant = plant_factory(config)
+    write(plant, "wide.csv", WIDE)
+    plant.export(
+        "long.csv",
+        [
+            aveva_row("2026-03-02 06:00:00", "L1.FILLER.Total", 10),
+            aveva_row("2026-03-02 06:01:00", "L1.FILLER.Total", 11),
+            aveva_row("2026-13-45 06:02:00", "L1.FILLER.Total", 12),
+            "garbage\n",
+        ],
+    )
+    gateway = plant.landing / "gateway"
+    gateway.mkdir()
+    (gateway / "mqtt.jsonl").write_text(
+        '{"device": "press", "ts": "2026-03-02T06:00:00Z", "metrics": {"p": 1.5, "t": 20, "mode": [1]}}\n\n{not json\n'
+    )
+    plant.land()
+    rows = silver(
+        plant,
+        "bronze__file_ledger",
+        "select source_file, rows_in, lines_in, rows_landed, rows_quarantined from t order by source_file",
+    )
+    assert rows == [
+        # jsonl, one message per line: line 1 has 3 metrics (p and t land, a list is not a value: quarantined),
+        # line 2 is blank (no line of data), line 3 is not JSON (1 quarantined). 4 values = 2 + 2, 2 lines.
+        ("gateway/mqtt.jsonl", 4, 2, 2, 2),
+        # long: every data line is one value. Lines 2 and 3 land; line 4's date does not exist and line 5
+        # cannot be split: 4 values = 2 landed + 2 quarantined, from 4 lines.
+        ("historian/long.csv", 4, 4, 2, 2),
+        # wide: line 2 gives 3 values (all land), line 3 none (still a line read), line 4 two (A lands, B is
+        # not a number), line 5 cannot be split (one quarantined row), line 6's time is not one (its 3 values
+        # are quarantined). 3 + 0 + 2 + 1 + 3 = 9 values = 4 landed + 5 quarantined, from 5 lines.
+        ("loggers/wide.csv", 9, 5, 4, 5),
+    ]
+    per_line = "select source_file, line, count(*) from t group by all order by 1, 2"
+    assert silver(plant, "bronze__quarantine", per_line) == [
+        ("gateway/mqtt.jsonl", 1, 1),
+        ("gateway/mqtt.jsonl", 3, 1),
+        ("historian/long.csv", 4, 1),
+        ("historian/long.csv", 5, 1),
+        ("loggers/wide.csv", 4, 1),
+        ("loggers/wide.csv", 5, 1),
+        ("loggers/wide.csv", 6, 3),
+    ]

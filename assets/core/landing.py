@@ -86,7 +86,8 @@ class FileReport:
     message: str | None = None
     format: str = ""
     exported_at: dt.datetime | None = None
-    rows_in: int = 0
+    rows_in: int = 0  # values in: every point and every quarantined row (= rows_landed + rows_quarantined)
+    lines_in: int = 0  # data lines (records) read: a wide line holds a value per channel, a long line one
     rows_new: int = 0
     rows_changed: int = 0
     rows_duplicate: int = 0
@@ -363,14 +364,14 @@ def _landed_before(lakehouse: Lakehouse, report: FileReport, known: KnownFiles, 
     if report.file_key in known.keys:
         report.status = "skipped"
         report.message = "this file was landed before"
-        report.rows_in = 0
+        report.rows_in = report.lines_in = 0
         return True
     first_name = known.contents.get(report.file_sha256)
     if first_name is not None and first_name != report.source_file:
         # The same content under another name: recorded, not landed twice.
         report.status = "duplicate"
         report.message = f"same content as {first_name}, landed before"
-        report.rows_in = 0
+        report.rows_in = report.lines_in = 0
         write_ledger_row(lakehouse, report, now)
         known.add(report)
         return True
@@ -487,7 +488,7 @@ def _stage_file(
     """
     rows = stage_source_file(source, opener, points_path, line_count)
     if rows is not None:
-        report.rows_in = rows
+        report.rows_in = report.lines_in = rows  # the whole-file stager reads long exports: a value per line
         with delta.duckdb_session(memory_limit="256MB") as con:
             con.execute(
                 f"copy (select source_line as line, reason, raw from {staged_rows(points_path)} "
@@ -496,7 +497,7 @@ def _stage_file(
         return
     _stream(source, opener, report, points_path, rejects_path)
     if report.message and line_too_long(report.message):
-        report.rows_in, report.status, report.message = 0, "landed", None
+        report.rows_in, report.lines_in, report.status, report.message = 0, 0, "landed", None
         with large_blocks():
             _stream(source, opener, report, points_path, rejects_path)
 
@@ -508,7 +509,9 @@ def _stream(source: Source, opener: Callable, report: FileReport, points_path: P
     try:
         try:
             for batch in _read_ahead(read_source_file(source, opener)):
-                report.rows_in += batch.points.num_rows + batch.rejects.num_rows
+                values = batch.points.num_rows + batch.rejects.num_rows
+                report.rows_in += values
+                report.lines_in += values if batch.lines is None else batch.lines
                 report.units.update(batch.units)
                 if batch.points.num_rows:
                     points_writer.write_table(batch.points)
@@ -519,7 +522,7 @@ def _stream(source: Source, opener: Callable, report: FileReport, points_path: P
                 # Nothing could be read: the whole file goes to quarantine, line by line.
                 report.status = "rejected"
                 report.message = str(exc)
-                report.rows_in = _quarantine_raw_lines(opener, str(exc), rejects_writer)
+                report.rows_in = report.lines_in = _quarantine_raw_lines(opener, str(exc), rejects_writer)
             else:
                 # The file broke part-way (truncated, corrupt): keep what was read, record the rest.
                 _record_break(report, f"unreadable after {report.rows_in} rows: {exc}", rejects_writer)
@@ -956,6 +959,7 @@ def write_ledger_row(lakehouse: Lakehouse, report: FileReport, now: dt.datetime)
             "max_ts": pa.array([report.max_ts], UTC_TS),
             "landed_at": pa.array([now], UTC_TS),
             "file_version": pa.array([report.file_version], pa.string()),
+            "lines_in": pa.array([report.lines_in], pa.int64()),
         }
     )
     delta.replace_where(

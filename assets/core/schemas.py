@@ -132,7 +132,8 @@ QUARANTINE = TableSpec(
 
 FILE_LEDGER = TableSpec(
     name="bronze__file_ledger",
-    description="One row per file (or archive member) seen: rows in = rows landed + rows quarantined.",
+    description="One row per file (or archive member) seen: rows in (values) = rows landed + rows quarantined; "
+    "lines in counts the data lines those values came from.",
     unique=("file_key",),
     columns=(
         Col("source", pa.string()),
@@ -144,7 +145,14 @@ FILE_LEDGER = TableSpec(
         Col("exported_at", UTC_TS, description="The file's modification time: when it was exported."),
         Col("status", pa.string(), isin=("landed", "rejected", "duplicate")),
         Col("message", pa.string(), nullable=True, description="Why a file was rejected, or whose copy it is."),
-        Col("rows_in", pa.int64(), ge=0, description="Data rows read from the file."),
+        Col(
+            "rows_in",
+            pa.int64(),
+            ge=0,
+            description="Values read from the file: every point and every quarantined row, so rows in = rows "
+            "landed + rows quarantined. A wide export (a column per channel) gives one per non-empty cell, a "
+            "long export (a tag column) one per line; lines_in counts the lines.",
+        ),
         Col("rows_landed", pa.int64(), ge=0, description="Rows whose point is in bronze (new + changed + duplicate)."),
         Col("rows_new", pa.int64(), ge=0, description="Points this file added to bronze."),
         Col("rows_changed", pa.int64(), ge=0, description="Points whose value this later export changed."),
@@ -161,6 +169,14 @@ FILE_LEDGER = TableSpec(
             description="What identifies this version of the file besides its name, size and modification time: "
             "device, inode and change time of a local file, the ETag of an object. A file is read again "
             "unless all four match a ledger row.",
+        ),
+        Col(
+            "lines_in",
+            pa.int64(),
+            nullable=True,
+            ge=0,
+            description="Data lines (records) read from the file: CSV or JSON lines, Parquet rows, PI Web API "
+            "values; a line the parser cannot split is one. NULL in a ledger row written before it was counted.",
         ),
     ),
 )

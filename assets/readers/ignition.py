@@ -102,9 +102,12 @@ def read_wide_csv(
                     batch = ParsedBatch(
                         points=batch.points, rejects=pa.concat_tables([batch.rejects, invalid_rows_table(text.invalid)])
                     )
+                # every data line the parser gave, with values or not, and every line it could not split
+                batch.lines = text.table.num_rows + len(text.invalid)
                 yield batch
         tail = finisher.flush()
         if tail is not None:
+            tail.lines = 0  # rows held back for the repeated hour: their lines were counted when read
             yield tail
     finally:
         finisher.close()

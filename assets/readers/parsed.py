@@ -29,12 +29,18 @@ REJECT_COLUMNS = pa.schema(
 
 @dataclass
 class ParsedBatch:
-    """Points typed and in UTC (`POINT_COLUMNS`), rejected rows (`REJECT_COLUMNS`), and the
-    engineering units of tags, where the export states them (for the tag catalog)."""
+    """Points typed and in UTC (`POINT_COLUMNS`), rejected rows (`REJECT_COLUMNS`), the engineering
+    units of tags, where the export states them (for the tag catalog), and the input lines read.
+
+    Every point and every rejected row is one value in. `lines` is the number of input lines (records)
+    the batch read: a wide reader sets it (a line holds a value per channel, or none); None means one
+    line per value, as in a long export.
+    """
 
     points: pa.Table
     rejects: pa.Table
     units: dict[str, str] = field(default_factory=dict)
+    lines: int | None = None
 
     def __post_init__(self) -> None:
         self.points = self.points.select(POINT_COLUMNS.names).cast(POINT_COLUMNS)

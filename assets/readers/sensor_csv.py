@@ -227,6 +227,8 @@ def read_sensor_csv(stream_opener, source: Source, options: dict) -> Iterator[Pa
     for batch in batches:
         if step is not None and batch.points.num_rows:
             shifted = pc.subtract(batch.points["ts"], pa.scalar(step.step, pa.duration("us")))
-            batch = ParsedBatch(points=batch.points.set_column(1, "ts", shifted), rejects=batch.rejects)
+            batch = ParsedBatch(
+                points=batch.points.set_column(1, "ts", shifted), rejects=batch.rejects, lines=batch.lines
+            )
         batch.units = dict(tag_units)
         yield batch

@@ -61,10 +61,13 @@ def read_sensor_jsonl(stream_opener, source: Source, options: dict) -> Iterator[
         for key, value in zip(cols, (line, tag, ts_text, ts_num, num, text, quality, reason, raw), strict=True):
             cols[key].append(value)
 
+    read = [0]  # non-blank lines read since the last batch: a message holds a value per metric, or none
+
     def flush_rows() -> ParsedBatch:
         batch = finisher.finish(staged_table(cols))
         for values in cols.values():
             values.clear()
+        batch.lines, read[0] = read[0], 0
         return batch
 
     try:
@@ -81,6 +84,7 @@ def read_sensor_jsonl(stream_opener, source: Source, options: dict) -> Iterator[
                     break
                 number += 1
                 if len(line) > max_line and not line.endswith("\n"):
+                    read[0] += 1
                     while True:  # skip the rest of the overlong line
                         rest = text.readline(max_line)
                         if not rest or rest.endswith("\n"):
@@ -102,6 +106,7 @@ def read_sensor_jsonl(stream_opener, source: Source, options: dict) -> Iterator[
                     line = line.removeprefix("\ufeff")
                 if not line.strip():
                     continue
+                read[0] += 1
                 _message_rows(line, number, add, ts_field, device_field, metrics_field, quality_field, separator)
                 lines_in_batch += 1
                 if lines_in_batch >= BATCH_LINES:
@@ -111,6 +116,7 @@ def read_sensor_jsonl(stream_opener, source: Source, options: dict) -> Iterator[
                 yield flush_rows()
         tail = finisher.flush()
         if tail is not None:
+            tail.lines = 0  # rows held back for the repeated hour: their lines were counted when read
             yield tail
     finally:
         finisher.close()

@@ -198,9 +198,12 @@ def _wide(parquet, finisher, ts_name, channels, prefix) -> Iterator[ParsedBatch]
             lines = pa.array(range(first, first + n), pa.int64())
             staged = unpivot_wide(finisher, lines, times, cells, _as_text(ts))
             first += n
-            yield finisher.finish(staged)
+            batch = finisher.finish(staged)
+            batch.lines = n  # a row holds a value per channel, or none
+            yield batch
         tail = finisher.flush()
         if tail is not None:
+            tail.lines = 0  # rows held back for the repeated hour: their rows were counted when read
             yield tail
     finally:
         finisher.close()
