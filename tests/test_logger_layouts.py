@@ -217,6 +217,17 @@ def test_a_quoted_time_column_name_with_a_comma_is_one_column(plant_factory):
     assert ledger(plant) == ("landed", 1, 1, 1, 0, None)
 
 
+def test_a_time_column_that_states_its_gmt_offset_is_read_in_that_offset(plant_factory):
+    # A HOBOware export from a logger kept on US Eastern standard time, landed by a Berlin plant. ISO dates,
+    # so the time format plays no part: 2 July 06:00 at GMT-05:00 is 11:00 UTC (Berlin's summer time would
+    # make it 04:00 UTC).
+    plant = logger_plant(plant_factory)
+    write(plant, "eastern.csv", '"#","Date Time, GMT-05:00","Temp, °F"\n1,2026-07-02 06:00:00,68.5\n')
+    plant.land()
+    assert points(plant) == [("Temp, °F", utc(2026, 7, 2, 11, 0), 68.5, 2)]
+    assert ledger(plant) == ("landed", 1, 1, 1, 0, None)
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
