@@ -84,6 +84,14 @@ def test_a_three_hour_hole_in_a_power_tag_read_every_minute_is_unknown_not_held(
     # 6 kW x 1,019 min (13:01-06:00) = 101.9 kWh: 150.1 kWh. (Held to 13:01, as before, would add 36 kWh.)
     assert energy_day(plant, "2026-03-02") == (150.1, False, "energy unknown for 180.0 min (no reading)")
     assert quality_day(plant, TAG, "2026-03-02") == (10_800.0, 0.0, 180.0)
+    # the line's and the site's figures rest on it too, and say which machine
+    rollups = mart(
+        plant, "select level, data_quality_ok, data_quality_reason from energy_daily where level <> 'machine'"
+    )
+    assert sorted(rollups) == [
+        ("line", False, "FILLER: energy unknown for 180.0 min (no reading)"),
+        ("site", False, "L1/FILLER: energy unknown for 180.0 min (no reading)"),
+    ]
 
 
 def test_the_last_reading_of_an_export_counts_for_one_interval_and_a_later_export_completes_the_day(
