@@ -206,7 +206,9 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         return {"rollovers": values.count("rollover"), "resets": values.count("reset")}
 
     def energy_summary(table: pa.Table) -> dict:
-        return events(table) | {"kwh": float(pc.sum(table["kwh"]).as_py() or 0.0)}
+        unknown = table.filter(pc.equal(table["event"], "unknown"))
+        unknown_us = pc.sum(pc.subtract(unknown["end"], unknown["start"]).cast(pa.int64())).as_py() or 0
+        return events(table) | {"kwh": float(pc.sum(table["kwh"]).as_py() or 0.0), "energy_unknown_s": unknown_us / 1e6}
 
     class SensorSummary:
         """The tags seen in a stream of sensor intervals."""

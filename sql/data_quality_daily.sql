@@ -1,6 +1,20 @@
 -- data_quality_daily: per tag and production day: points, share of bad and uncertain points, the
 -- longest gap between points (day edges included), the share of the day with a valid value in
 -- force, and whether an OEE or energy number rests on the tag (the machine and role it serves).
+-- For an energy tag, the seconds of the day whose energy is unknown and those covered by a meter step
+-- spread over a gap, read from silver__energy_increments (the rule is in sql/silver/energy_increments.sql).
+with energy_gaps as (
+    select
+        day,
+        tag,
+        coalesce(sum(epoch_us("end") - epoch_us(start)) filter (where event = 'unknown'), 0) / 1e6
+            as energy_unknown_s,
+        coalesce(sum(epoch_us("end") - epoch_us(start)) filter (where spread), 0) / 1e6 as energy_spread_s,
+        max(max_gap_s) as energy_max_gap_s
+    from silver__energy_increments
+    where day in (select unnest($days::date[]))
+    group by day, tag
+)
 select
     q.tag,
     q.source,
@@ -13,8 +27,12 @@ select
     t.tag is not null as used_in_oee,
     t.line,
     t.machine,
-    t.role
+    t.role,
+    e.energy_unknown_s,
+    e.energy_spread_s,
+    e.energy_max_gap_s
 from silver__tag_quality as q
 left join dim_tag as t on t.tag = q.tag
+left join energy_gaps as e on e.day = q.day and e.tag = q.tag
 where q.day in (select unnest($days::date[]))
 order by q.tag, q.day

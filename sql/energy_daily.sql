@@ -4,6 +4,10 @@
 -- kwh_idle_scheduled: during breaks and not-scheduled time inside shifts;
 -- kwh_outside_scheduled: outside every shift (nights, weekends): the waste nobody sees.
 -- kwh_total is their sum; kwh_per_good_unit divides it by the good units of oee_daily.
+-- data_quality_ok is false where a kWh figure rests on energy nobody measured: a span of the day with
+-- no reading standing for it (its energy is unknown, not counted), or a meter step across a gap longer
+-- than the max gap (known in total, spread evenly over the gap); a line or site row is false when any
+-- of its machines' is, and names them. The rule is in sql/silver/energy_increments.sql.
 -- Every sum of kWh adds its values in one order (their own), so that a day's figures are the same to
 -- the last bit whatever order the rows reach the sum in (the join plan, the days published beside it).
 with
@@ -70,9 +74,55 @@ levels as (
     group by m.site, m.day
 ),
 
+energy_gaps as (
+    select
+        day,
+        line,
+        machine,
+        coalesce(sum(epoch_us("end") - epoch_us(start)) filter (where event = 'unknown'), 0) / 1e6 as unknown_s,
+        coalesce(sum(kwh order by kwh) filter (where spread), 0) as spread_kwh
+    from silver__energy_increments
+    where day in (select unnest($days::date[]))
+    group by day, line, machine
+),
+
+machine_quality as (
+    select
+        day,
+        line,
+        machine,
+        nullif(concat_ws(
+            '; ',
+            case when unknown_s > 0 then 'energy unknown for ' || round(unknown_s / 60, 1) || ' min (no reading)' end,
+            case when spread_kwh > 0
+                then round(spread_kwh, 3) || ' kWh of a meter step over a gap spread evenly' end
+        ), '') as reason
+    from energy_gaps
+),
+
+quality_by_level as (
+    select 'machine' as level, day, line, machine, reason
+    from machine_quality
+    union all
+    select 'line', day, line, null, string_agg(machine || ': ' || reason, '; ' order by machine)
+    from machine_quality
+    group by day, line
+    union all
+    select 'site', day, null, null, string_agg(line || '/' || machine || ': ' || reason, '; ' order by line, machine)
+    from machine_quality
+    group by day
+),
+
 final as (
-    select *, kwh_total / nullif(good_count, 0) as kwh_per_good_unit
-    from levels
+    select
+        l.*,
+        l.kwh_total / nullif(l.good_count, 0) as kwh_per_good_unit,
+        q.reason is null as data_quality_ok,
+        q.reason as data_quality_reason
+    from levels as l
+    left join quality_by_level as q
+        on q.level = l.level and q.day = l.day
+        and q.line is not distinct from l.line and q.machine is not distinct from l.machine
 )
 
 select * from final

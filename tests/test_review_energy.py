@@ -1,4 +1,4 @@
-"""Power readings held until the next one, also when the next one lies beyond the look-ahead."""
+"""Power readings held until the next one, but never across days without readings."""
 
 from __future__ import annotations
 
@@ -6,7 +6,11 @@ from conftest import aveva_row as r
 from conftest import mart, one_machine_config
 
 
-def test_a_standby_power_reading_that_does_not_change_for_days_holds_through_the_day(plant_factory):
+def test_a_standby_power_reading_is_not_held_through_days_without_readings(plant_factory):
+    # Issue #13 part 2: this test used to expect the 0.5 kW standby reading held through 3 Mar (12 kWh)
+    # and 2 Mar's last reading held to the day's end, with the next reading beyond the look-ahead: energy
+    # nobody measured. Now a reading stands at most for the max gap; the configured case is in
+    # tests/test_energy_gaps.py::test_a_configured_max_gap_keeps_a_stored_on_change_reading_standing.
     config = one_machine_config(working_days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
     machine = config["lines"][0]["machines"][0]
     machine.pop("energy_kwh_tag")
@@ -27,7 +31,13 @@ def test_a_standby_power_reading_that_does_not_change_for_days_holds_through_the
     plant.build_day("2026-03-02")
     plant.build_day("2026-03-03")
     rows = mart(
-        plant, "select cast(day as varchar), round(kwh_total, 6) from energy_daily where level = 'machine' order by 1"
+        plant,
+        "select cast(day as varchar), round(kwh_total, 6), data_quality_ok from energy_daily "
+        "where level = 'machine' order by 1",
     )
-    # 2 Mar: 10 kW 12:00-20:00 = 80 kWh, 0.5 kW 20:00-06:00 = 5 kWh; 3 Mar: 0.5 kW for 24 h = 12 kWh
-    assert rows == [("2026-03-02", 85.0), ("2026-03-03", 12.0)]
+    # 2 Mar sees 12:00 and 20:00 (5 Mar lies beyond its look-ahead): typical interval 8 h, max gap 24 h.
+    # 10 kW 12:00-20:00 = 80 kWh; the 20:00 reading, closed by none, stands one interval, 20:00-04:00 =
+    # 4 kWh: 84 kWh, with 06:00-12:00 and 04:00-06:00 unknown. 3 Mar sees 5 Mar 07:00 too: spacings 8 h
+    # and 59 h, typical 8 h (the lower median), max gap 24 h < 59 h: the 20:00 reading ends at 04:00 on
+    # 3 Mar, before the day begins: 0 kWh, the whole day unknown.
+    assert rows == [("2026-03-02", 84.0, False), ("2026-03-03", 0.0, False)]

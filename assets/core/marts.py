@@ -230,6 +230,19 @@ COLUMN_DOCS: dict[str, str] = {
     "coverage": "Share of the day with a valid value in force.",
     "used_in_oee": "True when an OEE or energy number rests on the tag.",
     "role": "What the tag is for the machine: state, total_count, reject_count, energy_meter, ...",
+    "energy_unknown_s": "Energy tags: seconds of the day whose energy is unknown: no reading stands for them (a "
+    "power reading stands until the next within the max gap, the last of a series for one typical interval; "
+    "an interval reading for its interval; a meter between two readings). NULL for other tags.",
+    "energy_spread_s": "Energy tags: seconds of the day covered by a meter step across more than the max gap, "
+    "whose kWh is known in total but not where it fell (spread evenly over the gap). NULL for other tags.",
+    "energy_max_gap_s": "Energy tags: the longest a reading stood for that day: energy_max_gap_s from the plant "
+    "config, else three typical reading intervals (the lower median spacing of the tag's readings in the day, "
+    "its look-back and look-ahead). NULL for interval energy and a tag with fewer than two readings.",
+    "energy_daily.data_quality_ok": "False when a kWh figure of the row rests on energy nobody measured: time "
+    "with no reading standing for it (unknown, not counted) or a meter step spread over a gap (see "
+    "data_quality_reason and data_quality_daily.energy_unknown_s).",
+    "energy_daily.data_quality_reason": "Why the energy of the row is uncertain: minutes of unknown energy, kWh "
+    "of a meter step spread over a gap; on line and site rows per machine.",
     "oee_line_daily.oee": "fully_productive_time_s / planned_production_time_s "
     "(= availability x performance x quality).",
 }

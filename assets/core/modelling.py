@@ -10,12 +10,13 @@ its `*_points` selection names, and returns Arrow.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from .bronze_reader import PointSelection
-from .plant import PlantConfig
+from .bronze_reader import LOOKAHEAD, PointSelection
+from .plant import Machine, PlantConfig
 from .schemas import (
     SILVER_COUNT_INCREMENTS,
     SILVER_ENERGY_INCREMENTS,
@@ -54,14 +55,32 @@ def state_tags_table(config: PlantConfig) -> pa.Table:
 
 
 def energy_tags_table(config: PlantConfig) -> pa.Table:
-    """Energy tags by kind: cumulative meter (with rollover), power in kW, or interval energy."""
+    """Energy tags by kind: cumulative meter (with rollover), power in kW, or interval energy, with the
+    configured max gap (NULL: three typical reading intervals of the tag)."""
     rows = []
     for m in config.machines:
         for kind, tag in m.energy_tags.items():
-            rows.append((m.line, m.name, kind, tag, m.energy_rollover, m.energy_interval_s, m.energy_interval_label))
-    names = ["line", "machine", "kind", "tag", "rollover", "interval_s", "label"]
-    types = [pa.string()] * 4 + [pa.float64(), pa.float64(), pa.string()]
+            rows.append(
+                (
+                    m.line,
+                    m.name,
+                    kind,
+                    tag,
+                    m.energy_rollover,
+                    m.energy_interval_s,
+                    m.energy_interval_label,
+                    energy_max_gap_s(config, m),
+                )
+            )
+    names = ["line", "machine", "kind", "tag", "rollover", "interval_s", "label", "max_gap_s"]
+    types = [pa.string()] * 4 + [pa.float64(), pa.float64(), pa.string(), pa.float64()]
     return pa.table({n: pa.array([r[i] for r in rows], types[i]) for i, n in enumerate(names)})
+
+
+def energy_max_gap_s(config: PlantConfig, machine: Machine) -> float | None:
+    """The longest a reading of the machine's energy tag may stand for: the machine's
+    energy_max_gap_s, else modelling's; None leaves it to three typical reading intervals of the tag."""
+    return machine.energy_max_gap_s if machine.energy_max_gap_s is not None else config.energy_max_gap_s
 
 
 def model_tags_table(config: PlantConfig) -> pa.Table:
@@ -268,98 +287,10 @@ select * from final order by line, machine, kind, ts
 """
 
 
-_ENERGY_SQL = """
-with meter_steps as (
-    select
-        p.tag,
-        lag(p.ts) over w as start,
-        p.ts as "end",
-        p.value,
-        lag(p.value) over w as prev
-    from points as p
-    where p.tag in (select tag from energy_tags where kind = 'meter') and p.quality <> 'bad' and p.value is not null
-    window w as (partition by p.tag order by p.ts)
-),
-meter as (
-    select
-        s.tag,
-        'meter' as kind,
-        s.start,
-        s."end",
-        case
-            when s.value >= s.prev then 'count'
-            when t.rollover is not null and s.prev < t.rollover and s.value < t.rollover
-                and s.value + t.rollover - s.prev < t.rollover / 2 then 'rollover'
-            else 'reset'
-        end as event,
-        s.value,
-        s.prev,
-        t.rollover
-    from meter_steps as s
-    join energy_tags as t on t.tag = s.tag
-    where s.prev is not null
-),
-meter_segments as (
-    select
-        tag, kind, start, "end", event,
-        case event when 'count' then value - prev when 'rollover' then value + rollover - prev else value end as kwh
-    from meter
-),
-power_steps as (
-    -- a power reading holds until the next one (historians store on change); energy = kW x hours. A
-    -- reading with no later one in the look-ahead (standby power unchanged for days) holds to the day's end.
-    select
-        p.tag,
-        p.ts as start,
-        coalesce(lead(p.ts) over (partition by p.tag order by p.ts), greatest(p.ts, $day_end)) as "end",
-        p.value,
-        p.quality
-    from points as p
-    where p.tag in (select tag from energy_tags where kind = 'power')
-),
-power_segments as (
-    select
-        tag, 'power' as kind, start, "end", 'count' as event,
-        greatest(value, 0) * (epoch_us("end") - epoch_us(start)) / 3.6e9 as kwh
-    from power_steps
-    where "end" is not null and quality <> 'bad' and value is not null
-),
-interval_segments as (
-    select
-        p.tag,
-        'interval' as kind,
-        case t.label when 'end' then p.ts - to_microseconds(cast(t.interval_s * 1e6 as bigint)) else p.ts end as start,
-        case t.label when 'end' then p.ts else p.ts + to_microseconds(cast(t.interval_s * 1e6 as bigint)) end as "end",
-        'count' as event,
-        greatest(p.value, 0) as kwh
-    from points as p
-    join energy_tags as t on t.tag = p.tag and t.kind = 'interval'
-    where p.quality <> 'bad' and p.value is not null
-),
-segments as (
-    select * from meter_segments
-    union all select * from power_segments
-    union all select * from interval_segments
-),
-clipped as (
-    -- a segment over the day's edge keeps the share of its energy that falls inside the day
-    select
-        t.line,
-        t.machine,
-        s.tag,
-        s.kind,
-        greatest(s.start, $day_start) as start,
-        least(s."end", $day_end) as "end",
-        s.kwh * (epoch_us(least(s."end", $day_end)) - epoch_us(greatest(s.start, $day_start)))
-            / (epoch_us(s."end") - epoch_us(s.start)) as kwh,
-        s.event
-    from segments as s
-    join energy_tags as t on t.tag = s.tag
-    where s."end" > s.start and s.start < $day_end and s."end" > $day_start
+# Energy: one SQL for the known kWh and the unknown spans, so that the marts read both from one rule.
+_ENERGY_SQL = (Path(__file__).resolve().parents[2] / "sql" / "silver" / "energy_increments.sql").read_text(
+    encoding="utf-8"
 )
-select $day as day, * from clipped
-order by line, machine, tag, start
-"""
 
 
 _SENSOR_SQL = """
@@ -507,8 +438,17 @@ def count_points(config: PlantConfig) -> PointSelection:
 
 
 def energy_points(config: PlantConfig) -> PointSelection:
-    """The energy tags, over the look-back and the look-ahead (a meter interval over the day's end)."""
-    return PointSelection(tags=tuple(tag for m in config.machines for tag in m.energy_tags.values()))
+    """The energy tags, over the look-back and the look-ahead (a meter interval over the day's end).
+
+    Both reach at least the longest configured energy_max_gap_s, so that a reading the next one closes
+    within the max gap is seen closed, and the reading held into the day is found."""
+    gaps = [g for m in config.machines if m.energy_tags and (g := energy_max_gap_s(config, m)) is not None]
+    widest = dt.timedelta(seconds=max(gaps, default=0.0))
+    return PointSelection(
+        tags=tuple(tag for m in config.machines for tag in m.energy_tags.values()),
+        lookback=max(dt.timedelta(days=config.state_lookback_days), widest),
+        lookahead=max(LOOKAHEAD, widest),
+    )
 
 
 def sensor_points(config: PlantConfig) -> PointSelection:
@@ -552,7 +492,8 @@ def model_count_increments(
 def model_energy(
     con: duckdb.DuckDBPyConnection, config: PlantConfig, day: dt.date, window: tuple[dt.datetime, dt.datetime]
 ) -> pa.Table:
-    """Energy segments (kWh over a span of time) inside the day, from meters, power readings or intervals."""
+    """Energy segments (kWh over a span of time) that tile the day per energy tag, from meters, power
+    readings or intervals, and the spans whose energy is unknown (sql/silver/energy_increments.sql)."""
     table = _run(con, _ENERGY_SQL, _bind(config, day, window), {"energy_tags": energy_tags_table(config)})
     return SILVER_ENERGY_INCREMENTS.conform(_utc(table, ("start", "end")))
 

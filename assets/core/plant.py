@@ -94,6 +94,9 @@ class Machine:
     energy_interval_kwh_tag: str | None = None
     energy_interval_s: float | None = None
     energy_interval_label: str = "end"
+    # how long a power reading may stand for the energy until the next one; None: modelling's, else
+    # three typical reading intervals of the tag (see sql/silver/energy_increments.sql)
+    energy_max_gap_s: float | None = None
     microstop_threshold_s: float = 120.0
 
     @property
@@ -129,6 +132,7 @@ class PlantConfig:
     lines: tuple[Line, ...]
     state_lookback_days: int = 7
     sensor_max_gap_s: float = 900.0
+    energy_max_gap_s: float | None = None  # the plant's default for machines that set none
 
     @property
     def tz(self) -> ZoneInfo:
@@ -231,7 +235,7 @@ def parse_plant_config(raw: Any, origin: str = "plant config") -> PlantConfig:
     lines = _parse_lines(r, r.require(root, "lines", ""))
 
     modelling = r.mapping(root.get("modelling") or {}, "modelling")
-    r.unknown_keys(modelling, {"state_lookback_days", "sensor_max_gap_s"}, "modelling")
+    r.unknown_keys(modelling, {"state_lookback_days", "sensor_max_gap_s", "energy_max_gap_s"}, "modelling")
     lookback = modelling.get("state_lookback_days", 7)
     if isinstance(lookback, bool) or not isinstance(lookback, int) or not 1 <= lookback <= 366:
         raise r.fail("modelling.state_lookback_days", f"must be a whole number of days 1..366, got {lookback!r}")
@@ -239,6 +243,9 @@ def parse_plant_config(raw: Any, origin: str = "plant config") -> PlantConfig:
     max_gap = modelling.get("sensor_max_gap_s", 900)
     if isinstance(max_gap, bool) or not isinstance(max_gap, (int, float)) or not max_gap > 0:
         raise r.fail("modelling.sensor_max_gap_s", f"must be a positive number of seconds, got {max_gap!r}")
+    energy_max_gap = modelling.get("energy_max_gap_s")
+    if energy_max_gap is not None:
+        energy_max_gap = r.positive(energy_max_gap, "modelling.energy_max_gap_s")
 
     return PlantConfig(
         site=site,
@@ -248,6 +255,7 @@ def parse_plant_config(raw: Any, origin: str = "plant config") -> PlantConfig:
         lines=lines,
         state_lookback_days=lookback,
         sensor_max_gap_s=float(max_gap),
+        energy_max_gap_s=energy_max_gap,
     )
 
 
@@ -419,6 +427,7 @@ def _parse_machine(r: _Reader, node: dict[str, Any], path: str, line: str, area:
             "energy_interval_kwh_tag",
             "energy_interval_s",
             "energy_interval_label",
+            "energy_max_gap_s",
             "microstop_threshold_s",
         },
         path,
@@ -479,6 +488,7 @@ def _parse_machine(r: _Reader, node: dict[str, Any], path: str, line: str, area:
         energy_interval_kwh_tag=energy["energy_interval_kwh_tag"],
         energy_interval_s=interval_s,
         energy_interval_label=label,
+        energy_max_gap_s=optional_positive("energy_max_gap_s"),
         microstop_threshold_s=optional_positive("microstop_threshold_s") or 120.0,
     )
 

@@ -263,8 +263,9 @@ SILVER_COUNT_INCREMENTS = TableSpec(
 
 SILVER_ENERGY_INCREMENTS = TableSpec(
     name="silver__energy_increments",
-    description="Energy in kWh as segments of time with a uniform rate, clipped to the production day: meter "
-    "increments (wraps and resets handled), power readings integrated over time, interval energy.",
+    description="Energy in kWh as segments of time with a uniform rate that tile the production day per energy "
+    "tag: meter increments (wraps and resets handled), power readings integrated over time, interval energy, and "
+    "the spans whose energy is unknown (event 'unknown', 0 kWh): a reading never stands beyond the max gap.",
     partition_by=("day",),
     unique=("tag", "start"),
     columns=(
@@ -276,7 +277,27 @@ SILVER_ENERGY_INCREMENTS = TableSpec(
         Col("start", UTC_TS),
         Col("end", UTC_TS),
         Col("kwh", pa.float64(), ge=0),
-        Col("event", pa.string(), isin=("count", "rollover", "reset")),
+        Col(
+            "event",
+            pa.string(),
+            isin=("count", "rollover", "reset", "unknown"),
+            description="unknown: no reading stands for the span, its energy is not known (0 kWh here).",
+        ),
+        # nullable: a table written before these columns reads NULL in them
+        Col(
+            "spread",
+            pa.bool_(),
+            nullable=True,
+            description="A meter step across more than the max gap: its kWh is known in total, not where it "
+            "fell, and is spread evenly over the gap.",
+        ),
+        Col(
+            "max_gap_s",
+            pa.float64(),
+            nullable=True,
+            description="The longest a reading of the tag stood for that day: energy_max_gap_s, else three "
+            "typical reading intervals; NULL for interval energy and for a tag with fewer than two readings.",
+        ),
     ),
 )
 
