@@ -108,8 +108,9 @@ OPEN_STOP_LOOKBACK_DAYS = 31
 
 
 def open_stop_days(marts_file, day: dt.date) -> list[dt.date]:
-    """Days before `day` on which a stop began that the published marts still show as open: the new
-    day may hold its end, so their marts are rebuilt with it."""
+    """Days before `day` on which a stop began that the published marts still show as open, or whose
+    end was seen in a day not modelled then: the new day may hold its end or its time in planned
+    production, so their marts are rebuilt with it."""
     if not marts_file.exists():
         return []
     con = duckdb.connect(str(marts_file), read_only=True)
@@ -119,8 +120,14 @@ def open_stop_days(marts_file, day: dt.date) -> list[dt.date]:
         ]
         if not exists:
             return []
+        # a marts file published before downtime_events split its stops has no not_modelled_yet_s
+        split = con.execute(
+            "select count(*) from duckdb_columns() where table_name = 'downtime_events' "
+            "and column_name = 'not_modelled_yet_s'"
+        ).fetchall()[0][0]
         rows = con.execute(
-            "select distinct day from downtime_events where ongoing and day < ? and day >= ?",
+            "select distinct day from downtime_events "
+            f"where ({'ongoing or not_modelled_yet_s > 0' if split else 'ongoing'}) and day < ? and day >= ?",
             [day, day - dt.timedelta(days=OPEN_STOP_LOOKBACK_DAYS)],
         ).fetchall()
     finally:

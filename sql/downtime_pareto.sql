@@ -1,6 +1,8 @@
 -- downtime_pareto: per line (machine NULL) and per machine, per production day and per ISO week
 -- (period_start = its Monday): seconds and events per reason, ranked, with share and cumulative share.
 -- Built from downtime_events, so a stop counts once, in the day and week in which it starts.
+-- Only a stop's seconds in planned production time count, and a stop with none is no event here: a jam
+-- shown through a break or time without a state at night is no loss of production.
 -- Sums add in a fixed order (by start, machine): days published in any order give bit-identical rows.
 with
 scope_days as (
@@ -18,28 +20,29 @@ events as (
         coalesce(reason, '(no reason)') as reason,
         category,
         start,
-        duration_s
+        in_planned_time_s as seconds
     from downtime_events
+    where in_planned_time_s > 0
 ),
 
 by_period as (
     select site, area, line, machine, 'day' as period, day as period_start, reason, category,
-           sum(duration_s order by start, machine) as seconds, count(*) as events
+           sum(seconds order by start, machine) as seconds, count(*) as events
     from events
     where day in (select day from scope_days)
     group by all
     union all
-    select site, area, line, null as machine, 'day', day, reason, category, sum(duration_s order by start, machine), count(*)
+    select site, area, line, null as machine, 'day', day, reason, category, sum(seconds order by start, machine), count(*)
     from events
     where day in (select day from scope_days)
     group by all
     union all
-    select site, area, line, machine, 'week', week, reason, category, sum(duration_s order by start, machine), count(*)
+    select site, area, line, machine, 'week', week, reason, category, sum(seconds order by start, machine), count(*)
     from events
     where week in (select week from scope_weeks)
     group by all
     union all
-    select site, area, line, null, 'week', week, reason, category, sum(duration_s order by start, machine), count(*)
+    select site, area, line, null, 'week', week, reason, category, sum(seconds order by start, machine), count(*)
     from events
     where week in (select week from scope_weeks)
     group by all

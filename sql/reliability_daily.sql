@@ -1,12 +1,15 @@
 -- reliability_daily: per machine and production day. A failure is an unplanned stop that is not a
--- minor stop and not a data gap (reason 'unknown'), counted on the day it starts.
+-- minor stop and not a data gap (reason 'unknown') and has time in planned production time, counted on
+-- the day it starts; its failure time is that time alone. A jam shown through a break is no failure,
+-- and a stop interrupted only by breaks or time outside shifts, in one state throughout, is one.
 -- mtbf_s = run time / failures; mttr_s = time in failure / failures (NULL without a failure).
 with
 failures as (
     -- summed in one order (their own), so the last bit does not depend on the order stops arrive in
-    select line, machine, day, count(*) as failures, sum(duration_s order by duration_s) as failure_time_s
+    select line, machine, day, count(*) as failures,
+        sum(in_planned_time_s order by in_planned_time_s) as failure_time_s
     from downtime_events
-    where category = 'unplanned_stop' and not is_minor_stop and not is_data_gap
+    where category = 'unplanned_stop' and not is_minor_stop and not is_data_gap and in_planned_time_s > 0
         and day in (select unnest($days::date[]))
     group by line, machine, day
 ),

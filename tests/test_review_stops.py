@@ -59,4 +59,10 @@ def test_a_stop_of_three_days_keeps_its_whole_length_on_the_day_it_began(plant_f
     )
     # 10:00 CET 2 Mar = 09:00 UTC to 12:00 CET 5 Mar = 11:00 UTC: 74 h
     assert events == [("2026-03-02 09:00", "2026-03-05 11:00", 266_400.0, "2026-03-02")]
-    assert mart(plant, "select mttr_s from reliability_daily where failures > 0") == [(266_400.0,)]
+    # Its failure time is its time in planned production time alone (issue 13; this test expected all 74 h,
+    # nights included): shift 06:00-14:00 every day, no breaks: 2 Mar 10:00-14:00 = 4 h, 3 and 4 Mar 8 h
+    # each, 5 Mar 06:00-12:00 = 6 h: 26 h = 93,600 s. The rest, 48 h = 172,800 s, lies outside shifts.
+    assert mart(plant, "select mttr_s from reliability_daily where failures > 0") == [(93_600.0,)]
+    assert mart(
+        plant, "select in_planned_time_s, in_breaks_s, outside_shifts_s, not_modelled_yet_s from downtime_events"
+    ) == [(93_600.0, 0.0, 172_800.0, 0.0)]

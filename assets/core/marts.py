@@ -191,6 +191,12 @@ COLUMN_DOCS: dict[str, str] = {
     "start": "Start of the stop (timestamp with time zone).",
     "end": "End of the stop; NULL while it lasts.",
     "duration_s": "Length of the stop, seconds (until the last state seen while it lasts).",
+    "in_planned_time_s": "Seconds of the stop in planned production time (shifts less breaks); the Pareto and "
+    "the failures count only these.",
+    "in_breaks_s": "Seconds of the stop in planned breaks.",
+    "outside_shifts_s": "Seconds of the stop outside every shift (nights, weekends).",
+    "not_modelled_yet_s": "Seconds of the stop on production days not modelled yet (its end was seen in the "
+    "look-ahead); in_planned_time_s + in_breaks_s + outside_shifts_s + not_modelled_yet_s = duration_s.",
     "ongoing": "True while the stop has no end yet.",
     "category": "planned_stop, unplanned_stop or minor_stop.",
     "reason": "Reason from the plant config's state map; 'unknown' for time with no valid state.",
@@ -198,13 +204,14 @@ COLUMN_DOCS: dict[str, str] = {
     "is_data_gap": "A stop recorded because there was no valid state (reason 'unknown'), not a failure.",
     "period": "day or week.",
     "period_start": "The production day, or the Monday of the ISO week.",
-    "seconds": "Stop seconds of the reason in the period.",
-    "events": "Stops of the reason in the period.",
+    "seconds": "Stop seconds of the reason in planned production time, of the stops starting in the period.",
+    "events": "Stops of the reason with time in planned production time, starting in the period.",
     "share": "The reason's share of the period's stop seconds.",
     "cumulative_share": "Share of the period's stop seconds of this reason and every reason ranked above it.",
     "rank": "1 = the reason with the most stop seconds.",
-    "failures": "Unplanned stops that are neither minor stops nor data gaps, counted where they start.",
-    "failure_time_s": "Seconds in those failures.",
+    "failures": "Unplanned stops with time in planned production time that are neither minor stops nor data "
+    "gaps, counted where they start; a stop through breaks or time outside shifts in one state is one failure.",
+    "failure_time_s": "Seconds of those failures in planned production time.",
     "mtbf_s": "Mean time between failures: run_time_s / failures (NULL without a failure).",
     "mttr_s": "Mean time to repair: failure_time_s / failures (NULL without a failure).",
     "month": "First day of the calendar month of the production days.",
@@ -449,6 +456,15 @@ def _register_inputs(
     from .modelling import model_tags_table
 
     register_silver(con, lakehouse_root, days, storage_options)
+    # A stop may span days that neither the days rebuilt nor their neighbours cover (a week-long breakdown
+    # rebuilt with the day it ended): downtime_events splits it on the calendar of every day, a few rows each.
+    delta.register_table(
+        con,
+        "silver__plant_calendar_every_day",
+        delta.table_uri(lakehouse_root, SILVER_PLANT_CALENDAR.name),
+        SILVER_PLANT_CALENDAR,
+        storage_options=storage_options,
+    )
     con.register("dim_machine", dim_machine(config))
     con.register("dim_tag", model_tags_table(config))
     for view in STAGING:
