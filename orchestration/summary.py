@@ -8,17 +8,20 @@ from pathlib import Path
 
 import duckdb
 
-# Roll-ups sum times and counts and recompute the ratios: averaging percentages would weight a
-# machine that ran ten minutes like one that ran all day.
+# Roll-ups sum times and recompute the ratios: averaging percentages would weight a machine that ran ten
+# minutes like one that ran all day. Quality and OEE go through ideal time (good x ideal cycle time), since
+# a filler's bottles and a packer's packs do not add up; good units are the line's output machine's.
 _LINE_SQL = """
 select
     line,
     count(distinct day) as days,
     sum(planned_production_time_s) / 3600 as planned_h,
     sum(run_time_s) / nullif(sum(planned_production_time_s), 0) as availability,
-    sum(ideal_cycle_time_s * total_count) / nullif(sum(run_time_s), 0) as performance,
-    sum(good_count) / nullif(sum(total_count), 0) as quality
-from oee_daily
+    sum(ideal_time_s) / nullif(sum(run_time_s), 0) as performance,
+    sum(fully_productive_time_s) / nullif(sum(ideal_time_s), 0) as quality,
+    sum(fully_productive_time_s) / nullif(sum(planned_production_time_s), 0) as oee,
+    sum(output_good_count) as good_units
+from oee_line_daily
 where day in (select unnest(?::date[]))
 group by line
 order by line
@@ -38,12 +41,11 @@ def line_oee_table(marts_file: Path, days: Sequence[dt.date]) -> str:
     first, last = min(days), max(days)
     lines = [
         f"OEE per line, production days {first} .. {last}",
-        f"{'line':<8}{'days':>5}{'planned h':>11}{'avail.':>9}{'perf.':>9}{'quality':>9}{'OEE':>9}",
+        f"{'line':<8}{'days':>5}{'planned h':>11}{'avail.':>9}{'perf.':>9}{'quality':>9}{'OEE':>9}{'good units':>13}",
     ]
-    for line, n_days, planned_h, availability, performance, quality in rows:
-        oee = None if None in (availability, performance, quality) else availability * performance * quality
+    for line, n_days, planned_h, availability, performance, quality, oee, good_units in rows:
         lines.append(
             f"{line:<8}{n_days:>5}{planned_h or 0:>11.1f}{_pct(availability):>9}{_pct(performance):>9}"
-            f"{_pct(quality):>9}{_pct(oee):>9}"
+            f"{_pct(quality):>9}{_pct(oee):>9}{round(good_units or 0):>13,}"
         )
     return "\n".join(lines)

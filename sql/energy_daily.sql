@@ -3,7 +3,8 @@
 -- kwh_stopped: during planned and unplanned stops in planned production time;
 -- kwh_idle_scheduled: during breaks and not-scheduled time inside shifts;
 -- kwh_outside_scheduled: outside every shift (nights, weekends): the waste nobody sees.
--- kwh_total is their sum; kwh_per_good_unit divides it by the good units of oee_daily.
+-- kwh_total is their sum; kwh_per_good_unit divides it by the row's good units (oee_daily): a machine's
+-- own, a line's output machine's (never the sum over its machines), a site's the sum of its lines'.
 -- data_quality_ok is false where a kWh figure rests on energy nobody measured: a span of the day with
 -- no reading standing for it (its energy is unknown, not counted), or a meter step across a gap longer
 -- than the max gap (known in total, spread evenly over the gap); a line or site row is false when any
@@ -53,13 +54,13 @@ levels as (
            kwh_total, kwh_running, kwh_stopped, kwh_idle_scheduled, kwh_outside_scheduled, good_count
     from machines
     union all
-    -- a line's output is what leaves its last machine; sum the machines' energy, take the line's
-    -- good units from its last machine as configured
+    -- a line's output is its output machine's good units (plant YAML `output_machine`, default the last
+    -- machine), never the sum over machines that count different things; a site's, the sum of its lines'
     select 'line', m.site, m.area, m.line, null, m.day,
            sum(kwh_total order by kwh_total), sum(kwh_running order by kwh_running),
            sum(kwh_stopped order by kwh_stopped), sum(kwh_idle_scheduled order by kwh_idle_scheduled),
            sum(kwh_outside_scheduled order by kwh_outside_scheduled),
-           sum(good_count) filter (where d.is_last_on_line)
+           sum(good_count) filter (where d.is_output_machine)
     from machines as m
     join dim_machine as d on d.line = m.line and d.machine = m.machine
     group by m.site, m.area, m.line, m.day
@@ -68,7 +69,7 @@ levels as (
            sum(kwh_total order by kwh_total), sum(kwh_running order by kwh_running),
            sum(kwh_stopped order by kwh_stopped), sum(kwh_idle_scheduled order by kwh_idle_scheduled),
            sum(kwh_outside_scheduled order by kwh_outside_scheduled),
-           sum(good_count) filter (where d.is_last_on_line)
+           sum(good_count) filter (where d.is_output_machine)
     from machines as m
     join dim_machine as d on d.line = m.line and d.machine = m.machine
     group by m.site, m.day

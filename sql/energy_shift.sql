@@ -52,7 +52,7 @@ levels as (
     select 'line', m.site, m.area, m.line, null, m.day, m.shift_name, m.shift_start, m.shift_end,
            sum(kwh_total order by kwh_total), sum(kwh_running order by kwh_running),
            sum(kwh_stopped order by kwh_stopped), sum(kwh_idle_scheduled order by kwh_idle_scheduled),
-           sum(good_count) filter (where d.is_last_on_line)
+           sum(good_count) filter (where d.is_output_machine)
     from machines as m
     join dim_machine as d on d.line = m.line and d.machine = m.machine
     group by m.site, m.area, m.line, m.day, m.shift_name, m.shift_start, m.shift_end
@@ -60,7 +60,7 @@ levels as (
     select 'site', m.site, null, null, null, m.day, m.shift_name, m.shift_start, m.shift_end,
            sum(kwh_total order by kwh_total), sum(kwh_running order by kwh_running),
            sum(kwh_stopped order by kwh_stopped), sum(kwh_idle_scheduled order by kwh_idle_scheduled),
-           sum(good_count) filter (where d.is_last_on_line)
+           sum(good_count) filter (where d.is_output_machine)
     from machines as m
     join dim_machine as d on d.line = m.line and d.machine = m.machine
     group by m.site, m.day, m.shift_name, m.shift_start, m.shift_end

@@ -8,7 +8,9 @@
 --                    a reading shows the pieces made since the one before, so it counts in the window
 --                    it closes: a reading at a break's start or a shift's end counts in that shift
 -- availability = run / planned production; performance = ideal cycle time x total / run;
--- quality = good / total; oee = availability x performance x quality; NULL where a denominator is 0.
+-- quality = good / total; oee = fully productive time (good x ideal cycle time) / planned production time,
+-- NULL only where planned production time is 0 (performance: where run time is 0; quality: where total is 0),
+-- so a machine stopped through planned time has oee 0; where all three factors are defined, oee = A x P x Q.
 with
 calendar_days as (
     select day, start, "end"

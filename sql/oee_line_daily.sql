@@ -1,5 +1,6 @@
 -- oee_line_daily: one row per line per production day, from the shared roll-up (stg_oee_rollups):
--- times and counts summed, ratios recomputed. data_quality_ok is false when any machine's day is.
+-- machine times summed, ratios recomputed through ideal time, counts of the line's output machine only.
+-- data_quality_ok is false when any machine's day is.
 with
 rolled_up as (
     select * exclude (level, window_kind, shift_name, shift_start, shift_end)

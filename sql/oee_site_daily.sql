@@ -1,5 +1,6 @@
 -- oee_site_daily: one row per site per production day, from the shared roll-up (stg_oee_rollups):
--- times and counts summed, ratios recomputed. data_quality_ok is false when any machine's day is.
+-- machine times summed, ratios recomputed through ideal time, output = the sum of the lines' outputs.
+-- data_quality_ok is false when any machine's day is.
 with
 rolled_up as (
     select * exclude (level, window_kind, area, line, shift_name, shift_start, shift_end)

@@ -36,7 +36,14 @@ def test_an_open_reader_keeps_a_complete_version_while_the_marts_are_republished
         fresh.close()
     # 03-02: running all shift (8 h); 03-03: running 06:00-10:00 then a jam: 4 h.
     assert rows == [("2026-03-02", 28_800.0), ("2026-03-03", 14_400.0)]
-    assert comment == [("availability x performance x quality = fully_productive_time_s / planned_production_time_s.",)]
+    # OEE is no longer defined as the product A x P x Q, which is NULL for a machine stopped all shift (issue #13)
+    assert comment == [
+        (
+            "fully_productive_time_s / planned_production_time_s, NULL only where planned production time is 0 "
+            "(a machine stopped through planned time: 0); = availability x performance x quality where all three "
+            "are defined.",
+        )
+    ]
     assert not list(plant.root.glob(".marts.duckdb.building-*"))
 
 

@@ -52,13 +52,16 @@ def test_line_oee_sums_times_and_counts_and_recomputes_the_ratios(plant_factory)
     # A: availability 90/100, performance 60*80/5400 = 0.8889, quality 1 -> 0.80
     # B: availability 150/300, performance 60*150/9000 = 1.0, quality 135/150 -> 0.45
     assert round(machines["A"], 4) == 0.8 and round(machines["B"], 4) == 0.45
-    ((planned, run, ideal, good, availability, performance, quality, oee),) = mart(
+    ((planned, run, ideal, productive, good, availability, performance, quality, oee),) = mart(
         plant,
-        "select planned_production_time_s, run_time_s, ideal_time_s, good_count, availability, performance, "
-        "quality, oee from oee_line_daily",
+        "select planned_production_time_s, run_time_s, ideal_time_s, fully_productive_time_s, output_good_count, "
+        "availability, performance, quality, oee from oee_line_daily",
     )
-    # together: planned 400 min, run 240, ideal 230, good 215: OEE = 215/400 = 0.5375, not (0.80+0.45)/2
-    assert (planned, run, ideal, good) == (24_000, 14_400, 13_800, 215)
+    # together: planned 400 min, run 240, ideal 230, fully productive 60 s x (80 + 135) = 215 min:
+    # OEE = 215/400 = 0.5375, not (0.80+0.45)/2; quality = 215/230 (through ideal time, both 60 s a unit).
+    # The line's good units are its last machine's, B's 135: this test expected the sum over the machines,
+    # 80 + 135 = 215, a count of nothing the line made (issue #13).
+    assert (planned, run, ideal, productive, good) == (24_000, 14_400, 13_800, 12_900, 135)
     assert (round(availability, 4), round(performance, 4), round(quality, 4)) == (0.6, 0.9583, 0.9348)
     assert round(oee, 4) == 0.5375
     assert round(mart(plant, "select oee from oee_site_daily")[0][0], 4) == 0.5375

@@ -157,4 +157,8 @@ def test_a_day_with_no_data_at_all_is_all_unknown(plant_factory):
     row = plant.oee("2026-03-02")
     assert (row["planned_production_time_s"], row["unplanned_stop_time_s"], row["run_time_s"]) == (28_800, 28_800, 0)
     assert row["availability"] == 0.0
-    assert row["performance"] is None and row["oee"] is None
+    # OEE = fully productive 0 / planned 28,800 = 0; it was NULL (A x P x Q with P undefined), one rule for a
+    # machine row and another for its line's (issue #13). The day's data_quality_ok says it rests on no data.
+    assert row["performance"] is None and row["quality"] is None and row["oee"] == 0.0
+    assert row["data_quality_ok"] is False
+    assert row["data_quality_reason"].startswith("no valid machine state for 480.0 min")

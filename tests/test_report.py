@@ -18,12 +18,14 @@ DEMO_PLANT = Path(__file__).resolve().parents[1] / "assets" / "demo" / "plant.ya
 MON, TUE, WED = dt.date(2026, 3, 2), dt.date(2026, 3, 3), dt.date(2026, 3, 4)
 HOSTILE = "<L1&>"
 
+# A line row's counts are its output machine's (output_*): a sum of good_count over machines that count
+# different things was no count of anything the line made, so oee_line_daily no longer has one (issue #13).
 OEE_DDL = """
 create table oee_line_daily (
     site varchar, area varchar, line varchar, day date,
     planned_production_time_s double, run_time_s double, ideal_time_s double, fully_productive_time_s double,
     availability_loss_s double, performance_loss_s double, quality_loss_s double,
-    total_count bigint, good_count bigint, reject_count bigint,
+    output_total_count bigint, output_good_count bigint, output_reject_count bigint,
     availability double, performance double, quality double, oee double
 )
 """

@@ -310,9 +310,11 @@ def test_a_line_of_a_good_reject_machine_and_a_total_good_machine(plant_factory)
     plant.build_day("2026-03-02")
     machines = mart(plant, "select machine, total_count, good_count, reject_count from oee_daily order by machine")
     assert machines == [("A", 240, 200, 40), ("B", 150, 135, 15)]
-    line = mart(plant, "select total_count, good_count, reject_count, oee from oee_line_daily")
+    line = mart(plant, "select output_total_count, output_good_count, output_reject_count, oee from oee_line_daily")
+    # the line's counts are its output machine's (its last, B: 150, 135, 15); this test expected the sums over
+    # the machines (390, 335, 55), which count nothing the line made (issue #13)
     # good x ideal / planned = (200 + 135) x 60 / (2 x 18,000)
-    assert line[0][:3] == (390, 335, 55)
+    assert line[0][:3] == (150, 135, 15)
     assert round(line[0][3], 6) == round(335 * 60 / 36_000, 6)
 
 

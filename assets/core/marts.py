@@ -88,17 +88,20 @@ MARTS: tuple[Mart, ...] = (
     Mart(
         "oee_line_daily",
         "oee_line_daily.sql",
-        "OEE per line per production day: times and counts summed, ratios recomputed.",
+        "OEE per line per production day: machine times summed, ratios recomputed through ideal time, the output "
+        "machine's counts.",
     ),
     Mart(
         "oee_site_daily",
         "oee_site_daily.sql",
-        "OEE per site per production day: times and counts summed, ratios recomputed.",
+        "OEE per site per production day: machine times summed, ratios recomputed through ideal time, the lines' "
+        "outputs summed.",
     ),
     Mart(
         "oee_line_shift",
         "oee_line_shift.sql",
-        "OEE per line per shift occurrence: times and counts summed, ratios recomputed.",
+        "OEE per line per shift occurrence: machine times summed, ratios recomputed through ideal time, the output "
+        "machine's counts.",
     ),
     Mart(
         "downtime_events",
@@ -169,13 +172,14 @@ COLUMN_DOCS: dict[str, str] = {
     "unknown_state_time_s": "Time with no valid machine state (no data, bad quality, unmapped code), seconds.",
     "ideal_cycle_time_s": "Ideal cycle time of the machine, seconds per unit.",
     "total_count": "Units counted inside planned production time.",
-    "good_count": "Good units counted inside planned production time (energy: the good units leaving the line).",
+    "good_count": "Good units counted inside planned production time.",
     "reject_count": "Rejected units counted inside planned production time.",
     "ideal_time_s": "Net run time: ideal cycle time x total count, seconds.",
     "availability": "run_time_s / planned_production_time_s.",
-    "performance": "ideal_time_s / run_time_s.",
-    "quality": "good_count / total_count.",
-    "oee": "availability x performance x quality = fully_productive_time_s / planned_production_time_s.",
+    "performance": "ideal_time_s / run_time_s (NULL where run time is 0).",
+    "quality": "good_count / total_count (NULL where nothing was counted).",
+    "oee": "fully_productive_time_s / planned_production_time_s, NULL only where planned production time is 0 "
+    "(a machine stopped through planned time: 0); = availability x performance x quality where all three are defined.",
     "availability_loss_s": "planned_production_time_s - run_time_s.",
     "performance_loss_s": "run_time_s - ideal_time_s (minor stops and speed loss).",
     "quality_loss_s": "reject_count x ideal cycle time, seconds.",
@@ -184,7 +188,7 @@ COLUMN_DOCS: dict[str, str] = {
     "setup_loss_s": "Six big losses: planned stops (setup, changeover), seconds.",
     "minor_stop_loss_s": "Six big losses: minor stops, seconds.",
     "speed_loss_s": "Six big losses: performance loss less minor stops, seconds.",
-    "teep": "oee x planned_production_time_s / calendar_time_s.",
+    "teep": "fully_productive_time_s / calendar_time_s (= oee x utilization).",
     "utilization": "planned_production_time_s / calendar_time_s.",
     "data_quality_ok": "False when a number of the row rests on poor data (see data_quality_reason).",
     "data_quality_reason": "Why the data behind the row is poor: no valid state, silent counter, bad readings.",
@@ -221,7 +225,13 @@ COLUMN_DOCS: dict[str, str] = {
     "kwh_stopped": "kWh during planned and unplanned stops in planned production time.",
     "kwh_idle_scheduled": "kWh inside shifts during breaks and not-scheduled time.",
     "kwh_outside_scheduled": "kWh outside every shift: nights, weekends.",
-    "kwh_per_good_unit": "kwh_total / good_count.",
+    "kwh_per_good_unit": "kwh_total / good_count (NULL without a good unit).",
+    "energy_daily.good_count": "Good units: a machine row's own; a line row's, those of the line's output machine "
+    "(plant YAML output_machine, default its last machine), never the sum over its machines; a site row's, the sum "
+    "of its lines' outputs.",
+    "energy_shift.good_count": "Good units: a machine row's own; a line row's, those of the line's output machine "
+    "(plant YAML output_machine, default its last machine), never the sum over its machines; a site row's, the sum "
+    "of its lines' outputs.",
     "tag": "Historian tag.",
     "source": "Source name from the plant config.",
     "hour": "The UTC hour (timestamp with time zone).",
@@ -250,9 +260,42 @@ COLUMN_DOCS: dict[str, str] = {
     "data_quality_reason and data_quality_daily.energy_unknown_s).",
     "energy_daily.data_quality_reason": "Why the energy of the row is uncertain: minutes of unknown energy, kWh "
     "of a meter step spread over a gap; on line and site rows per machine.",
-    "oee_line_daily.oee": "fully_productive_time_s / planned_production_time_s "
-    "(= availability x performance x quality).",
 }
+
+# Line and site rows sum machine times (machine-seconds) and recompute the ratios through ideal time; their
+# counts are the output machine's, since a filler's bottles and a packer's packs do not add up.
+_ROLLUP_DOCS: dict[str, str] = {
+    "calendar_time_s": "Length of the window itself: the production day (86400; 82800 or 90000 on DST days) or "
+    "the shift, seconds. Not a sum over machines (that is machine_calendar_time_s).",
+    "machine_calendar_time_s": "calendar_time_s summed over the row's machines (machine-seconds): the denominator "
+    "of teep and utilization.",
+    "machine_scheduled_time_s": "Scheduled time summed over the row's machines (machine-seconds).",
+    "planned_production_time_s": "Planned production time summed over the row's machines (machine-seconds).",
+    "run_time_s": "Run time summed over the row's machines (machine-seconds).",
+    "planned_stop_time_s": "Planned stop time summed over the row's machines (machine-seconds).",
+    "unplanned_stop_time_s": "Unplanned stop time (not minor) summed over the row's machines (machine-seconds).",
+    "minor_stop_time_s": "Minor stop time summed over the row's machines (machine-seconds).",
+    "unknown_state_time_s": "Time with no valid state summed over the row's machines (machine-seconds).",
+    "ideal_time_s": "Sum over the row's machines of total count x ideal cycle time, seconds.",
+    "fully_productive_time_s": "Sum over the row's machines of good count x ideal cycle time, seconds.",
+    "quality_loss_s": "Sum over the row's machines of reject count x ideal cycle time, seconds.",
+    "output_total_count": "Units counted by the line's output machine (plant YAML output_machine, default the "
+    "line's last machine); on a site row, the sum of its lines' outputs. Never the sum over all machines.",
+    "output_good_count": "Good units of the line's output machine: the line's output (on a site row, the sum of "
+    "its lines' outputs). The report's good units and energy_daily's line good_count.",
+    "output_reject_count": "Rejected units of the line's output machine (on a site row, the sum over its lines).",
+    "availability": "run_time_s / planned_production_time_s (NULL where nothing was planned).",
+    "performance": "ideal_time_s / run_time_s: ideal time over run time summed over the machines (NULL where no "
+    "machine ran).",
+    "quality": "fully_productive_time_s / ideal_time_s: good units weighted by their ideal cycle time, so machines "
+    "counting different things roll up (NULL where nothing was counted).",
+    "oee": "fully_productive_time_s / planned_production_time_s, NULL only where nothing was planned; "
+    "= availability x performance x quality where all three are defined.",
+    "teep": "fully_productive_time_s / machine_calendar_time_s (= oee x utilization).",
+    "utilization": "planned_production_time_s / machine_calendar_time_s.",
+}
+for _table in ("oee_line_daily", "oee_line_shift", "oee_site_daily"):
+    COLUMN_DOCS.update({f"{_table}.{column}": doc for column, doc in _ROLLUP_DOCS.items()})
 
 
 def marts_path(lakehouse_root: str) -> Path:
@@ -303,9 +346,10 @@ def dim_machine(config: PlantConfig) -> pa.Table:
             "has_total": pa.array(["total" in m.counter_tags for m in machines], pa.bool_()),
             "has_good": pa.array(["good" in m.counter_tags for m in machines], pa.bool_()),
             "has_reject": pa.array(["reject" in m.counter_tags for m in machines], pa.bool_()),
-            # a line's output is what leaves its last machine (the order of the plant YAML)
-            "is_last_on_line": pa.array(
-                [m is line.machines[-1] for line in config.lines for m in line.machines], pa.bool_()
+            # a line's output is the good units of its output machine (plant YAML, default its last machine),
+            # never the sum over machines that count different things (bottles, packs)
+            "is_output_machine": pa.array(
+                [m.name == line.output_machine for line in config.lines for m in line.machines], pa.bool_()
             ),
         }
     )

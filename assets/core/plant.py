@@ -121,6 +121,8 @@ class Line:
     name: str
     area: str
     machines: tuple[Machine, ...]
+    # the machine whose good units are the line's output (the line's "good units", its kWh per unit)
+    output_machine: str
 
 
 @dataclass(frozen=True)
@@ -386,7 +388,7 @@ def _parse_lines(r: _Reader, node: Any) -> tuple[Line, ...]:
     for i, item in enumerate(node):
         path = f"lines[{i}]"
         item = r.mapping(item, path)
-        r.unknown_keys(item, {"name", "area", "machines"}, path)
+        r.unknown_keys(item, {"name", "area", "machines", "output_machine"}, path)
         line_name = r.name(r.require(item, "name", path), f"{path}.name")
         area = r.name(r.require(item, "area", path), f"{path}.area")
         machines_raw = r.require(item, "machines", path)
@@ -405,8 +407,20 @@ def _parse_lines(r: _Reader, node: Any) -> tuple[Line, ...]:
             machines.append(machine)
         if any(line.name == line_name for line in lines):
             raise r.fail(f"{path}.name", f"line name {line_name!r} is used twice")
-        lines.append(Line(name=line_name, area=area, machines=tuple(machines)))
+        output_machine = _parse_output_machine(r, item, path, machines)
+        lines.append(Line(name=line_name, area=area, machines=tuple(machines), output_machine=output_machine))
     return tuple(lines)
+
+
+def _parse_output_machine(r: _Reader, item: dict[str, Any], path: str, machines: list[Machine]) -> str:
+    """The line's output machine: `output_machine` if set (it must name a machine of the line), else the last."""
+    if item.get("output_machine") is None:
+        return machines[-1].name
+    name = item["output_machine"]
+    names = [m.name for m in machines]
+    if name not in names:
+        raise r.fail(f"{path}.output_machine", f"must name a machine of the line ({', '.join(names)}), got {name!r}")
+    return name
 
 
 def _parse_machine(r: _Reader, node: dict[str, Any], path: str, line: str, area: str) -> Machine:

@@ -39,9 +39,9 @@ OEE_COLUMNS = (
     "availability_loss_s",
     "performance_loss_s",
     "quality_loss_s",
-    "total_count",
-    "good_count",
-    "reject_count",
+    "output_total_count",
+    "output_good_count",
+    "output_reject_count",
     "availability",
     "performance",
     "quality",
@@ -304,7 +304,8 @@ def headline(line: LineReport) -> dict[str, str]:
         "Availability": percent(today.get("availability") if today else None),
         "Performance": percent(today.get("performance") if today else None),
         "Quality": percent(today.get("quality") if today else None),
-        "Good units": count(today.get("good_count") if today else None),
+        # the line's output: its output machine's good units, never a sum over machines counting different things
+        "Good units": count(today.get("output_good_count") if today else None),
         "kWh per unit": kwh_per_unit(energy.kwh_per_good_unit if energy else None),
     }
 

@@ -153,9 +153,12 @@ ratios as (
     from times
 )
 
+-- OEE is fully productive time over planned production time, NULL only where nothing was planned:
+-- a machine stopped through a planned shift has OEE 0, though its performance (no run time) and
+-- quality (no count) are NULL. Where all three factors are defined their product is this same OEE.
 select
     *,
-    availability * performance * quality as oee,
+    good_count * ideal_cycle_time_s / nullif(planned_production_time_s, 0) as oee,
     planned_production_time_s - run_time_s as availability_loss_s,
     run_time_s - ideal_time_s as performance_loss_s,
     reject_count * ideal_cycle_time_s as quality_loss_s,
@@ -164,6 +167,6 @@ select
     planned_stop_time_s as setup_loss_s,
     minor_stop_time_s as minor_stop_loss_s,
     run_time_s - ideal_time_s - minor_stop_time_s as speed_loss_s,
-    availability * performance * quality * planned_production_time_s / nullif(calendar_time_s, 0) as teep,
+    good_count * ideal_cycle_time_s / nullif(calendar_time_s, 0) as teep,
     planned_production_time_s / nullif(calendar_time_s, 0) as utilization
 from ratios
