@@ -138,7 +138,12 @@ def headline_numbers(marts_file, day) -> dict[str, float]:
         site = con.execute("select oee from oee_site_daily where day = ?", [day]).fetchall()
     finally:
         con.close()
-    numbers = {f"oee_{re.sub(r'[^a-z0-9_]', '_', line.lower())}": oee for line, oee in lines if oee is not None}
-    if site and site[0][0] is not None:
+    # an OEE outside 0..1 (a performance above 1 that the audit lets through) is not plotted as a number
+    numbers = {f"oee_{re.sub(r'[^a-z0-9_]', '_', line.lower())}": oee for line, oee in lines if _in_0_1(oee)}
+    if site and _in_0_1(site[0][0]):
         numbers["oee_site"] = site[0][0]
     return numbers
+
+
+def _in_0_1(value) -> bool:
+    return value is not None and 0 <= value <= 1 + 1e-9
