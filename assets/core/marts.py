@@ -471,6 +471,23 @@ def audit_marts(
     return [AuditProblem(*row) for row in rows]
 
 
+def audit_published_marts(
+    lakehouse_root: str,
+    config: PlantConfig,
+    days: Sequence[dt.date],
+    storage_options: dict[str, str] | None = None,
+    sql_dir: Path = SQL_DIR,
+) -> list[AuditProblem]:
+    """The audit of the published marts (opened read-only) for the given days, against silver as it is now."""
+    con = duckdb.connect(str(fetch_published_marts(lakehouse_root, storage_options)), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'").fetchall()
+        register_silver(con, lakehouse_root, _with_neighbours(days), storage_options)
+        return audit_marts(con, days, sql_dir)
+    finally:
+        con.close()
+
+
 def _discard(building: Path) -> None:
     """Remove a copy built aside that is not to be published (and DuckDB's write-ahead log of it)."""
     building.unlink(missing_ok=True)
