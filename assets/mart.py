@@ -10,7 +10,15 @@ from orchestration.partitions import partition_day
 from orchestration.resources import LakehouseResource
 
 from .core import object_store
-from .core.marts import fetch_published_marts, marts_uri, publish_marts, silver_days
+from .core.marts import (
+    PERFORMANCE_TOLERANCE,
+    AuditProblem,
+    MartsAuditError,
+    fetch_published_marts,
+    marts_uri,
+    publish_marts,
+    silver_days,
+)
 from .core.schemas import (
     SILVER_COUNT_INCREMENTS,
     SILVER_ENERGY_INCREMENTS,
@@ -22,31 +30,20 @@ MART_GROUP = "marts"
 BOUNDS_CHECK = "ratios_and_times_in_bounds"
 
 
-def bounds_problems(marts_file, day) -> list[str]:
-    """Rows of oee_daily for the day whose times or ratios cannot be right."""
-    con = duckdb.connect(str(marts_file), read_only=True)
-    try:
-        rows = con.execute(
-            """
-            select line || '/' || machine || ': ' || problem
-            from (
-                select line, machine, unnest([
-                    case when planned_production_time_s > scheduled_time_s + 1e-6 then 'planned > scheduled' end,
-                    case when scheduled_time_s > calendar_time_s + 1e-6 then 'scheduled > calendar' end,
-                    case when run_time_s > planned_production_time_s + 1e-6 then 'run > planned production' end,
-                    case when availability < 0 or availability > 1 + 1e-9 then 'availability outside 0..1' end,
-                    case when quality < 0 or quality > 1 + 1e-9 then 'quality outside 0..1' end,
-                    case when reject_count < 0 or good_count < 0 then 'negative count' end
-                ]) as problem
-                from oee_daily where day = ?
-            )
-            where problem is not null
-            """,
-            [day],
-        ).fetchall()
-    finally:
-        con.close()
-    return [r[0] for r in rows]
+def audit_check_result(problems: list[AuditProblem], days: list[dt.date]) -> dg.AssetCheckResult:
+    """The blocking check's result: the audit of the rebuilt days, with each problem as metadata."""
+    return dg.AssetCheckResult(
+        check_name=BOUNDS_CHECK,
+        asset_key="mart__oee_daily",
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "days_audited": [d.isoformat() for d in days],
+            "problem_count": len(problems),
+            "problems": dg.MetadataValue.json([p.as_dict() for p in problems[:50]]),
+            "first_problem": str(problems[0]) if problems else "",
+        },
+    )
 
 
 def build_mart_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -66,7 +63,10 @@ def build_mart_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Assets
                 BOUNDS_CHECK,
                 asset="mart__oee_daily",
                 blocking=True,
-                description="Times nest (run <= planned <= scheduled <= calendar) and ratios lie in 0..1.",
+                description="The rebuilt days pass the audit before they are published (sql/audit/marts_audit.sql): "
+                "times nest (run <= planned <= scheduled <= calendar), ratios lie in 0..1 (performance up to "
+                f"{PERFORMANCE_TOLERANCE}), counts are not negative, a machine-day's seconds add up to its "
+                "calendar time, and line and site times equal the sums over their machines.",
             )
         ],
         retry_policy=dg.RetryPolicy(max_retries=2, delay=5),
@@ -82,23 +82,25 @@ def build_mart_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Assets
         before = day - dt.timedelta(days=1)
         available = set(silver_days(root, options))
         days = sorted({d for d in (before, *open_stop_days(target, day)) if d in available} | {day})
-        written = publish_marts(root, lakehouse.plant(), days, options)
-        problems = bounds_problems(target, day)
+        try:
+            written = publish_marts(root, lakehouse.plant(), days, options)
+        except MartsAuditError as failed:
+            # Nothing was published: the failed check is recorded, then the run fails without a retry
+            # (the same silver gives the same marts) and without a materialization.
+            yield audit_check_result(failed.problems, failed.days)
+            raise dg.Failure(
+                description=str(failed),
+                metadata={"problems": dg.MetadataValue.json([p.as_dict() for p in failed.problems[:50]])},
+                allow_retries=False,
+            ) from failed
         published = marts_uri(root)
         remote = object_store.is_remote(published)
         location = dg.MetadataValue.url(published) if remote else dg.MetadataValue.path(published)
-        return dg.MaterializeResult(
+        yield dg.MaterializeResult(
             metadata={"marts_file": location, "days_rebuilt": [d.isoformat() for d in days]}
             | {f"{name}_rows": rows for name, rows in written.items()}
             | headline_numbers(target, day),
-            check_results=[
-                dg.AssetCheckResult(
-                    check_name=BOUNDS_CHECK,
-                    asset_key="mart__oee_daily",
-                    passed=not problems,
-                    metadata={"problems": dg.MetadataValue.json(problems[:50])},
-                )
-            ],
+            check_results=[audit_check_result([], days)],
         )
 
     return [mart__oee_daily]
@@ -143,7 +145,12 @@ def headline_numbers(marts_file, day) -> dict[str, float]:
         site = con.execute("select oee from oee_site_daily where day = ?", [day]).fetchall()
     finally:
         con.close()
-    numbers = {f"oee_{re.sub(r'[^a-z0-9_]', '_', line.lower())}": oee for line, oee in lines if oee is not None}
-    if site and site[0][0] is not None:
+    # an OEE outside 0..1 (a performance above 1 that the audit lets through) is not plotted as a number
+    numbers = {f"oee_{re.sub(r'[^a-z0-9_]', '_', line.lower())}": oee for line, oee in lines if _in_0_1(oee)}
+    if site and _in_0_1(site[0][0]):
         numbers["oee_site"] = site[0][0]
     return numbers
+
+
+def _in_0_1(value) -> bool:
+    return value is not None and 0 <= value <= 1 + 1e-9

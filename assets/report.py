@@ -9,7 +9,7 @@ from orchestration.resources import LakehouseResource
 
 from .core import object_store
 from .core.marts import fetch_published_marts, marts_uri
-from .core.report import DailyReport, finite, headline_markdown, load_daily_report, write_report
+from .core.report import DailyReport, headline_markdown, load_daily_report, ratio, write_report
 
 REPORT_GROUP = "marts"
 REPORTS_DIR = "reports"
@@ -26,7 +26,7 @@ def oee_metadata(report: DailyReport) -> dict[str, float]:
     for key, line in zip(keys, report.lines, strict=True):
         if keys.count(key) > 1:
             key = _slug("_".join(line.key))
-        value = finite(line.today.get("oee")) if line.today else None
+        value = ratio(line.today.get("oee")) if line.today else None
         if value is not None:
             out[f"oee_{key}"] = value
     return out

@@ -246,7 +246,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         status = "ok" if result.success else f"FAILED: {_failure(result)}"
         print(f"  production day {day}: {status}")
         if not result.success:
-            failed.append(day)
+            failed.append((day, _failure(result)))
 
     target = marts_path(lakehouse.lakehouse_root)
     if days and target.exists():
@@ -259,7 +259,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         else:
             print(f"  open read-only with: duckdb -readonly {target}")
     if failed:
-        raise CommandError(f"{len(failed)} production day(s) failed: {', '.join(map(str, failed))}")
+        # the last line a user sees names each failed day and why (for an audit: the machine, check and values)
+        reasons = "; ".join(reason if reason.startswith(str(day)) else f"{day}: {reason}" for day, reason in failed)
+        raise CommandError(f"{len(failed)} production day(s) failed: {reasons}")
     return 0
 
 

@@ -29,7 +29,10 @@ order by line
 
 
 def _pct(value) -> str:
-    return "   n/a" if value is None else f"{100 * value:5.1f}%"
+    # A second guard behind the audit: a ratio outside 0..1 is never printed as a percentage.
+    if value is None or not 0 <= value <= 1 + 1e-9:
+        return "   n/a"
+    return f"{100 * value:5.1f}%"
 
 
 def line_oee_table(marts_file: Path, days: Sequence[dt.date]) -> str:

@@ -260,3 +260,28 @@ def test_minor_stops_of_a_reason_are_labelled_apart_from_its_long_stops():
     long_stops = ParetoRow("Jam", "unplanned_stop", 5400.0, 12, 0.5, 0.5, 1)
     minor_stops = ParetoRow("Jam", "minor_stop", 1800.0, 90, 0.2, 0.7, 2)
     assert (long_stops.label, minor_stops.label) == ("Jam", "Jam (minor)")
+
+
+def test_a_ratio_outside_0_1_is_never_shown_as_a_percentage(tmp_path):
+    # A second guard behind the marts audit: the issue's -1497 % OEE and a 102 % performance (which the
+    # audit lets through as a data-quality flag) show as n/a, and the trend draws no point for them.
+    path = tmp_path / "marts.duckdb"
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(OEE_DDL).fetchall()
+        rows = [
+            oee_row("L2", TUE, 28_800, 25_920, 24_624, 24_131.52, 20_520, 20_109, 0.9, 0.95, 0.98, 0.8379),
+            oee_row("L2", WED, 28_800, 25_200, 25_704, 25_704, 21_420, 21_420, 0.875, 1.02, 1.0, -14.97),
+        ]
+        con.executemany("insert into oee_line_daily values (" + ", ".join(["?"] * 18) + ")", rows)
+    finally:
+        con.close()
+    page = render_daily_report(path, WED)
+    # OEE, availability, performance, quality, good units, kWh per unit (no energy table)
+    outside = "n/a (outside 0..100 %)"
+    assert headline_cells(page, "L2") == [outside, "87.5 %", outside, "100.0 %", "21,420", "no data"]
+    assert "-1497" not in page and "102.0" not in page
+    l2 = section(page, "L2")
+    assert "<title>OEE 2026-03-03: 83.8 %</title>" in l2
+    assert "<title>OEE 2026-03-04" not in l2 and "<title>Performance 2026-03-04" not in l2
+    assert "<title>Availability 2026-03-04: 87.5 %</title>" in l2

@@ -1,7 +1,8 @@
 """Building the DuckDB marts from silver and publishing them atomically.
 
 The published file `$LAKEHOUSE_ROOT/marts.duckdb` is never written in place: a copy is built aside,
-the days being rebuilt are replaced in it, and the copy is renamed over the published file. An
+the days being rebuilt are replaced in it, audited (sql/audit/marts_audit.sql), and only if they pass
+is the copy renamed over the published file and are the days published to gold. An
 analyst who holds the old file open keeps reading a complete version and never blocks the pipeline.
 Publishers take a lock so that two runs never build from the same old copy and lose each other's days.
 
@@ -38,6 +39,12 @@ from .schemas import (
 )
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+AUDIT_SQL = Path("audit") / "marts_audit.sql"
+# The audit's upper bound for performance. Up to 1.0 is physics; a little above it means the ideal cycle
+# time or a counter is a little wrong, which the marts publish and data quality flags for the plant
+# engineer. Half as fast again as the ideal machine cannot be a slightly wrong setting: such a day is not
+# published.
+PERFORMANCE_TOLERANCE = 1.5
 MARTS_FILE = "marts.duckdb"
 # The marts file is written in the storage format of DuckDB 1.4 (the long-term-support line many
 # analysts still run), so DuckDB 1.4, 1.5 and newer (the duckdb command-line client on PyPI) open it.
@@ -393,11 +400,15 @@ def publish_marts(
     marts: Sequence[Mart] = MARTS,
     sql_dir: Path = SQL_DIR,
 ) -> dict[str, int]:
-    """Rebuild the given production days of every mart and publish the file atomically.
+    """Rebuild the given production days of every mart aside, audit them, and publish the file atomically.
 
     Silver is read for the days and their neighbours, so a shift or a stop across a day's edge is
     whole. Returns the rows of the rebuilt scope per mart. When a mart's columns changed since the
     last publish, every mart is rebuilt over every day silver holds, so no old day is left half-filled.
+
+    The rebuilt days are audited in the copy built aside (`audit_marts`): only if every check passes does
+    the copy replace the published file and gold take the days. Otherwise the copy is deleted, the
+    published file and gold keep their previous numbers, and MartsAuditError names each problem.
     """
     target = marts_path(lakehouse_root)
     remote = object_store.is_remote(marts_uri(lakehouse_root))
@@ -430,9 +441,18 @@ def publish_marts(
                     con.execute(f"drop table if exists {_checked(mart.name)}").fetchall()
             for mart in marts:
                 written[mart.name] = _rebuild_mart(con, mart, days, sql_dir)
-            con.execute("CHECKPOINT").fetchall()
-        finally:
+            # write, audit, publish: the copy aside replaces the published file only if its days pass
+            problems = audit_marts(con, days, sql_dir)
+            if not problems:
+                con.execute("CHECKPOINT").fetchall()
+        except BaseException:
             con.close()
+            _discard(building)
+            raise
+        con.close()
+        if problems:
+            _discard(building)
+            raise MartsAuditError(problems, days)
         with open(building, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(building, target)
@@ -441,6 +461,101 @@ def publish_marts(
             object_store.upload(target, marts_uri(lakehouse_root), storage_options or {})
         publish_all_gold(target, lakehouse_root, marts, days, storage_options)
     return written
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    """One row of the marts audit (sql/audit/marts_audit.sql): what failed where, with the values."""
+
+    day: dt.date
+    level: str
+    site: str | None
+    line: str | None
+    machine: str | None
+    check: str
+    detail: str
+
+    @property
+    def where(self) -> str:
+        """The machine as `line/machine`, or `line <line>`, or `site <site>`."""
+        if self.level == "machine":
+            return f"{self.line}/{self.machine}"
+        return f"line {self.line}" if self.level == "line" else f"site {self.site}"
+
+    def __str__(self) -> str:
+        return f"{self.day.isoformat()} {self.where}: {self.check}: {self.detail}"
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "day": self.day.isoformat(),
+            "level": self.level,
+            "site": self.site,
+            "line": self.line,
+            "machine": self.machine,
+            "check": self.check,
+            "detail": self.detail,
+        }
+
+
+class MartsAuditError(Exception):
+    """The marts built for some days failed the audit and were not published; the published file and gold
+    keep their previous numbers. The message's last line names the first problem's day, machine, check
+    and values."""
+
+    def __init__(self, problems: Sequence[AuditProblem], days: Sequence[dt.date]):
+        self.problems = list(problems)
+        self.days = list(days)
+        shown = self.problems[:MAX_PROBLEMS_SHOWN]
+        more = len(self.problems) - len(shown)
+        failed_days = sorted({p.day for p in self.problems})
+        head = (
+            f"marts not published: {len(self.problems)} audit problem(s) on "
+            f"{', '.join(d.isoformat() for d in failed_days)}"
+            + (f" ({more} more not shown)" if more else "")
+            + "; the published marts keep their previous numbers"
+        )
+        # the first problem comes last, where a one-line summary (the CLI, a log line) picks it up
+        super().__init__("\n".join([head, *(str(p) for p in reversed(shown))]))
+
+
+MAX_PROBLEMS_SHOWN = 20
+
+
+def audit_marts(
+    con: duckdb.DuckDBPyConnection,
+    days: Sequence[dt.date],
+    sql_dir: Path = SQL_DIR,
+    performance_tolerance: float = PERFORMANCE_TOLERANCE,
+) -> list[AuditProblem]:
+    """The audit's problems in the built marts (and their silver machine states) for the given days.
+
+    An empty list means the days may be published."""
+    query = (sql_dir / AUDIT_SQL).read_text(encoding="utf-8")
+    rows = con.execute(query, {"days": list(days), "performance_tolerance": performance_tolerance}).fetchall()
+    return [AuditProblem(*row) for row in rows]
+
+
+def audit_published_marts(
+    lakehouse_root: str,
+    config: PlantConfig,
+    days: Sequence[dt.date],
+    storage_options: dict[str, str] | None = None,
+    sql_dir: Path = SQL_DIR,
+) -> list[AuditProblem]:
+    """The audit of the published marts (opened read-only) for the given days, against silver as it is now."""
+    con = duckdb.connect(str(fetch_published_marts(lakehouse_root, storage_options)), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'").fetchall()
+        register_silver(con, lakehouse_root, _with_neighbours(days), storage_options)
+        return audit_marts(con, days, sql_dir)
+    finally:
+        con.close()
+
+
+def _discard(building: Path) -> None:
+    """Remove a copy built aside that is not to be published (and DuckDB's write-ahead log of it)."""
+    building.unlink(missing_ok=True)
+    building.with_name(building.name + ".wal").unlink(missing_ok=True)
 
 
 def storage_version(marts_file: Path) -> str | None:

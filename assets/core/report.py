@@ -269,9 +269,19 @@ def finite(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def ratio(value: object) -> float | None:
+    """A ratio in 0..1, or None for NULL, NaN, infinities and anything outside 0..1.
+
+    A second guard behind the marts audit: the page never shows an impossible percentage."""
+    number = finite(value)
+    return number if number is not None and 0 <= number <= 1 + 1e-9 else None
+
+
 def percent(value: object) -> str:
     number = finite(value)
-    return "no data" if number is None else f"{number * 100:.1f} %"
+    if number is None:
+        return "no data"
+    return "n/a (outside 0..100 %)" if ratio(number) is None else f"{number * 100:.1f} %"
 
 
 def hours(seconds: object) -> str:
@@ -429,7 +439,7 @@ def oee_trend_svg(line: LineReport) -> str:
     days = [row.day for row in line.trend]
     width, height, left, right, top, bottom = 640, 260, 48, 120, 24, 36
     plot_w, plot_h = width - left - right, height - top - bottom
-    values = [finite(row.get(s[0])) for row in line.trend for s in OEE_SERIES]
+    values = [ratio(row.get(s[0])) for row in line.trend for s in OEE_SERIES]
     peak = max([v * 100 for v in values if v is not None] + [100.0])
     step = _nice_step(peak, 5) if peak > 100 else 20.0
     top_value = _axis_max(peak, step)
@@ -440,7 +450,7 @@ def oee_trend_svg(line: LineReport) -> str:
     for i, (column, label, colour, dash, stroke) in enumerate(OEE_SERIES):
         points: list[tuple[float, float] | None] = []
         for x, row in zip(xs, line.trend, strict=True):
-            value = finite(row.get(column))
+            value = ratio(row.get(column))
             if value is None:
                 points.append(None)
                 continue
