@@ -21,7 +21,6 @@ from ..core.plant import Source
 from .csv_stream import FileRejected, read_header, stream_text_batches
 from .parsed import ParsedBatch, invalid_rows_table
 from .rows import (
-    DEFAULT_TIME_FORMATS,
     RowFinisher,
     RowRules,
     find_column,
@@ -29,15 +28,15 @@ from .rows import (
     opc_quality,
     positional_names,
     read_tall_csv,
+    source_times,
     unpivot_wide,
 )
 
 
 def _rules(source: Source, options: dict, **labels) -> RowRules:
-    fmt = options["timestamp_format"]
     return RowRules(
         timezone=source.timezone,
-        time_formats=(fmt,) if fmt else DEFAULT_TIME_FORMATS,
+        **source_times(options),
         epoch_unit=options["epoch_unit"],
         **labels,
     )

@@ -30,7 +30,7 @@ from ..core.plant import Source
 from .csv_stream import FileRejected, read_header
 from .ignition import read_wide_csv
 from .parsed import ParsedBatch
-from .rows import RowFinisher, RowRules
+from .rows import RowFinisher, RowRules, source_times
 
 DAY_US = 86_400_000_000
 
@@ -109,10 +109,9 @@ def read_sensor_csv(stream_opener, source: Source, options: dict) -> Iterator[Pa
         raise FileRejected("a channel column of the header has no name")
     tags = [(i, options["tag_prefix"] + header[i].strip()) for i in picked]
 
-    fmt = options["timestamp_format"]
     rules = RowRules(
         timezone=source.timezone,
-        time_formats=(fmt,) if fmt else (),
+        **source_times(options),
         text_values=False,
         decimal_comma=options["decimal_comma"],
         time_label=header[ts_index].strip() or "timestamp",

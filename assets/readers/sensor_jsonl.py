@@ -23,7 +23,7 @@ from typing import Any
 from ..core.plant import Source
 from .csv_stream import FileRejected
 from .parsed import ParsedBatch
-from .rows import RowFinisher, RowRules, opc_quality, staged_table
+from .rows import RowFinisher, RowRules, opc_quality, source_times, staged_table
 
 BATCH_LINES = 20_000
 
@@ -53,7 +53,11 @@ def read_sensor_jsonl(stream_opener, source: Source, options: dict) -> Iterator[
     ts_field, device_field = options["ts_field"], options["device_field"]
     metrics_field, quality_field = options["metrics_field"], options["quality_field"]
     separator, max_line = options["tag_separator"], int(options["max_line_bytes"])
-    finisher = RowFinisher(RowRules(timezone=source.timezone, epoch_unit=options["epoch_unit"], time_label=ts_field))
+    finisher = RowFinisher(
+        RowRules(
+            timezone=source.timezone, epoch_unit=options["epoch_unit"], time_label=ts_field, **source_times(options)
+        )
+    )
     cols: dict[str, list] = {k: [] for k in ("source_line", "tag", "ts_text", "ts_num", "value_num", "value_str")}
     cols.update({"quality": [], "reason": [], "raw": []})
 

@@ -326,7 +326,7 @@ def _cases() -> list[Case]:
             rows_in=3,
             landed=2,
             quarantined=1,
-            reason="DateTime is not a timestamp",
+            reason="timestamp is not ISO-8601",
         ),
         Case(
             "a column named twice",
@@ -362,7 +362,7 @@ def _cases() -> list[Case]:
             rows_in=5,
             landed=3,
             quarantined=2,
-            reason="DateTime is not a timestamp",
+            reason="timestamp is not ISO-8601",
             points=[
                 ("TF.Tag", "2026-03-02 05:00:00", 1.0),
                 ("TF.Tag", "2026-03-02 05:01:00", 2.0),
