@@ -370,6 +370,32 @@ def _cases() -> list[Case]:
             ],
         ),
         Case(
+            "years 1 and 9999 (a logger's clock unset or a filler date)",
+            "historian/years_1_and_9999.csv",
+            csv_bytes(
+                [
+                    "2026-03-02 06:00:00.000,YR.Tag,1,1,0,192,192,Delta\n",
+                    "0001-01-01 00:00:00.000,YR.Tag,2,2,0,192,192,Delta\n",
+                    "9999-12-31 23:59:59.000,YR.Tag,3,3,0,192,192,Delta\n",
+                ]
+            ),
+            rows_in=3,
+            landed=1,
+            quarantined=2,
+            reason="timestamp out of range",
+            points=[("YR.Tag", "2026-03-02 05:00:00", 1.0)],
+        ),
+        Case(
+            "years 1 and 9999 in a logger's wide file",
+            "logger/years_1_and_9999.csv",
+            b"ts,T\n2026-03-02 06:00:00,1\n0001-01-01 00:00:00,2\n9999-12-31 23:59:59,3\n",
+            rows_in=3,
+            landed=1,
+            quarantined=2,
+            reason="timestamp out of range",
+            points=[("LOG.T", "2026-03-02 05:00:00", 1.0)],
+        ),
+        Case(
             "non-monotonic time",
             "historian/non_monotonic.csv",
             csv_bytes(
