@@ -1,8 +1,9 @@
 """Ignition tag-history exports (Report / Easy Chart / system.tag.queryTagHistory CSV), wide and tall.
 
-Wide: `t_stamp` (local date-time text, ISO with offset, or epoch milliseconds) then one column per tag
-path. Every non-empty cell is one input row: a point, or a reject with its line number (a line whose
-t_stamp cannot be read rejects each of its non-empty cells). An empty cell is no value: not a row. A
+Wide: `t_stamp` (ISO 8601 local date-time text, ISO with offset, or epoch milliseconds; with option
+timestamp_format, that format alone reads the text, a number too) then one column per tag path. Every
+non-empty cell is one input row: a point, or a reject with its line number (a line whose t_stamp cannot
+be read rejects each of its non-empty cells). An empty cell is no value: not a row. A
 line the CSV parser cannot split (wrong number of fields) is one reject.
 
 Tall: `Path, Value, Quality, Timestamp`, one point per line. Quality: the OPC code (192-255 good,

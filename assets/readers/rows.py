@@ -18,8 +18,9 @@ reject with a reason:
   row says so, else a reject.
 
 Staged columns (all but source_line and tag optional): source_line, tag, raw, ts_text, ts_num, or the
-already parsed local_ts / utc_ts / ts_reason (see `parse_times`), value_num, value_str, value_text,
-quality ('good' | 'uncertain' | 'bad', null for good) and reason (the reader's own reject reason).
+already parsed local_ts / utc_ts / ts_reason (from `parse_times` or `check_times`, which apply the range),
+value_num, value_str, value_text, quality ('good' | 'uncertain' | 'bad', null for good) and reason (the
+reader's own reject reason).
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 `{"ts": "2026-03-02T05:00:00.123Z", "device": "L1-FILLER-VIB", "metrics": {"vib_rms_mm_s": 2.31}}`
 gives the point `L1-FILLER-VIB.vib_rms_mm_s`. Field names (ts_field, device_field, metrics_field,
 quality_field) and the separator are options. `ts` is ISO text (an offset is honoured, a naive time is
-local to the source) or an epoch number (epoch_unit, default auto: below 1e11 seconds, below 1e14
-milliseconds, else microseconds). The optional message quality (good/uncertain/bad, OPC codes, or
-true/false) applies to every metric of the message.
+local to the source; option timestamp_format reads other text) or an epoch number (epoch_unit, default
+auto: below 1e11 seconds, below 1e14 milliseconds, else microseconds). The optional message quality
+(good/uncertain/bad, OPC codes, or true/false) applies to every metric of the message.
 
 Input rows: every metric of a message is one row (a point or a reject, with the line number). A line
 that is not JSON, is not an object, lacks the device or time, or has no metrics, is one reject. Blank
