@@ -120,7 +120,8 @@ def test_spring_forward_night_never_writes_a_time_in_the_gap(tmp_path):
     path = write_points(tmp_path / "export.csv", "proficy_csv", points, BERLIN)
     stamps = [line.split(",")[1] for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("L1.")]
     assert not [s for s in stamps if s.startswith("03/29/2026 02:")]
-    assert stamps[59:61] == ["03/29/2026 01:59:00", "03/29/2026 03:00:00"]
+    # in the demo's Proficy timestamp_format, %m/%d/%Y %H:%M:%S.%f
+    assert stamps[59:61] == ["03/29/2026 01:59:00.000000", "03/29/2026 03:00:00.000000"]
     assert read_back(path, "proficy_csv", None)[0] == points
 
 

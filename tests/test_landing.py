@@ -277,7 +277,7 @@ def test_bad_rows_are_quarantined_with_line_numbers_and_good_rows_land(env):
     assert [line for line, _ in quarantined] == [3, 4, 5, 6, 7, 8, 9]
     reasons = dict(quarantined)
     assert reasons[3] == "Value is not a number: abc"
-    assert reasons[4] == "DateTime is not a timestamp: yesterday"
+    assert reasons[4] == "timestamp is not ISO-8601 (yesterday); set timestamp_format for this source"
     assert reasons[5] == "expected 8 fields, found 2"
     assert reasons[6].startswith("nonexistent local time 2026-03-29 02:30:00 in Europe/Berlin")
     assert reasons[7] == "Value is not finite: inf"

@@ -160,7 +160,6 @@ def test_a_hoboware_export_needs_only_its_header_line_and_time_format(plant_fact
     assert ledger(plant) == ("landed", 10, 4, 8, 2, None)
 
 
-@pytest.mark.xfail(reason="timestamp_format applied by the timestamps change", strict=True)
 def test_a_hoboware_export_lands_at_the_instants_its_header_states(plant_factory):
     plant = land_hobo(plant_factory)
     # 26/07/02 is 2 July 2026 (yy/mm/dd). The header says the clock is GMT+01:00, a fixed offset, so 06:00 is

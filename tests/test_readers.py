@@ -77,7 +77,7 @@ def test_pi_csv_timestamps_digital_states_and_bad_rows(tmp_path):
         ("L1.FILLER.Total", utc(2026, 3, 2, 5, 0, 5), None, "Bad Input", "bad", 7),
     ]
     assert reasons == {
-        8: "Timestamp is not a timestamp: yesterday",
+        8: "timestamp is not ISO-8601 (yesterday); set timestamp_format for this source",
         9: "Value is not finite: 1e309",
         10: "Tag is empty",
         11: "nonexistent local time 2026-03-29 02:30:00 in Europe/Berlin (daylight-saving gap)",
@@ -172,7 +172,10 @@ def test_pi_webapi_json_values_states_and_quality(tmp_path):
         ("FILLER.State", utc(2026, 3, 2, 5, 0), None, "Running", "good", 7),
         ("FILLER.State", utc(2026, 3, 2, 5, 1), 3.0, None, "bad", 8),
     ]
-    assert reasons == {5: "Value is not finite: NaN", 6: "Timestamp is not a timestamp: not a time"}
+    assert reasons == {
+        5: "Value is not finite: NaN",
+        6: "timestamp is not ISO-8601 (not a time); set timestamp_format for this source",
+    }
     points, _, _ = read(tmp_path, "pi_webapi_json", json.dumps(doc), name="values.json", tag_field="Path")
     assert points[0][0] == "\\\\PISRV\\FIC101.PV"
 
@@ -208,7 +211,7 @@ def test_ignition_wide_counts_cells_and_rejects_cells_of_a_bad_line(tmp_path):
         ("[default]L1/Filler/Speed", utc(2026, 3, 2, 5, 0, 2), 101.0, None, "good", 4),
         ("[default]L1/Filler/Speed", utc(2026, 3, 2, 5, 0, 3), None, "abc", "good", 6),
     ]
-    assert n == 2 and reasons == {5: "t_stamp is not a timestamp: garbage"}
+    assert n == 2 and reasons == {5: "timestamp is not ISO-8601 (garbage); set timestamp_format for this source"}
 
 
 def test_ignition_tall_quality_codes_and_names(tmp_path):
@@ -247,21 +250,27 @@ def test_proficy_preamble_and_physical_line_numbers(tmp_path):
         "[Data]\n"
         "Tagname,TimeStamp,Value,DataQuality\n"  # line 6
         "L1.Filler.Speed,3/2/2026 6:00:00 AM,100,Good\n"  # 7
-        "L1.Filler.Speed,03/02/2026 06:00:01.500,101,Uncertain\n"  # 8
-        'L1.Filler.Speed,2026-03-02T05:00:02Z,"102",Bad\n'  # 9
+        "L1.Filler.Speed,03/02/2026 06:00:01 PM,101,Uncertain\n"  # 8: 18:00:01 Berlin (UTC+1)
+        'L1.Filler.Speed,2026-03-02T05:00:02Z,"102",Bad\n'  # 9: an explicit offset is an instant
         "L1.Filler.Speed,3/2/2026 6:00:03 AM,103,Weird\n"  # 10
         "L1.Filler.Speed,13/2/2026 6:00:04 AM,104,Good\n"  # 11: not a US date
+        "L1.Filler.Speed,2026-03-02 06:00:05,105,Good\n"  # 12: ISO without offset: not the format
     )
-    points, reasons, _ = read(tmp_path, "proficy_csv", text)
+    points, reasons, _ = read(tmp_path, "proficy_csv", text, timestamp_format="%m/%d/%Y %I:%M:%S %p")
     assert points == [
         ("L1.Filler.Speed", utc(2026, 3, 2, 5, 0, 0), 100.0, None, "good", 7),
-        ("L1.Filler.Speed", utc(2026, 3, 2, 5, 0, 1, 500000), 101.0, None, "uncertain", 8),
+        ("L1.Filler.Speed", utc(2026, 3, 2, 17, 0, 1), 101.0, None, "uncertain", 8),
         ("L1.Filler.Speed", utc(2026, 3, 2, 5, 0, 2), 102.0, None, "bad", 9),
     ]
     assert reasons == {
         10: "DataQuality not recognised: Weird",
-        11: "TimeStamp is not a timestamp: 13/2/2026 6:00:04 AM",
+        11: "timestamp does not match %m/%d/%Y %I:%M:%S %p (13/2/2026 6:00:04 AM)",
+        12: "timestamp does not match %m/%d/%Y %I:%M:%S %p (2026-03-02 06:00:05)",
     }
+    # Without the format, 3/2/2026 could be 3 February as well: not read, and the reason says what to set.
+    points, reasons, _ = read(tmp_path, "proficy_csv", text)
+    assert [p[5] for p in points] == [9, 12]  # the ISO 8601 lines, with and without an offset
+    assert reasons[7] == "timestamp is not ISO-8601 (3/2/2026 6:00:00 AM); set timestamp_format for this source"
 
 
 def test_proficy_without_data_section_or_header_is_refused(tmp_path):
@@ -334,7 +343,7 @@ def test_sensor_csv_decimal_comma_latin1_and_prefix(tmp_path):
         ("HALL1.Druck", utc(2026, 3, 2, 5, 0), 1013.2, None, "good", 2),
         ("HALL1.Temperatur °C", utc(2026, 3, 2, 5, 0), 21.5, None, "good", 2),
     ]
-    assert reasons == {3: "Value is not a number: abc", 4: "Zeit is not a timestamp: 31.02.2026 06:30"}
+    assert reasons == {3: "Value is not a number: abc", 4: "timestamp does not match %d.%m.%Y %H:%M (31.02.2026 06:30)"}
 
 
 def test_sensor_csv_utf16_with_offsets(tmp_path):
@@ -362,6 +371,7 @@ def test_sensor_csv_interval_end_and_midnight_label(tmp_path):
         timestamp_format="%d/%m/%Y %H:%M",
         interval_label="end",
         midnight_label=True,
+        earliest_timestamp="2017-01-01",
     )
     # Interval starts, in UTC (Seoul is UTC+9): 23:15, 23:30, 23:45 on 1 Jan and 00:00 on 2 Jan local.
     assert [(p[1], p[2]) for p in points] == [
@@ -381,6 +391,7 @@ def test_steel_industry_energy_dataset_lands_through_sensor_csv():
         timestamp_format="%d/%m/%Y %H:%M",
         interval_label="end",
         midnight_label=True,
+        earliest_timestamp="2017-01-01",  # historic data: the plausible range starts before it
         tag_prefix="STEEL.",
         skip_columns=["NSM", "WeekStatus", "Day_of_week", "Load_Type"],
     )

@@ -233,7 +233,7 @@ def parse_plant_config(raw: Any, origin: str = "plant config") -> PlantConfig:
     timezone = r.timezone(r.require(plant, "timezone", "plant"), "plant.timezone")
 
     calendar = _parse_calendar(r, r.mapping(r.require(root, "calendar", ""), "calendar"))
-    sources = _parse_sources(r, r.require(root, "sources", ""), timezone)
+    sources = _parse_sources(r, r.require(root, "sources", ""), timezone, calendar.first_day)
     lines = _parse_lines(r, r.require(root, "lines", ""))
 
     modelling = r.mapping(root.get("modelling") or {}, "modelling")
@@ -341,7 +341,7 @@ def _check_shifts_do_not_overlap(r: _Reader, shifts: list[Shift]) -> None:
             covered[minute] = shift.name
 
 
-def _parse_sources(r: _Reader, node: Any, plant_tz: str) -> tuple[Source, ...]:
+def _parse_sources(r: _Reader, node: Any, plant_tz: str, first_day: dt.date) -> tuple[Source, ...]:
     if not isinstance(node, list) or not node:
         raise r.fail("sources", "must be a non-empty list of {name, format, folder, timezone}")
     sources: list[Source] = []
@@ -362,6 +362,11 @@ def _parse_sources(r: _Reader, node: Any, plant_tz: str) -> tuple[Source, ...]:
             timezone=r.timezone(item.get("timezone", plant_tz), f"{path}.timezone"),
             options=_source_options(r, fmt, item.get("options"), f"{path}.options"),
         )
+        if source.options.get("earliest_timestamp") is None:
+            # a point more than a year before the first production day is a broken clock, not history
+            from .timestamps import earliest_default
+
+            source.options["earliest_timestamp"] = earliest_default(first_day)
         if any(s.name == source.name for s in sources):
             raise r.fail(f"{path}.name", f"source name {source.name!r} is used twice")
         sources.append(source)

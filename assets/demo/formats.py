@@ -79,8 +79,13 @@ FORMATS: dict[str, FormatTraits] = {
 }
 
 # The options a source needs to read what the writers make with their defaults: a European data logger
-# writes `;` and a decimal comma; every other format reads the writers' files with its own defaults.
-_SOURCE_OPTIONS: dict[str, dict[str, Any]] = {"sensor_csv": {"delimiter": ";", "decimal_comma": True}}
+# writes `;` and a decimal comma; Proficy writes month-first dates, which no reader assumes (3/2 could be
+# 3 February), so its source names the form; every other format reads the writers' files with its own
+# defaults.
+_SOURCE_OPTIONS: dict[str, dict[str, Any]] = {
+    "sensor_csv": {"delimiter": ";", "decimal_comma": True},
+    "proficy_csv": {"timestamp_format": "%m/%d/%Y %H:%M:%S.%f"},
+}
 
 
 def source_options_for(fmt: str) -> dict[str, Any]:

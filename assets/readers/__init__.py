@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..core.plant import Source
+from ..core.timestamps import TimestampBounds
 from .archives import iter_members
 from .aveva_historian import read_aveva_historian_csv, staged_rows
 from .aveva_historian import stage_file as stage_aveva_historian_file
@@ -70,6 +71,8 @@ def read_source_file(source: Source, stream_opener: Callable) -> Iterator[Parsed
             timezone=source.timezone,
             encoding=options.get("encoding", "utf-8"),
             delimiter=options.get("delimiter", ","),
+            timestamp_format=options.get("timestamp_format"),
+            bounds=TimestampBounds.from_options(options),
         )
     reader = READERS.get(source.format)
     if reader is None:
@@ -96,5 +99,12 @@ def stage_source_file(
     except FileRejected:
         return None  # the streaming reader rejects the file with the option's reason
     return stage_aveva_historian_file(
-        Path(path), source.timezone, options.get("encoding", "utf-8"), options.get("delimiter", ","), out, line_count
+        Path(path),
+        source.timezone,
+        options.get("encoding", "utf-8"),
+        options.get("delimiter", ","),
+        out,
+        line_count,
+        timestamp_format=options.get("timestamp_format"),
+        bounds=TimestampBounds.from_options(options),
     )

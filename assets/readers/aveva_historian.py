@@ -1,8 +1,9 @@
 """AVEVA / Wonderware Historian CSV exports of the History table.
 
 Columns as exported: DateTime, TagName, Value, vValue, Quality, QualityDetail, OPCQuality (trailing
-ww* columns are ignored). DateTime is local wall-clock time of the source's time zone unless it carries
-an explicit offset (`Z`, `+01:00`), which is honoured. Quality 0 is good, 16 doubtful, 1 bad; OPCQuality
+ww* columns are ignored). DateTime is ISO 8601 (or read by the source's timestamp_format alone), local
+wall-clock time of the source's time zone unless it carries an explicit offset (`Z`, `+01:00`), which is
+honoured. Quality 0 is good, 16 doubtful, 1 bad; OPCQuality
 192 and above is good, 64-191 uncertain, below 64 bad; with both columns the worse grade wins. String
 tags have an empty Value and their text in vValue.
 
@@ -25,6 +26,16 @@ import pyarrow.compute as pc
 
 from ..core.delta import string_literal
 from ..core.schemas import UTC_TS
+from ..core.timestamps import (
+    HAS_OFFSET_SQL,
+    ISO_FORM_SQL,
+    RANGE_CHECK_SQL,
+    RANGE_REASON_SQL,
+    TEXT_TIME_REASON_SQL,
+    TEXT_TIME_SQL,
+    TimestampBounds,
+    time_params,
+)
 from .csv_stream import FileRejected, TextBatch, read_header, stream_text_batches
 from .parsed import ParsedBatch, invalid_rows_table
 from .rows import RowFinisher, RowRules, has_control_characters
@@ -33,8 +44,6 @@ REQUIRED = ("DateTime", "TagName", "Value")
 OPTIONAL = ("vValue", "Quality", "QualityDetail", "OPCQuality")
 # The fields a rejected row's raw text joins, in this order.
 RAW_FIELDS = ("DateTime", "TagName", "Value", "vValue", "Quality", "QualityDetail", "OPCQuality")
-# The History table writes ISO 8601 wall-clock times; no other forms are guessed.
-ISO_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S",)
 
 # Stage each row for the shared rules: value columns, normalised quality, and the AVEVA-specific reasons
 # (in the order they are checked: line, tag, time, quality; the value checks follow in `RowFinisher`).
@@ -45,7 +54,7 @@ with typed as (
         source_line,
         trim("TagName") as tag,
         trim("DateTime") as ts_text,
-        ts_failed,
+        ts_reason,
         "Value" as value_str,
         nullif(trim("Value"), '') as value_raw,
         nullif("vValue", '') as v_value,
@@ -76,7 +85,7 @@ select
         when tag = '' then 'TagName is empty'
         when length(tag) > 256 then 'TagName is longer than 256 characters'
         when tag_control then 'TagName contains control characters'
-        when ts_failed then 'DateTime is not a timestamp: ' || left(ts_text, 60)
+        when ts_reason is not null then ts_reason
         when q_raw is not null and q_grade is null then 'Quality code not recognised: ' || left(q_raw, 20)
         when opc_raw is not null and opc_grade is null then 'OPCQuality code not recognised: ' || left(opc_raw, 20)
         when q_raw is null and opc_raw is null then 'no Quality or OPCQuality given'
@@ -91,12 +100,16 @@ def read_aveva_historian_csv(
     encoding: str = "utf-8",
     delimiter: str = ",",
     block_size: int | None = None,
+    timestamp_format: str | None = None,
+    bounds: TimestampBounds | None = None,
 ) -> Iterator[ParsedBatch]:
     """Parse an AVEVA Historian export into batches of points and of rejected rows.
 
     `stream_opener` returns a fresh binary stream of the (decompressed) file each time it is called;
     `block_size` is the number of bytes parsed per batch. Points of the repeated autumn hour may come in
     a later batch than their line (once their tag's order decides them), the undecided ones at the end.
+    `timestamp_format` and `bounds` are the source's (see core/timestamps.py); by default ISO 8601 only,
+    and the default range.
     """
     with stream_opener() as head:
         header = read_header(head, encoding, delimiter)
@@ -115,7 +128,8 @@ def read_aveva_historian_csv(
 
     rules = RowRules(
         timezone=timezone,
-        time_formats=ISO_TIME_FORMATS,
+        time_format=timestamp_format,
+        bounds=bounds,
         text_values=False,  # text belongs in vValue; text in Value is not a number
         tag_label="TagName",
         time_label="DateTime",
@@ -155,7 +169,7 @@ def _stage(finisher: RowFinisher, text: TextBatch) -> tuple[pa.Table, object]:
     times = finisher.parse_times(table["DateTime"].combine_chunks())
     table = table.append_column("row_id", pa.array(np.arange(n, dtype=np.int64)))
     table = table.append_column("source_line", text.lines)
-    table = table.append_column("ts_failed", times["ts_reason"].is_valid())
+    table = table.append_column("ts_reason", times["ts_reason"])
     # trim() in the SQL removes spaces only, so the raw and the trimmed tag hold the same control characters
     table = table.append_column("tag_control", has_control_characters(table["TagName"]))
     con = finisher.con
@@ -164,8 +178,10 @@ def _stage(finisher: RowFinisher, text: TextBatch) -> tuple[pa.Table, object]:
         staged = con.sql(_STAGE_SQL).to_arrow_table()
     finally:
         con.unregister("batch")
-    for name in ("local_ts", "utc_ts", "ts_reason"):
+    for name in ("local_ts", "utc_ts"):
         staged = staged.append_column(name, times[name])
+    # the time's reason is already in `reason`, in its place among the AVEVA checks
+    staged = staged.append_column("ts_reason", pa.nulls(n, pa.string()))
     fields = [table[name].combine_chunks() for name in RAW_FIELDS]
 
     def raw_of(mask: pa.Array) -> pa.Array:
@@ -176,7 +192,7 @@ def _stage(finisher: RowFinisher, text: TextBatch) -> tuple[pa.Table, object]:
 
 # ---- the whole file in one DuckDB statement -------------------------------------------------------
 #
-# The same rules as `_STAGE_SQL`, `rows.py`'s time parsing (`_TIMES_SQL`, with the ISO form only) and its
+# The same rules as `_STAGE_SQL`, `rows.py`'s time parsing (the fragments of core/timestamps.py) and its
 # value rules (`_ROWS_SQL`, without text values or bad states), in that order, over every row of a plain
 # file at once: DuckDB parses and types it on every core and writes one staged Parquet file. Only a file
 # whose rows are one physical line each, in plain UTF-8, and whose wall-clock times are all clear of a
@@ -211,33 +227,36 @@ copy (
             nullif(strip("OPCQuality"), '') as opc_raw
         from src
     ),
-    timed as (
-        select
-            *,
-            coalesce(regexp_matches(
-                t, '[0-9]:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?\\s*(Z|z|UTC|[+-][0-9]{2}(:?[0-9]{2})?)$'
-            ), false) as has_offset
-        from typed
+    forms as (
+        select *, {iso_form} from typed
+    ),
+    offsets as (
+        select *, {has_offset} from forms
     ),
     parsed as (
         select
             *,
-            case when has_offset then cast(try_cast(t as timestamptz) as timestamp) end as utc_naive,
-            case when not has_offset then coalesce(try_cast(t as timestamp), try_strptime(t, $time_format)) end
-                as local_ts,
+            {text_time},
             case q when 0 then 0 when 16 then 1 when 1 then 2 end as q_grade,
             case when opc >= 192 then 0 when opc >= 64 then 1 when opc >= 0 then 2 end as opc_grade,
             try_cast(vs as double) as num
-        from timed
+        from offsets
+    ),
+    timed as (
+        select *, {time_reason} as time_reason from parsed
+    ),
+    checked as (
+        select *, time_reason is null and {out_of_range} as out_of_range from timed
     ),
     graded as (
         select
             *,
+            case when out_of_range then {range_reason} else time_reason end as ts_reason,
             case greatest(coalesce(q_grade, opc_grade), coalesce(opc_grade, q_grade))
                 when 0 then 'good' when 1 then 'uncertain' when 2 then 'bad'
             end as grade,
             case when vs is null then v_value end as text_value
-        from parsed
+        from checked
     ),
     reasoned as (
         select
@@ -246,7 +265,7 @@ copy (
                 when tag = '' and t = '' then 'empty line'
                 when tag = '' then 'TagName is empty'
                 when length(tag) > 256 then 'TagName is longer than 256 characters'
-                when utc_naive is null and local_ts is null then 'DateTime is not a timestamp: ' || left(t, 60)
+                when ts_reason is not null then ts_reason
                 when q_raw is not null and q_grade is null then 'Quality code not recognised: ' || left(q_raw, 20)
                 when opc_raw is not null and opc_grade is null
                     then 'OPCQuality code not recognised: ' || left(opc_raw, 20)
@@ -262,7 +281,8 @@ copy (
     )
     select
         tag,
-        coalesce(cast(utc_naive as timestamptz), timezone($timezone, local_ts)) as ts,
+        case when ts_reason is null then coalesce(cast(utc_naive as timestamptz), timezone($timezone, local_ts)) end
+            as ts,
         case when text_value is null then num end as value,
         text_value as value_text,
         grade as quality,
@@ -271,6 +291,17 @@ copy (
     from reasoned
 ) to {out} (format parquet)
 """
+
+
+# The time rules of `rows.py`, from the same fragments (core/timestamps.py).
+_TIME_FRAGMENTS = {
+    "iso_form": ISO_FORM_SQL,
+    "has_offset": HAS_OFFSET_SQL,
+    "text_time": TEXT_TIME_SQL.strip().replace("\n", "\n            "),
+    "time_reason": TEXT_TIME_REASON_SQL.strip(),
+    "out_of_range": RANGE_CHECK_SQL.strip(),
+    "range_reason": RANGE_REASON_SQL.format(shown="left(t, 60)").strip(),
+}
 
 
 # The staged file holds the export's rows in the export's order (DuckDB's COPY keeps the order it read
@@ -295,6 +326,8 @@ def stage_file(
     delimiter: str,
     out: Path,
     line_count: Callable[[], int] | None = None,
+    timestamp_format: str | None = None,
+    bounds: TimestampBounds | None = None,
 ) -> int | None:
     """Stage a plain AVEVA export into one Parquet file in a single parallel DuckDB pass.
 
@@ -333,6 +366,8 @@ def stage_file(
         con.execute(_STRIP_MACRO).fetchall()
         # COPY ... TO takes no bind parameter for its target; the path is ours (a staging folder).
         sql = _FILE_STAGE_SQL.replace("{fields}", fields).replace("{raw}", raw)
+        for name, fragment in _TIME_FRAGMENTS.items():
+            sql = sql.replace("{" + name + "}", fragment)
         sql = sql.replace("{out}", string_literal(str(out)))
         if line_count is None:
             # the lines are counted on another thread while DuckDB stages (it releases the GIL)
@@ -348,8 +383,9 @@ def stage_file(
                     "header_line": STAGED_FIRST_LINE - 1,
                     "columns": columns,
                     "delimiter": delimiter,
-                    "time_format": ISO_TIME_FORMATS[0],
                     "timezone": timezone,
+                    **time_params(timestamp_format, (), "DateTime"),
+                    **(bounds or TimestampBounds.from_options({})).sql_params(timezone),
                 },
             ).fetchall()[0][0]
         except duckdb.Error:

@@ -1,8 +1,9 @@
 """Ignition tag-history exports (Report / Easy Chart / system.tag.queryTagHistory CSV), wide and tall.
 
-Wide: `t_stamp` (local date-time text, ISO with offset, or epoch milliseconds) then one column per tag
-path. Every non-empty cell is one input row: a point, or a reject with its line number (a line whose
-t_stamp cannot be read rejects each of its non-empty cells). An empty cell is no value: not a row. A
+Wide: `t_stamp` (ISO 8601 local date-time text, ISO with offset, or epoch milliseconds; with option
+timestamp_format, that format alone reads the text, a number too) then one column per tag path. Every
+non-empty cell is one input row: a point, or a reject with its line number (a line whose t_stamp cannot
+be read rejects each of its non-empty cells). An empty cell is no value: not a row. A
 line the CSV parser cannot split (wrong number of fields) is one reject.
 
 Tall: `Path, Value, Quality, Timestamp`, one point per line. Quality: the OPC code (192-255 good,
@@ -21,7 +22,6 @@ from ..core.plant import Source
 from .csv_stream import FileRejected, read_header, stream_text_batches
 from .parsed import ParsedBatch, invalid_rows_table
 from .rows import (
-    DEFAULT_TIME_FORMATS,
     RowFinisher,
     RowRules,
     find_column,
@@ -29,15 +29,15 @@ from .rows import (
     opc_quality,
     positional_names,
     read_tall_csv,
+    source_times,
     unpivot_wide,
 )
 
 
 def _rules(source: Source, options: dict, **labels) -> RowRules:
-    fmt = options["timestamp_format"]
     return RowRules(
         timezone=source.timezone,
-        time_formats=(fmt,) if fmt else DEFAULT_TIME_FORMATS,
+        **source_times(options),
         epoch_unit=options["epoch_unit"],
         **labels,
     )

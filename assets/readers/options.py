@@ -25,7 +25,7 @@ OPTION_DEFAULTS: dict[str, dict[str, Any]] = {
         "timestamp_column": None,  # None: Timestamp, Time, TimeStamp, DateTime, Date
         "value_column": None,  # None: Value
         "status_column": None,  # None: Status, Quality, Questionable, Substituted where present
-        "timestamp_format": None,  # None: ISO 8601 and PI forms such as 02-Mar-26 06:00:00[.fff]
+        "timestamp_format": None,  # None: ISO 8601 and PI's own form 02-Mar-26 06:00:00[.fff]
         "bad_states": [],  # extra system digital states that mean a bad point
     },
     "pi_webapi_json": {"tag_field": "Name", "max_json_mb": 256},
@@ -51,7 +51,7 @@ OPTION_DEFAULTS: dict[str, dict[str, Any]] = {
         "timestamp_column": "TimeStamp",
         "value_column": "Value",
         "quality_column": "DataQuality",
-        "timestamp_format": None,  # None: ISO 8601, then US forms 3/2/2026 6:00:00 AM and 03/02/2026 06:00:00
+        "timestamp_format": None,  # None: ISO 8601 only (set e.g. "%m/%d/%Y %I:%M:%S %p" for US exports)
     },
     "sensor_jsonl": {
         "encoding": "utf-8",
@@ -93,6 +93,14 @@ OPTION_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 for _defaults in OPTION_DEFAULTS.values():
     _defaults.update(_ARCHIVE)
+# Every format reads times by the same rules (readers/rows.py, core/timestamps.py): a timestamp_format
+# alone reads wall-clock texts (None: ISO 8601 only, or the format's own form), and a time outside
+# [earliest_timestamp, now + latest_timestamp_ahead_s] is rejected as out of range. earliest_timestamp
+# None: a year before calendar.first_day (filled in by the plant config, see core/plant.py).
+_TIMES = {"timestamp_format": None, "earliest_timestamp": None, "latest_timestamp_ahead_s": 86_400}
+for _defaults in OPTION_DEFAULTS.values():
+    for _key, _value in _TIMES.items():
+        _defaults.setdefault(_key, _value)
 
 
 class SourceOptionsError(PlantConfigError):
@@ -136,6 +144,25 @@ def _check_format(value: Any) -> str | None:
         return f"is not a valid strptime format ({exc}): {value!r}"
     if "%z" in value or "%Z" in value:
         return "must not contain %z/%Z: times with an offset are read as ISO 8601 without a format"
+    return None
+
+
+def _check_earliest(value: Any) -> str | None:
+    from ..core.timestamps import parse_earliest
+
+    if value is None:
+        return None
+    parsed = parse_earliest(value) if isinstance(value, (str, dt.date)) else None
+    if parsed is None:
+        return f"must be a date or ISO 8601 date-time such as 2017-01-01 (UTC unless it has an offset), got {value!r}"
+    if parsed.year < 1900:
+        return f"must be 1900-01-01 or later, got {value!r}"
+    return None
+
+
+def _check_ahead(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 366 * 86_400:
+        return f"must be a number of seconds from 0 to 31622400 (366 days), got {value!r}"
     return None
 
 
@@ -189,6 +216,8 @@ _CHECKS: dict[str, Callable[[Any], str | None]] = {
     "status_column": _check_column,
     "quality_column": _check_column,
     "timestamp_format": _check_format,
+    "earliest_timestamp": _check_earliest,
+    "latest_timestamp_ahead_s": _check_ahead,
     "bad_states": _check_names,
     "tag_field": _check_choice("Name", "Path"),
     "max_json_mb": _check_positive,

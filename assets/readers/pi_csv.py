@@ -5,8 +5,9 @@ Tag / TagName / Name / PI Point / Point, Timestamp / Time / TimeStamp / DateTime
 status columns: Status or Quality (Good, Questionable, Substituted, Bad, or OPC codes), and the PI
 attributes Questionable and Substituted (True marks the event uncertain).
 
-Timestamps: ISO 8601 (an offset is honoured) or PI's `02-Mar-26 06:00:00` with optional fractions,
-otherwise local time of the source. Values: numbers; PI system digital states written as text
+Timestamps: the source's timestamp_format alone where it is set; otherwise ISO 8601 (an offset is
+honoured) or PI's own `02-Mar-26 06:00:00` with optional fractions; without an offset, local time of
+the source. Values: numbers; PI system digital states written as text
 (`Bad Input`, `I/O Timeout`, `No Data`, ... see `PI_SYSTEM_STATES`, extend with option `bad_states`)
 are bad points with the state text and no number; any other text (a digital-state tag such as
 `Running`) is a good text point.
@@ -22,7 +23,18 @@ import pyarrow.compute as pc
 from ..core.plant import Source
 from .csv_stream import FileRejected, read_header
 from .parsed import ParsedBatch
-from .rows import DEFAULT_TIME_FORMATS, RowFinisher, RowRules, find_column, map_text, opc_quality, read_tall_csv
+from .rows import RowFinisher, RowRules, find_column, map_text, opc_quality, read_tall_csv, source_times
+
+# PI's own absolute time form (`02-Mar-26 06:00:00`, day before a month name: never day-month ambiguous),
+# read after ISO 8601 when the source sets no timestamp_format.
+PI_TIME_FORMATS = (
+    "%d-%b-%y %H:%M:%S",
+    "%d-%b-%y %H:%M:%S.%f",
+    "%d-%b-%Y %H:%M:%S",
+    "%d-%b-%Y %H:%M:%S.%f",
+    "%d-%b-%y %H:%M",
+    "%d-%b-%Y %H:%M",
+)
 
 PI_SYSTEM_STATES = frozenset(
     s.lower()
@@ -109,10 +121,10 @@ def read_pi_csv(stream_opener, source: Source, options: dict) -> Iterator[Parsed
             quality = pc.if_else(upgrade, "uncertain", quality)
         return quality, reason
 
-    fmt = options["timestamp_format"]
     rules = RowRules(
         timezone=source.timezone,
-        time_formats=(fmt,) if fmt else DEFAULT_TIME_FORMATS,
+        native_formats=PI_TIME_FORMATS,
+        **source_times(options),
         bad_states=PI_SYSTEM_STATES | {s.lower() for s in options["bad_states"]},
         tag_label=header[found["tag"]].strip(),
         time_label=header[found["timestamp"]].strip(),

@@ -22,7 +22,7 @@ from typing import Any
 from ..core.plant import Source
 from .csv_stream import FileRejected
 from .parsed import ParsedBatch
-from .rows import RowFinisher, RowRules, staged_table
+from .rows import RowFinisher, RowRules, source_times, staged_table
 
 BATCH_ITEMS = 50_000
 
@@ -67,7 +67,9 @@ def read_pi_webapi_json(stream_opener, source: Source, options: dict) -> Iterato
     document = _load(stream_opener, int(options["max_json_mb"] * (1 << 20)))
     streams = _streams(document)
     tag_field = options["tag_field"]
-    finisher = RowFinisher(RowRules(timezone=source.timezone, time_label="Timestamp", value_label="Value"))
+    finisher = RowFinisher(
+        RowRules(timezone=source.timezone, time_label="Timestamp", value_label="Value", **source_times(options))
+    )
     keys = ("source_line", "tag", "ts_text", "value_num", "value_text", "value_str", "quality", "reason", "raw")
     cols: dict[str, list] = {k: [] for k in keys}
 

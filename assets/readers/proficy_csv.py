@@ -3,9 +3,10 @@
 The header after `[Data]` is `Tagname,TimeStamp,Value,DataQuality` (names configurable,
 case-insensitive). Without a `[Data]` line the first line must be that header. Line numbers are the
 physical lines of the file, preamble included. DataQuality: Good, Bad, Uncertain (also OPC codes);
-another word rejects the row. Timestamps: ISO 8601, then the US forms Proficy writes
-(`3/2/2026 6:00:00 AM`, `03/02/2026 06:00:00.000`), or option `timestamp_format`. Text values are
-good text points.
+another word rejects the row. Timestamps: ISO 8601, or the source's `timestamp_format` alone. Proficy
+writes the Windows locale's form (`3/2/2026 6:00:00 AM` in the US, `02/03/2026 06:00:00` in the UK):
+whether 3/2 is March or February only the plant knows, so such a file needs e.g.
+`timestamp_format: "%m/%d/%Y %I:%M:%S %p"`. Text values are good text points.
 """
 
 from __future__ import annotations
@@ -17,16 +18,8 @@ import pyarrow as pa
 from ..core.plant import Source
 from .csv_stream import FileRejected, read_head_lines, split_line
 from .parsed import ParsedBatch
-from .rows import RowFinisher, RowRules, find_column, map_text, opc_quality, read_tall_csv
+from .rows import RowFinisher, RowRules, find_column, map_text, opc_quality, read_tall_csv, source_times
 
-US_TIME_FORMATS = (
-    "%m/%d/%Y %I:%M:%S %p",
-    "%m/%d/%Y %I:%M:%S.%f %p",
-    "%m/%d/%Y %H:%M:%S",
-    "%m/%d/%Y %H:%M:%S.%f",
-    "%m/%d/%Y %I:%M %p",
-    "%m/%d/%Y %H:%M",
-)
 QUALITY_WORDS = {"good": "good", "bad": "bad", "uncertain": "uncertain", "questionable": "uncertain"}
 
 
@@ -75,10 +68,9 @@ def read_proficy_csv(stream_opener, source: Source, options: dict) -> Iterator[P
             return pa.nulls(table.num_rows, pa.string()), pa.nulls(table.num_rows, pa.string())
         return map_text(table[f"c{quality_index}"], lambda t: _quality(t, label))
 
-    fmt = options["timestamp_format"]
     rules = RowRules(
         timezone=source.timezone,
-        time_formats=(fmt,) if fmt else US_TIME_FORMATS,
+        **source_times(options),
         tag_label=header[found["tag"]],
         time_label=header[found["timestamp"]],
         value_label=header[found["value"]],

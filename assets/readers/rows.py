@@ -5,17 +5,22 @@ and `RowFinisher` types them, checks them, converts times to UTC and decides, ro
 reject with a reason:
 
 * tag: empty, longer than 256 characters or with control characters -> reject;
-* time: text with an explicit offset (`Z`, `+01:00`) is that instant; an epoch number (when the format
-  allows it) is UTC; other text is wall-clock time in the source's time zone (see core/timestamps.py
-  for the daylight-saving gap and the repeated hour);
+* time: never guessed (see core/timestamps.py). ISO 8601 text with an explicit offset (`Z`, `+01:00`) is
+  that instant; an epoch number (when the format allows it) is UTC; other text is wall-clock time in the
+  source's time zone, read by the source's `timestamp_format` alone, else only as ISO 8601 (or the
+  format's own forms, e.g. PI's `02-Mar-26 06:00:00`): anything else is rejected with a reason that
+  names the format, or asks for one. A time outside the source's plausible range, or an offset beyond
+  ±14:00, is rejected as `timestamp out of range`. The daylight-saving gap and the repeated hour are
+  decided as core/timestamps.py describes;
 * value: a finite number -> `value`; NaN/Inf/overflow -> "Value is not finite: ..."; text that is a
   system state of the historian (`bad_states`) -> a bad point with the text; other text -> a text point
   where the format has text values, else "Value is not a number: ..."; no value -> a bad point if the
   row says so, else a reject.
 
 Staged columns (all but source_line and tag optional): source_line, tag, raw, ts_text, ts_num, or the
-already parsed local_ts / utc_ts / ts_reason (see `parse_times`), value_num, value_str, value_text,
-quality ('good' | 'uncertain' | 'bad', null for good) and reason (the reader's own reject reason).
+already parsed local_ts / utc_ts / ts_reason (from `parse_times` or `check_times`, which apply the range),
+value_num, value_str, value_text, quality ('good' | 'uncertain' | 'bad', null for good) and reason (the
+reader's own reject reason).
 """
 
 from __future__ import annotations
@@ -30,40 +35,36 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..core.schemas import UTC_TS
-from ..core.timestamps import DeferredAmbiguity, ambiguous_reason, nonexistent_reason, wall_clock_candidates
+from ..core.timestamps import (
+    HAS_OFFSET_SQL,
+    ISO_FORM_SQL,
+    RANGE_CHECK_SQL,
+    RANGE_REASON_SQL,
+    TEXT_TIME_REASON_SQL,
+    TEXT_TIME_SQL,
+    DeferredAmbiguity,
+    TimestampBounds,
+    ambiguous_reason,
+    nonexistent_reason,
+    time_params,
+    wall_clock_candidates,
+)
 from .csv_stream import stream_text_batches
 from .parsed import POINT_COLUMNS, REJECT_COLUMNS, ParsedBatch, invalid_rows_table
 
-# Wall-clock forms tried after ISO 8601 when a source gives no timestamp_format (DuckDB strptime codes).
-DEFAULT_TIME_FORMATS = (
-    "%d-%b-%y %H:%M:%S",
-    "%d-%b-%y %H:%M:%S.%f",
-    "%d-%b-%Y %H:%M:%S",
-    "%d-%b-%Y %H:%M:%S.%f",
-    "%d-%b-%y %H:%M",
-    "%d-%b-%Y %H:%M",
-)
-
-_TIMES_SQL = """
+_TIMES_SQL = f"""
 with src as (
     select row_id, trim(ts_text) as t, ts_num as n from times
 ),
-kinds as (
+epochs as (
     select
         *,
-        n is null and $epoch and regexp_full_match(coalesce(t, ''), '-?[0-9]+(\\.[0-9]+)?') as numeric_text,
-        -- an offset ends the text (Z, z, UTC or [+-]hh[[:]mm]): the regular expression runs only on texts
-        -- whose end could be one, not on every plain wall-clock time
-        coalesce(n is null and (
-            suffix(t, 'Z') or suffix(t, 'z') or suffix(t, 'UTC')
-            or contains(right(t, 6), '+') or contains(right(t, 6), '-')
-        ) and regexp_matches(
-            t, '[0-9]:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?\\s*(Z|z|UTC|[+-][0-9]{2}(:?[0-9]{2})?)$'
-        ), false) as has_offset
+        -- a number in the text is an epoch only where the format has epochs and no timestamp_format is set
+        coalesce(n, case
+            when $epoch and not $has_format and regexp_full_match(coalesce(t, ''), '-?[0-9]+(\\.[0-9]+)?')
+                then try_cast(t as double)
+        end) as epoch
     from src
-),
-epochs as (
-    select *, coalesce(n, case when numeric_text then try_cast(t as double) end) as epoch from kinds
 ),
 scaled as (
     select
@@ -76,48 +77,58 @@ scaled as (
         end as epoch_us
     from epochs
 ),
-isos as (
-    select
-        row_id,
-        t,
-        epoch,
-        has_offset,
-        case
-            when epoch_us is not null and abs(epoch_us) < 9e15 then make_timestamp(cast(round(epoch_us) as bigint))
-            when has_offset then cast(try_cast(t as timestamptz) as timestamp)
-        end as utc_naive,
-        case
-            when epoch is null and not has_offset and $iso then try_cast(t as timestamp)
-        end as iso_local
-    from scaled
+texts as (
+    select row_id, epoch, epoch_us, t as shown, case when epoch is null then t end as t from scaled
+),
+forms as (
+    select *, {ISO_FORM_SQL} from texts
+),
+offsets as (
+    select *, {HAS_OFFSET_SQL} from forms
 ),
 parsed as (
+    select row_id, shown, t, epoch, epoch_us, iso_form, has_offset, {TEXT_TIME_SQL} from offsets
+),
+timed as (
     select
         row_id,
-        t,
+        shown,
         epoch,
-        utc_naive,
-        iso_local,
-        -- the formats are tried only where ISO 8601 did not give a time (only then is fmt_local used)
         case
-            when epoch is null and not has_offset and iso_local is null then try_strptime(t, $formats)
-        end as fmt_local
-    from isos
+            when epoch_us is not null and abs(epoch_us) < 9e15 then make_timestamp(cast(round(epoch_us) as bigint))
+            else utc_naive
+        end as utc_naive,
+        offset_s,
+        local_ts,
+        case
+            when epoch is not null and (epoch_us is null or abs(epoch_us) >= 9e15)
+                then $label || ' is not a timestamp: ' || cast(epoch as varchar)
+            when epoch is not null then null
+            else {TEXT_TIME_REASON_SQL}
+        end as ts_reason
+    from parsed
+),
+"""
+
+# A time as the file gives it: its text, its epoch number, or a typed time as written.
+_SHOWN_TIME = "coalesce(left(shown, 60), cast(epoch as varchar), cast(utc_naive as varchar), cast(local_ts as varchar))"
+
+# The plausibility check of parsed times (`timed`: row_id, shown, epoch, utc_naive, offset_s, local_ts,
+# ts_reason). A time out of range is nulled with its reason, so that no later step converts year 1 or 9999.
+_CHECK_SQL = f"""
+checked as (
+    select *, ts_reason is null and {RANGE_CHECK_SQL} as out_of_range from timed
 ),
 final as (
     select
         row_id,
-        utc_naive,
-        coalesce(iso_local, fmt_local) as local_ts,
+        case when out_of_range then null else utc_naive end as utc_naive,
+        case when out_of_range then null else local_ts end as local_ts,
         case
-            when t is null and epoch is null then $label || ' is empty'
-            when t = '' and epoch is null then $label || ' is empty'
-            when epoch is not null and utc_naive is null
-                then $label || ' is not a timestamp: ' || cast(epoch as varchar)
-            when utc_naive is null and coalesce(iso_local, fmt_local) is null
-                then $label || ' is not a timestamp: ' || left(t, 60)
+            when out_of_range then {RANGE_REASON_SQL.format(shown=_SHOWN_TIME)}
+            else ts_reason
         end as ts_reason
-    from parsed
+    from checked
 )
 select * from final
 """
@@ -213,8 +224,9 @@ class RowRules:
     """How one format's rows are read: time forms, value kinds, and the names used in reasons."""
 
     timezone: str
-    time_formats: tuple[str, ...] = DEFAULT_TIME_FORMATS
-    iso_times: bool = True
+    time_format: str | None = None  # the source's timestamp_format: alone it reads wall-clock texts
+    native_formats: tuple[str, ...] = ()  # the format's own forms, tried after ISO 8601 when no format is set
+    bounds: TimestampBounds | None = None  # None: TimestampBounds.from_options({}) when the file is opened
     epoch_unit: str | None = None  # "s" | "ms" | "us" | "auto"; None: a bare number is not a time
     text_values: bool = True
     bad_states: frozenset[str] = frozenset()  # lower case
@@ -229,6 +241,8 @@ class RowFinisher:
 
     def __init__(self, rules: RowRules) -> None:
         self.rules = rules
+        self.bounds = rules.bounds or TimestampBounds.from_options({})
+        self._range_params = self.bounds.sql_params(rules.timezone)
         self.resolver = DeferredAmbiguity()
         self.con = duckdb.connect(config={"threads": 1, "memory_limit": "256MB"})
         self.con.execute("SET TimeZone = 'UTC'").fetchall()
@@ -256,17 +270,43 @@ class RowFinisher:
         self.con.register("times", times)
         try:
             out = self.con.sql(
-                _TIMES_SQL,
+                _TIMES_SQL + _CHECK_SQL,
                 params={
                     "epoch": rules.epoch_unit is not None,
                     "unit": rules.epoch_unit or "none",
-                    "iso": rules.iso_times,
-                    "formats": list(rules.time_formats) or ["%Y-%m-%d %H:%M:%S"],
-                    "label": rules.time_label,
+                    **time_params(rules.time_format, rules.native_formats, rules.time_label),
+                    **self._range_params,
                 },
             ).to_arrow_table()
         finally:
             self.con.unregister("times")
+        return self._times_table(out)
+
+    def check_times(self, local_ts: pa.Array, utc_ts: pa.Array, ts_reason: pa.Array) -> pa.Table:
+        """Typed times (a Parquet timestamp column) through the plausibility check of `parse_times`."""
+        n = len(local_ts)
+        timed = pa.table(
+            {
+                "row_id": pa.array(np.arange(n, dtype=np.int64)),
+                "shown": pa.nulls(n, pa.string()),
+                "epoch": pa.nulls(n, pa.float64()),
+                "utc_naive": utc_ts.cast(UTC_TS).cast(pa.timestamp("us")),
+                "offset_s": pa.nulls(n, pa.float64()),
+                "local_ts": local_ts.cast(pa.timestamp("us")),
+                "ts_reason": ts_reason.cast(pa.string()),
+            }
+        )
+        self.con.register("timed_in", timed)
+        try:
+            out = self.con.sql(
+                "with timed as (select * from timed_in),\n" + _CHECK_SQL, params=self._range_params
+            ).to_arrow_table()
+        finally:
+            self.con.unregister("timed_in")
+        return self._times_table(out)
+
+    @staticmethod
+    def _times_table(out: pa.Table) -> pa.Table:
         return pa.table(
             {
                 "local_ts": out["local_ts"].cast(pa.timestamp("us")),
@@ -443,6 +483,11 @@ def staged_table(columns: dict[str, list | pa.Array], types: dict[str, pa.DataTy
         **(types or {}),
     }
     return pa.table({name: pa.array(values, known.get(name)) for name, values in columns.items()})
+
+
+def source_times(options: dict) -> dict:
+    """The `RowRules` time arguments of a source's options: its timestamp_format and its plausible range."""
+    return {"time_format": options.get("timestamp_format"), "bounds": TimestampBounds.from_options(options)}
 
 
 # ---- helpers the CSV readers share ---------------------------------------------------------------

@@ -48,7 +48,7 @@ from ..core.plant import Source
 from .csv_stream import FileRejected, header_fields, quoted_names, read_head_lines, split_line
 from .ignition import read_wide_csv
 from .parsed import ParsedBatch
-from .rows import RowFinisher, RowRules
+from .rows import RowFinisher, RowRules, source_times
 
 DAY_US = 86_400_000_000
 
@@ -194,10 +194,9 @@ def read_sensor_csv(stream_opener, source: Source, options: dict) -> Iterator[Pa
     tag_units = {tag: units[i][:32] for i, tag in tags if i < len(units) and units[i]}
     timezone = header_offset(header[ts_index]) or source.timezone
 
-    fmt = options["timestamp_format"]
     rules = RowRules(
         timezone=timezone,
-        time_formats=(fmt,) if fmt else (),
+        **source_times(options),
         text_values=False,
         decimal_comma=options["decimal_comma"],
         time_label=header[ts_index].strip() or "timestamp",

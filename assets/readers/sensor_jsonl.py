@@ -3,9 +3,9 @@
 `{"ts": "2026-03-02T05:00:00.123Z", "device": "L1-FILLER-VIB", "metrics": {"vib_rms_mm_s": 2.31}}`
 gives the point `L1-FILLER-VIB.vib_rms_mm_s`. Field names (ts_field, device_field, metrics_field,
 quality_field) and the separator are options. `ts` is ISO text (an offset is honoured, a naive time is
-local to the source) or an epoch number (epoch_unit, default auto: below 1e11 seconds, below 1e14
-milliseconds, else microseconds). The optional message quality (good/uncertain/bad, OPC codes, or
-true/false) applies to every metric of the message.
+local to the source; option timestamp_format reads other text) or an epoch number (epoch_unit, default
+auto: below 1e11 seconds, below 1e14 milliseconds, else microseconds). The optional message quality
+(good/uncertain/bad, OPC codes, or true/false) applies to every metric of the message.
 
 Input rows: every metric of a message is one row (a point or a reject, with the line number). A line
 that is not JSON, is not an object, lacks the device or time, or has no metrics, is one reject. Blank
@@ -23,7 +23,7 @@ from typing import Any
 from ..core.plant import Source
 from .csv_stream import FileRejected
 from .parsed import ParsedBatch
-from .rows import RowFinisher, RowRules, opc_quality, staged_table
+from .rows import RowFinisher, RowRules, opc_quality, source_times, staged_table
 
 BATCH_LINES = 20_000
 
@@ -53,7 +53,11 @@ def read_sensor_jsonl(stream_opener, source: Source, options: dict) -> Iterator[
     ts_field, device_field = options["ts_field"], options["device_field"]
     metrics_field, quality_field = options["metrics_field"], options["quality_field"]
     separator, max_line = options["tag_separator"], int(options["max_line_bytes"])
-    finisher = RowFinisher(RowRules(timezone=source.timezone, epoch_unit=options["epoch_unit"], time_label=ts_field))
+    finisher = RowFinisher(
+        RowRules(
+            timezone=source.timezone, epoch_unit=options["epoch_unit"], time_label=ts_field, **source_times(options)
+        )
+    )
     cols: dict[str, list] = {k: [] for k in ("source_line", "tag", "ts_text", "ts_num", "value_num", "value_str")}
     cols.update({"quality": [], "reason": [], "raw": []})
 

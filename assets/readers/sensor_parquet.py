@@ -2,7 +2,8 @@
 
 Layout `auto` (default) is long when the file has the tag and value columns, else wide. Column names
 are options. The time column may be a timestamp with a time zone (that instant), a naive timestamp
-(local to the source), text (as in the CSV formats) or an epoch number (epoch_unit). Values: numbers
+(local to the source), text (ISO 8601, or the source's timestamp_format alone, as in the CSV formats)
+or an epoch number (epoch_unit). Every time passes the plausibility check of `rows.py`. Values: numbers
 (booleans as 1/0); text in a long file is a text point. Quality: text (good/uncertain/bad, OPC names),
 OPC codes, or booleans (true good).
 
@@ -23,7 +24,7 @@ from ..core.plant import Source
 from ..core.schemas import UTC_TS
 from .csv_stream import FileRejected
 from .parsed import ParsedBatch
-from .rows import RowFinisher, RowRules, map_text, opc_quality, unpivot_wide
+from .rows import RowFinisher, RowRules, map_text, opc_quality, source_times, unpivot_wide
 from .sensor_jsonl import message_quality
 
 BATCH_ROWS = 65_536
@@ -61,11 +62,11 @@ def _times(finisher: RowFinisher, column: pa.Array) -> pa.Table:
     if pa.types.is_timestamp(typ) and typ.tz is not None:
         utc = column.cast(UTC_TS)
         reason = pc.if_else(pc.is_null(utc), pa.scalar("time is empty"), pa.scalar(None, pa.string()))
-        return pa.table({"local_ts": pa.nulls(n, pa.timestamp("us")), "utc_ts": utc, "ts_reason": reason})
+        return finisher.check_times(pa.nulls(n, pa.timestamp("us")), utc, reason)
     if pa.types.is_timestamp(typ) or pa.types.is_date(typ):
         local = column.cast(pa.timestamp("us"))
         reason = pc.if_else(pc.is_null(local), pa.scalar("time is empty"), pa.scalar(None, pa.string()))
-        return pa.table({"local_ts": local, "utc_ts": pa.nulls(n, UTC_TS), "ts_reason": reason})
+        return finisher.check_times(local, pa.nulls(n, UTC_TS), reason)
     if pa.types.is_integer(typ) or pa.types.is_floating(typ):
         return finisher.parse_times(ts_num=column.cast(pa.float64()))
     if pa.types.is_string(typ) or pa.types.is_large_string(typ):
@@ -103,7 +104,11 @@ def read_sensor_parquet(stream_opener, source: Source, options: dict) -> Iterato
         layout = options["layout"]
         if layout == "auto":
             layout = "long" if tag_name and value_name else "wide"
-        finisher = RowFinisher(RowRules(timezone=source.timezone, epoch_unit=options["epoch_unit"], time_label=ts_name))
+        finisher = RowFinisher(
+            RowRules(
+                timezone=source.timezone, epoch_unit=options["epoch_unit"], time_label=ts_name, **source_times(options)
+            )
+        )
         if layout == "long":
             if not tag_name or not value_name:
                 raise FileRejected(

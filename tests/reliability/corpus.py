@@ -326,7 +326,7 @@ def _cases() -> list[Case]:
             rows_in=3,
             landed=2,
             quarantined=1,
-            reason="DateTime is not a timestamp",
+            reason="timestamp is not ISO-8601",
         ),
         Case(
             "a column named twice",
@@ -362,12 +362,38 @@ def _cases() -> list[Case]:
             rows_in=5,
             landed=3,
             quarantined=2,
-            reason="DateTime is not a timestamp",
+            reason="timestamp is not ISO-8601",
             points=[
                 ("TF.Tag", "2026-03-02 05:00:00", 1.0),
                 ("TF.Tag", "2026-03-02 05:01:00", 2.0),
                 ("TF.Tag", "2026-03-02 05:02:00", 3.0),
             ],
+        ),
+        Case(
+            "years 1 and 9999 (a logger's clock unset or a filler date)",
+            "historian/years_1_and_9999.csv",
+            csv_bytes(
+                [
+                    "2026-03-02 06:00:00.000,YR.Tag,1,1,0,192,192,Delta\n",
+                    "0001-01-01 00:00:00.000,YR.Tag,2,2,0,192,192,Delta\n",
+                    "9999-12-31 23:59:59.000,YR.Tag,3,3,0,192,192,Delta\n",
+                ]
+            ),
+            rows_in=3,
+            landed=1,
+            quarantined=2,
+            reason="timestamp out of range",
+            points=[("YR.Tag", "2026-03-02 05:00:00", 1.0)],
+        ),
+        Case(
+            "years 1 and 9999 in a logger's wide file",
+            "logger/years_1_and_9999.csv",
+            b"ts,T\n2026-03-02 06:00:00,1\n0001-01-01 00:00:00,2\n9999-12-31 23:59:59,3\n",
+            rows_in=3,
+            landed=1,
+            quarantined=2,
+            reason="timestamp out of range",
+            points=[("LOG.T", "2026-03-02 05:00:00", 1.0)],
         ),
         Case(
             "non-monotonic time",
