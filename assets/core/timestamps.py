@@ -20,6 +20,7 @@ keeps them per tag and hands them back as soon as they are decided, and at the e
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -247,7 +248,7 @@ class TimestampBounds:
         Wall-clock times are compared with the bounds as wall-clock times of the zone (the conversion is
         monotonic outside a clock change), so a time far out of range is never converted (year 1 or 9999
         would overflow a conversion to UTC)."""
-        tz = ZoneInfo(timezone)
+        tz = _zone(timezone)
         earliest_utc = self.earliest.astimezone(dt.UTC).replace(tzinfo=None)
         latest_utc = self.latest.astimezone(dt.UTC).replace(tzinfo=None)
         return {
@@ -322,3 +323,16 @@ RANGE_REASON_SQL = """
 'timestamp out of range (' || {shown} || '): '
     || case when abs(coalesce(offset_s, 0)) > $max_offset_s then $offset_note else $range_note end
 """
+
+
+_FIXED_OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
+
+
+def _zone(timezone: str) -> dt.tzinfo:
+    """An IANA zone, or a fixed offset `+01:00` (a logger whose header states its clock's GMT offset)."""
+    fixed = _FIXED_OFFSET.fullmatch(timezone)
+    if fixed is None:
+        return ZoneInfo(timezone)
+    sign, hours, minutes = fixed.groups()
+    offset = dt.timedelta(hours=int(hours), minutes=int(minutes))
+    return dt.timezone(-offset if sign == "-" else offset)
