@@ -1,6 +1,9 @@
 -- data_quality_daily: per tag and production day: points, share of bad and uncertain points, the
 -- longest gap between points (day edges included), the share of the day with a valid value in
 -- force, and whether an OEE or energy number rests on the tag (the machine and role it serves).
+-- On a counter tag's rows: the resets, wraps and back-steps (jitter) the counter made and its bad
+-- readings (negative, fractional or text), each in the day whose window the reading closes; NULL on
+-- other tags.
 select
     q.tag,
     q.source,
@@ -13,8 +16,23 @@ select
     t.tag is not null as used_in_oee,
     t.line,
     t.machine,
-    t.role
+    t.role,
+    case when t.role like '%_count' then coalesce(c.counter_resets, 0) end as counter_resets,
+    case when t.role like '%_count' then coalesce(c.counter_wraps, 0) end as counter_wraps,
+    case when t.role like '%_count' then coalesce(c.counter_backsteps, 0) end as counter_backsteps,
+    case when t.role like '%_count' then coalesce(c.bad_counter_readings, 0) end as bad_counter_readings
 from silver__tag_quality as q
 left join dim_tag as t on t.tag = q.tag
+left join (
+    select
+        tag,
+        day,
+        count(*) filter (where event = 'reset') as counter_resets,
+        count(*) filter (where event = 'rollover') as counter_wraps,
+        count(*) filter (where event = 'backstep') as counter_backsteps,
+        count(*) filter (where event = 'bad') as bad_counter_readings
+    from silver__count_increments
+    group by tag, day
+) as c on c.tag = q.tag and c.day = q.day
 where q.day in (select unnest($days::date[]))
 order by q.tag, q.day

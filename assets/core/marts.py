@@ -187,7 +187,9 @@ COLUMN_DOCS: dict[str, str] = {
     "teep": "oee x planned_production_time_s / calendar_time_s.",
     "utilization": "planned_production_time_s / calendar_time_s.",
     "data_quality_ok": "False when a number of the row rests on poor data (see data_quality_reason).",
-    "data_quality_reason": "Why the data behind the row is poor: no valid state, silent counter, bad readings.",
+    "data_quality_reason": "Why the data behind the row is poor: no valid state, silent counter, bad readings, "
+    "a counter reset more than once, counter readings that are no count (negative, fractional), or performance "
+    "above 1.01 (the ideal cycle time or the counts are wrong).",
     "start": "Start of the stop (timestamp with time zone).",
     "end": "End of the stop; NULL while it lasts.",
     "duration_s": "Length of the stop, seconds (until the last state seen while it lasts).",
@@ -230,6 +232,13 @@ COLUMN_DOCS: dict[str, str] = {
     "coverage": "Share of the day with a valid value in force.",
     "used_in_oee": "True when an OEE or energy number rests on the tag.",
     "role": "What the tag is for the machine: state, total_count, reject_count, energy_meter, ...",
+    "counter_resets": "Counter tags: readings more than counter_backstep_tolerance below the counter's high that "
+    "the rate shows are no wrap (the reading's value counts). NULL on other tags.",
+    "counter_wraps": "Counter tags: wraps at counter_rollover. NULL on other tags.",
+    "counter_backsteps": "Counter tags: readings at most counter_backstep_tolerance below the counter's high: "
+    "jitter, counting nothing until the counter passes its high again. NULL on other tags.",
+    "bad_counter_readings": "Counter tags: readings of good or uncertain quality that are no count (negative, "
+    "fractional, text), not counted. NULL on other tags.",
     "oee_line_daily.oee": "fully_productive_time_s / planned_production_time_s "
     "(= availability x performance x quality).",
 }
