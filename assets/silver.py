@@ -205,6 +205,10 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         values = table["event"].to_pylist()
         return {"rollovers": values.count("rollover"), "resets": values.count("reset")}
 
+    def counter_events(table: pa.Table) -> dict:
+        values = table["event"].to_pylist()
+        return events(table) | {"backsteps": values.count("backstep"), "bad_readings": values.count("bad")}
+
     def energy_summary(table: pa.Table) -> dict:
         unknown = table.filter(pc.equal(table["event"], "unknown"))
         unknown_us = pc.sum(pc.subtract(unknown["end"], unknown["start"]).cast(pa.int64())).as_py() or 0
@@ -232,9 +236,10 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
             SILVER_COUNT_INCREMENTS,
             model_count_increments,
             count_points,
-            "Counter increments (total, good, reject) at the time they were counted; "
-            "wraps at counter_rollover and resets to zero are told apart by the rate they imply.",
-            events,
+            "Counter increments (total, good, reject) at the time they were counted, measured from the "
+            "counter's high: a step back within counter_backstep_tolerance is jitter and counts nothing; wraps "
+            "at counter_rollover and resets are told apart by the rate they imply; bad readings count nothing.",
+            counter_events,
         ),
         modelled_asset(
             SILVER_ENERGY_INCREMENTS,

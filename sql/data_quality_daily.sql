@@ -3,6 +3,9 @@
 -- force, and whether an OEE or energy number rests on the tag (the machine and role it serves).
 -- For an energy tag, the seconds of the day whose energy is unknown and those covered by a meter step
 -- spread over a gap, read from silver__energy_increments (the rule is in sql/silver/energy_increments.sql).
+-- On a counter tag's rows: the resets, wraps and back-steps (jitter) the counter made and its bad
+-- readings (negative, fractional or text), each in the day whose window the reading closes; NULL on
+-- other tags.
 with energy_gaps as (
     select
         day,
@@ -30,9 +33,24 @@ select
     t.role,
     e.energy_unknown_s,
     e.energy_spread_s,
-    e.energy_max_gap_s
+    e.energy_max_gap_s,
+    case when t.role like '%_count' then coalesce(c.counter_resets, 0) end as counter_resets,
+    case when t.role like '%_count' then coalesce(c.counter_wraps, 0) end as counter_wraps,
+    case when t.role like '%_count' then coalesce(c.counter_backsteps, 0) end as counter_backsteps,
+    case when t.role like '%_count' then coalesce(c.bad_counter_readings, 0) end as bad_counter_readings
 from silver__tag_quality as q
 left join dim_tag as t on t.tag = q.tag
 left join energy_gaps as e on e.day = q.day and e.tag = q.tag
+left join (
+    select
+        tag,
+        day,
+        count(*) filter (where event = 'reset') as counter_resets,
+        count(*) filter (where event = 'rollover') as counter_wraps,
+        count(*) filter (where event = 'backstep') as counter_backsteps,
+        count(*) filter (where event = 'bad') as bad_counter_readings
+    from silver__count_increments
+    group by tag, day
+) as c on c.tag = q.tag and c.day = q.day
 where q.day in (select unnest($days::date[]))
 order by q.tag, q.day

@@ -25,8 +25,9 @@ windows as (
 ),
 
 -- data quality: the longest stretch of running (in planned production time) without a counter reading
+-- (a bad reading, negative or fractional, is none)
 counter_readings as (
-    select day, line, machine, ts from silver__count_increments
+    select day, line, machine, ts from silver__count_increments where event <> 'bad'
     union
     select d.day, m.line, m.machine, d.start from calendar_days as d cross join dim_machine as m
     union
@@ -71,6 +72,27 @@ counter_quality as (
     group by q.day, t.line, t.machine
 ),
 
+-- data quality: counters that reset more than once in the day (one reset, a PLC restart, is plausible;
+-- more are a counter or a tag to check), and counter readings that are no count
+counter_events as (
+    select
+        day,
+        line,
+        machine,
+        string_agg(resets || ' counter resets on ' || tag, '; ' order by tag) filter (where resets > 1)
+            as repeated_resets,
+        sum(bad_readings) as bad_counter_readings
+    from (
+        select
+            day, line, machine, tag,
+            count(*) filter (where event = 'reset') as resets,
+            count(*) filter (where event = 'bad') as bad_readings
+        from silver__count_increments
+        group by day, line, machine, tag
+    )
+    group by day, line, machine
+),
+
 flagged as (
     select
         w.*,
@@ -82,11 +104,19 @@ flagged as (
                 then 'no counter reading for ' || round(sr.longest_silent_running_s / 60, 1) || ' min while running'
             end,
             case when coalesce(cq.bad_counter_points, 0) > 0.05 * coalesce(cq.counter_points, 0)
-                then cq.bad_counter_points || ' of ' || cq.counter_points || ' counter readings bad' end
+                then cq.bad_counter_points || ' of ' || cq.counter_points || ' counter readings bad' end,
+            ce.repeated_resets,
+            case when ce.bad_counter_readings > 0
+                then ce.bad_counter_readings || ' counter readings negative or fractional, not counted' end,
+            -- a machine cannot beat its ideal cycle: 1 % above it is more than reading times explain
+            case when w.performance > 1.01
+                then 'performance ' || round(w.performance, 3) || ' > 1: check ideal_cycle_time_s or the counters'
+            end
         ) as quality_reasons
     from windows as w
     left join silent_running as sr on sr.day = w.day and sr.line = w.line and sr.machine = w.machine
     left join counter_quality as cq on cq.day = w.day and cq.line = w.line and cq.machine = w.machine
+    left join counter_events as ce on ce.day = w.day and ce.line = w.line and ce.machine = w.machine
 ),
 
 final as (

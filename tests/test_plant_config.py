@@ -20,6 +20,7 @@ def test_the_demo_plant_loads():
     assert filler.states["2"].category == "planned_stop" and filler.states["2"].reason == "Changeover"
     assert filler.counter_tags == {"total": "L1.FILLER.Total", "reject": "L1.FILLER.Reject"}
     assert filler.microstop_threshold_s == 120.0
+    assert filler.counter_backstep_tolerance == 10
 
 
 def broken(path: list, value):
@@ -52,12 +53,29 @@ def broken(path: list, value):
         (["lines", 0, "machines", 0, "states", 3], "broken", "lines[0].machines[0].states.3.category: must be one of"),
         (["lines", 0, "machines", 0, "reject_count_tag"], KeyError, "lines[0].machines[0]: needs two of"),
         (["lines", 0, "machines", 0, "speed"], 3, "lines[0].machines[0].speed: is not a known key"),
+        (
+            ["lines", 0, "machines", 0, "counter_backstep_tolerance"],
+            -1,
+            "lines[0].machines[0].counter_backstep_tolerance: must be a whole number of counts >= 0, got -1",
+        ),
+        (
+            ["lines", 0, "machines", 0, "counter_backstep_tolerance"],
+            2.5,
+            "lines[0].machines[0].counter_backstep_tolerance: must be a whole number of counts >= 0, got 2.5",
+        ),
     ],
 )
 def test_mistakes_are_named_by_their_key(path, value, message):
     with pytest.raises(PlantConfigError) as error:
         parse_plant_config(broken(path, value), origin="plant.yaml")
     assert str(error.value).startswith("plant.yaml: " + message)
+
+
+def test_counter_backstep_tolerance_defaults_to_10_counts_and_may_be_0():
+    assert parse_plant_config(one_machine_config()).machines[0].counter_backstep_tolerance == 10
+    raw = one_machine_config()
+    raw["lines"][0]["machines"][0]["counter_backstep_tolerance"] = 0
+    assert parse_plant_config(raw).machines[0].counter_backstep_tolerance == 0
 
 
 def test_state_codes_match_as_numbers_or_text():

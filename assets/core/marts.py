@@ -198,7 +198,9 @@ COLUMN_DOCS: dict[str, str] = {
     "teep": "fully_productive_time_s / calendar_time_s (= oee x utilization).",
     "utilization": "planned_production_time_s / calendar_time_s.",
     "data_quality_ok": "False when a number of the row rests on poor data (see data_quality_reason).",
-    "data_quality_reason": "Why the data behind the row is poor: no valid state, silent counter, bad readings.",
+    "data_quality_reason": "Why the data behind the row is poor: no valid state, silent counter, bad readings, "
+    "a counter reset more than once, counter readings that are no count (negative, fractional), or performance "
+    "above 1.01 (the ideal cycle time or the counts are wrong).",
     "start": "Start of the stop (timestamp with time zone).",
     "end": "End of the stop; NULL while it lasts.",
     "duration_s": "Length of the stop, seconds (until the last state seen while it lasts).",
@@ -267,6 +269,13 @@ COLUMN_DOCS: dict[str, str] = {
     "data_quality_reason and data_quality_daily.energy_unknown_s).",
     "energy_daily.data_quality_reason": "Why the energy of the row is uncertain: minutes of unknown energy, kWh "
     "of a meter step spread over a gap; on line and site rows per machine.",
+    "counter_resets": "Counter tags: readings more than counter_backstep_tolerance below the counter's high that "
+    "the rate shows are no wrap (the reading's value counts). NULL on other tags.",
+    "counter_wraps": "Counter tags: wraps at counter_rollover. NULL on other tags.",
+    "counter_backsteps": "Counter tags: readings at most counter_backstep_tolerance below the counter's high: "
+    "jitter, counting nothing until the counter passes its high again. NULL on other tags.",
+    "bad_counter_readings": "Counter tags: readings of good or uncertain quality that are no count (negative, "
+    "fractional, text), not counted. NULL on other tags.",
 }
 
 # Line and site rows sum machine times (machine-seconds) and recompute the ratios through ideal time; their

@@ -88,6 +88,9 @@ class Machine:
     good_count_tag: str | None = None
     reject_count_tag: str | None = None
     counter_rollover: float | None = None
+    # a counter that steps back by at most this many counts is jitter, not a reset: nothing counts
+    # until it passes its previous high again
+    counter_backstep_tolerance: int = 10
     energy_kwh_tag: str | None = None
     energy_rollover: float | None = None
     power_kw_tag: str | None = None
@@ -440,6 +443,7 @@ def _parse_machine(r: _Reader, node: dict[str, Any], path: str, line: str, area:
             "good_count_tag",
             "reject_count_tag",
             "counter_rollover",
+            "counter_backstep_tolerance",
             "energy_kwh_tag",
             "energy_rollover",
             "power_kw_tag",
@@ -479,6 +483,10 @@ def _parse_machine(r: _Reader, node: dict[str, Any], path: str, line: str, area:
     def optional_positive(key: str) -> float | None:
         return None if node.get(key) is None else r.positive(node[key], f"{path}.{key}")
 
+    tolerance = node.get("counter_backstep_tolerance", 10)
+    if isinstance(tolerance, bool) or not isinstance(tolerance, int) or tolerance < 0:
+        raise r.fail(f"{path}.counter_backstep_tolerance", f"must be a whole number of counts >= 0, got {tolerance!r}")
+
     energy = {}
     for key in ("energy_kwh_tag", "power_kw_tag", "energy_interval_kwh_tag"):
         energy[key] = None if node.get(key) is None else r.tag(node[key], f"{path}.{key}")
@@ -501,6 +509,7 @@ def _parse_machine(r: _Reader, node: dict[str, Any], path: str, line: str, area:
         good_count_tag=counters["good_count_tag"],
         reject_count_tag=counters["reject_count_tag"],
         counter_rollover=optional_positive("counter_rollover"),
+        counter_backstep_tolerance=tolerance,
         energy_kwh_tag=energy["energy_kwh_tag"],
         energy_rollover=optional_positive("energy_rollover"),
         power_kw_tag=energy["power_kw_tag"],

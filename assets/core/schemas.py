@@ -246,7 +246,9 @@ SILVER_MACHINE_STATES = TableSpec(
 
 SILVER_COUNT_INCREMENTS = TableSpec(
     name="silver__count_increments",
-    description="Counter increments (total, good, reject) at the time they were counted; wraps and resets handled.",
+    description="Counter increments (total, good, reject) at the time they were counted, measured from the "
+    "counter's high: one row per reading in the day, with what it was (a count, a wrap, a reset, a step back "
+    "within the tolerance, or a bad reading).",
     partition_by=("day",),
     unique=("tag", "ts"),
     columns=(
@@ -257,7 +259,14 @@ SILVER_COUNT_INCREMENTS = TableSpec(
         Col("tag", pa.string()),
         Col("ts", UTC_TS),
         Col("increment", pa.float64(), ge=0),
-        Col("event", pa.string(), isin=("count", "rollover", "reset")),
+        Col(
+            "event",
+            pa.string(),
+            isin=("count", "rollover", "reset", "backstep", "bad"),
+            description="count: above the high; rollover: wrapped at counter_rollover; reset: fell further than "
+            "counter_backstep_tolerance below the high; backstep: fell at most that far (jitter, increment 0); "
+            "bad: negative, fractional or text (increment 0, not part of the sequence).",
+        ),
     ),
 )
 
