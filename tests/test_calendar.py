@@ -511,3 +511,50 @@ def test_calendar_table_schema_and_sums():
 def test_calendar_table_of_no_days_is_empty_with_the_schema():
     table = calendar_table(make_config(), [])
     assert table.num_rows == 0 and table.schema == CALENDAR_SCHEMA
+
+
+# --- a 24-hour shift ---------------------------------------------------------------------------------------
+
+
+def test_a_shift_that_ends_when_it_starts_is_one_whole_day():
+    cfg = make_config(
+        day_start="06:00",
+        shifts=[{"name": "continuous", "start": "06:00", "end": "06:00"}],
+        breaks=[{"name": "lunch", "start": "12:00", "end": "12:30"}],
+        working_days=ALL_DAYS,
+    )
+    # Mon 03-02 06:00 CET (05:00 UTC) -> Tue 03-03 06:00 CET (05:00 UTC): one shift of 24 h = 86400 s,
+    # the whole production day, with one 30 min break: planned 86400 - 1800 = 84600 s.
+    monday = calendar_windows(cfg, D(2026, 3, 2))
+    (shift,) = rows(monday, "shift")
+    assert (shift.start, shift.end) == (utc(2026, 3, 2, 5), utc(2026, 3, 3, 5))
+    assert seconds(monday, "break") == 1800
+    assert seconds(monday, "planned") == 84600
+    # Across the spring change the shift is the day's 23 h of wall clock: 03-28 06:00 CET (05:00 UTC) to
+    # 03-29 06:00 CEST (04:00 UTC) = 82800 s; across the fall change 10-24 06:00 CEST (04:00 UTC) to
+    # 10-25 06:00 CET (05:00 UTC) = 90000 s. Each equals its production day.
+    assert seconds(calendar_windows(cfg, D(2026, 3, 28)), "shift") == 82800
+    assert seconds(calendar_windows(cfg, D(2026, 10, 24)), "shift") == 90000
+
+
+def test_a_24_hour_shift_with_midnight_day_start_splits_over_two_days():
+    cfg = make_config(
+        day_start="00:00",
+        shifts=[{"name": "continuous", "start": "06:00", "end": "06:00"}],
+        breaks=[],
+        working_days=["mon"],
+    )
+    # Only Monday's shift runs: Mon 06:00 -> Tue 06:00. Day Mon holds 18 h of it, day Tue 6 h, day Wed none.
+    assert seconds(calendar_windows(cfg, D(2026, 3, 2)), "shift") == 18 * HOUR
+    assert seconds(calendar_windows(cfg, D(2026, 3, 3)), "shift") == 6 * HOUR
+    assert seconds(calendar_windows(cfg, D(2026, 3, 4)), "shift") == 0
+
+
+def test_a_24_hour_shift_overlaps_any_other_shift():
+    with pytest.raises(Exception, match="shifts 'continuous' and 'early' overlap"):
+        make_config(
+            shifts=[
+                {"name": "continuous", "start": "06:00", "end": "06:00"},
+                {"name": "early", "start": "06:00", "end": "14:00"},
+            ]
+        )

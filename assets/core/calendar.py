@@ -7,7 +7,8 @@ production day:
 * A production day D runs from D at ``calendar.day_start`` (plant-local wall clock) to D+1 at
   ``day_start``. Across a DST change that is 23 h or 25 h of real time.
 * A shift occurrence starts on a local date d at ``shift.start`` and ends at ``shift.end`` on d, or on
-  d+1 when ``end <= start`` (it crosses midnight). Shifts run only on working days, judged by the date
+  d+1 when ``end <= start`` (it crosses midnight; ``end == start`` is one shift of a whole wall-clock
+  day, 23 h or 25 h across a clock change). Shifts run only on working days, judged by the date
   they START on: a night shift starting Friday 22:00 runs until Saturday 06:00.
 * A shift occurrence is clipped to each production day it overlaps, so each second counts in the day in
   which it happens.
@@ -186,7 +187,8 @@ def production_days_between(config: PlantConfig, start_instant: dt.datetime, end
 
 
 def _occurrence(tz: ZoneInfo, date: dt.date, start: dt.time, end: dt.time) -> tuple[dt.datetime, dt.datetime]:
-    """A wall-clock interval starting on ``date``; it ends the next day when end <= start."""
+    """A wall-clock interval starting on ``date``; it ends the next day when end <= start (a whole day
+    when end == start)."""
     end_date = date + _ONE_DAY if end <= start else date
     return local_to_utc(tz, date, start), local_to_utc(tz, end_date, end)
 

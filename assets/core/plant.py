@@ -291,8 +291,6 @@ def _parse_calendar(r: _Reader, node: dict[str, Any]) -> CalendarConfig:
             start=r.clock(r.require(item, "start", path), f"{path}.start"),
             end=r.clock(r.require(item, "end", path), f"{path}.end"),
         )
-        if shift.start == shift.end:
-            raise r.fail(path, "a shift cannot start and end at the same time")
         if any(s.name == shift.name for s in shifts):
             raise r.fail(f"{path}.name", f"shift name {shift.name!r} is used twice")
         shifts.append(shift)
@@ -336,7 +334,8 @@ def _check_shifts_do_not_overlap(r: _Reader, shifts: list[Shift]) -> None:
     covered: dict[int, str] = {}
     for shift in shifts:
         start, end = _minutes(shift.start), _minutes(shift.end)
-        length = (end - start) % 1440
+        # a shift that ends when it starts is one whole wall-clock day (23 or 25 h on a clock change)
+        length = (end - start) % 1440 or 1440
         for k in range(length):
             minute = (start + k) % 1440
             if minute in covered:
