@@ -35,9 +35,9 @@ def test_a_standby_power_reading_is_not_held_through_days_without_readings(plant
         "select cast(day as varchar), round(kwh_total, 6), data_quality_ok from energy_daily "
         "where level = 'machine' order by 1",
     )
-    # 2 Mar sees 12:00 and 20:00 (5 Mar lies beyond its look-ahead): typical interval 8 h, max gap 24 h.
-    # 10 kW 12:00-20:00 = 80 kWh; the 20:00 reading, closed by none, stands one interval, 20:00-04:00 =
-    # 4 kWh: 84 kWh, with 06:00-12:00 and 04:00-06:00 unknown. 3 Mar sees 5 Mar 07:00 too: spacings 8 h
-    # and 59 h, typical 8 h (the lower median), max gap 24 h < 59 h: the 20:00 reading ends at 04:00 on
-    # 3 Mar, before the day begins: 0 kWh, the whole day unknown.
-    assert rows == [("2026-03-02", 84.0, False), ("2026-03-03", 0.0, False)]
+    # Each day sees 12:00 and 20:00 of 2 Mar (5 Mar lies beyond either look-ahead): typical interval 8 h,
+    # max gap 24 h. The tag catalog knows a later reading (5 Mar 07:00), so the 20:00 reading is one before
+    # a hole, not the last of its series: it stands for the max gap, 20:00 on 2 Mar to 20:00 on 3 Mar.
+    # 2 Mar: 10 kW 12:00-20:00 = 80 kWh + 0.5 kW 20:00-06:00 (10 h) = 5 kWh: 85 kWh, with 06:00-12:00
+    # unknown. 3 Mar: 0.5 kW 06:00-20:00 (14 h) = 7 kWh, 20:00-06:00 unknown.
+    assert rows == [("2026-03-02", 85.0, False), ("2026-03-03", 7.0, False)]

@@ -10,7 +10,7 @@ import duckdb
 from . import delta
 from .landing import Lakehouse
 from .plant import PlantConfig
-from .schemas import BRONZE_POINTS
+from .schemas import BRONZE_POINTS, TAG_CATALOG
 
 LOOKAHEAD = dt.timedelta(days=1)
 
@@ -32,6 +32,9 @@ class PointSelection:
     held: bool = True
     # also `points_before_day`: per tag seen in the look-back, its first source and last point before the day
     before_day: bool = False
+    # also `tag_last_seen`: per selected tag, its last point ever landed (from the tag catalog), so a model
+    # tells the last reading of a series from one whose next reading lies beyond the look-ahead
+    last_seen: bool = False
 
 
 def _span(
@@ -95,6 +98,8 @@ def register_points(
         con.unregister("bronze_points_scan")
     if selection.before_day:
         _register_points_before_day(con, lakehouse, config, window)
+    if selection.last_seen:
+        _register_last_seen(con, lakehouse, selection.tags or ())
 
 
 def _timestamp(value: dt.datetime) -> str:
@@ -131,3 +136,20 @@ def _register_points_before_day(
         {"since": since, "day_start": window[0]},
     ).fetchall()
     con.unregister("bronze_before_day_scan")
+
+
+def _register_last_seen(con: duckdb.DuckDBPyConnection, lakehouse: Lakehouse, tags: tuple[str, ...]) -> None:
+    """Register `tag_last_seen` (tag, last_seen): the tag catalog's last point of each of `tags`."""
+    delta.register_table(
+        con,
+        "tag_catalog_scan",
+        lakehouse.uri(TAG_CATALOG.name),
+        TAG_CATALOG,
+        storage_options=lakehouse.storage_options,
+    )
+    con.execute(
+        "create or replace temp table tag_last_seen as "
+        "select tag, last_seen from tag_catalog_scan where list_contains($tags::varchar[], tag)",
+        {"tags": list(tags)},
+    ).fetchall()
+    con.unregister("tag_catalog_scan")

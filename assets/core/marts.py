@@ -257,7 +257,7 @@ COLUMN_DOCS: dict[str, str] = {
     "used_in_oee": "True when an OEE or energy number rests on the tag.",
     "role": "What the tag is for the machine: state, total_count, reject_count, energy_meter, ...",
     "energy_unknown_s": "Energy tags: seconds of the day whose energy is unknown: no reading stands for them (a "
-    "power reading stands until the next within the max gap, the last of a series for one typical interval; "
+    "power reading stands until the next, at most the max gap, the last of a series for one typical interval; "
     "an interval reading for its interval; a meter between two readings). NULL for other tags.",
     "energy_spread_s": "Energy tags: seconds of the day covered by a meter step across more than the max gap, "
     "whose kWh is known in total but not where it fell (spread evenly over the gap). NULL for other tags.",

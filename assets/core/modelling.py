@@ -531,6 +531,7 @@ def energy_points(config: PlantConfig) -> PointSelection:
         tags=tuple(tag for m in config.machines for tag in m.energy_tags.values()),
         lookback=max(dt.timedelta(days=config.state_lookback_days), widest),
         lookahead=max(LOOKAHEAD, widest),
+        last_seen=True,
     )
 
 

@@ -2,8 +2,8 @@
 -- rate that tile the day: spans of known kWh, and spans where the energy is unknown (event 'unknown',
 -- 0 kWh), so that an energy number never rests on energy that was invented, and the gaps show.
 --
--- Reads `points` (the energy tags' bronze points over the look-back, the day and the look-ahead) and
--- `energy_tags` (every configured energy tag: kind, meter rollover, interval length and label, the
+-- Reads `points` (the energy tags' bronze points over the look-back, the day and the look-ahead),
+-- `tag_last_seen` (each energy tag's last point ever landed, from the tag catalog) and `energy_tags` (every configured energy tag: kind, meter rollover, interval length and label, the
 -- configured max gap). Binds $day, $day_start, $day_end.
 --
 -- The rule (never extrapolate):
@@ -12,11 +12,11 @@
 --   reads; NULL with fewer than two readings. The lower median is a spacing that occurred, and a few
 --   holes or bursts do not move it.
 -- * Its max gap is energy_max_gap_s (the machine's, else modelling's), else three typical intervals.
--- * Power (kW): a valid reading stands until the tag's next reading when that comes within the max gap.
---   A reading that no reading follows within the max gap (the last of an export, the last before a
---   hole) stands for one typical interval, never more than the max gap: the rest is unknown. A bad
---   reading stands for nothing: its span is unknown. When a later export continues the series and the
---   day is rebuilt, the reading is closed by the next one and its energy is whole.
+-- * Power (kW): a valid reading stands until the tag's next reading, but at most the max gap: a reading
+--   before a hole stands for the max gap, and the rest of the hole is unknown. The last reading of a
+--   series, which no later reading closes yet (none has landed), stands for one typical
+--   interval, never more than the max gap. A bad reading stands for nothing: its span is unknown. When a
+--   later export continues the series and the day is rebuilt, the reading is closed by the next one.
 -- * Interval energy: each valid reading covers its interval; time that no interval covers is unknown.
 -- * Meter (kWh): a step between two valid readings is spread evenly between them. A step across more
 --   than the max gap is known in total, not where it fell: it is still spread evenly over the gap (so
@@ -67,8 +67,12 @@ power_segments as (
         r.ts as start,
         case
             when epoch_us(r.next_ts) - epoch_us(r.ts) <= g.max_gap_us then r.next_ts
+            -- a reading before a hole (the next reading is late, or lies beyond the look-ahead): the max gap
+            when (r.next_ts is not null or r.ts < l.last_seen) and g.max_gap_us is not null
+                then r.ts + to_microseconds(g.max_gap_us)
             -- least() skips NULLs: without a typical interval the reading stands for nothing
             when g.typical_us is null then r.ts
+            -- the last reading of the series: one typical interval
             else r.ts + to_microseconds(least(g.typical_us, g.max_gap_us))
         end as "end",
         'count' as event,
@@ -76,6 +80,7 @@ power_segments as (
         false as spread
     from readings as r
     join tag_gaps as g on g.tag = r.tag
+    left join tag_last_seen as l on l.tag = r.tag
     where r.kind = 'power' and r.quality <> 'bad' and r.value is not null
 ),
 

@@ -281,16 +281,22 @@ def counted(readings: list[CounterReading], counting: Intervals) -> tuple[int, i
 # --- energy --------------------------------------------------------------------------------------------
 
 
-def power_kwh(readings: list[tuple[int, float]], where: Intervals, max_hold_s: float | None = None) -> float:
+def power_kwh(
+    readings: list[tuple[int, float]],
+    where: Intervals,
+    max_hold_s: float | None = None,
+    last_hold_s: float | None = None,
+) -> float:
     """kWh of the power readings over the instants `where`: each reading's kW held to the next one (at
-    most `max_hold_s` when given); the last reading (no later one) counts only with `max_hold_s`."""
+    most `max_hold_s` when given); the last reading (no later one) holds for `last_hold_s` (one typical
+    interval), else for nothing."""
     total = 0.0
     for i, (ts, kw) in enumerate(readings):
         nxt = readings[i + 1][0] if i + 1 < len(readings) else None
         if nxt is None:
-            if max_hold_s is None:
+            if last_hold_s is None:
                 continue
-            end = ts + max_hold_s
+            end = ts + (last_hold_s if max_hold_s is None else min(last_hold_s, max_hold_s))
         else:
             end = nxt if max_hold_s is None else min(nxt, ts + max_hold_s)
         total += max(kw, 0.0) * length(intersect([(ts, end)], where)) / 3600.0

@@ -12,8 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-import pytest
-from hypothesis import Phase, given, note, settings
+from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from .oracle import counted, intersect, length, meter_kwh, power_kwh, state_sets, subtract, union
@@ -22,7 +21,6 @@ from .plants import Arrival, PlantCase, arrivals, plants
 
 # times and counts whose line and site rows are the sums of their machines' rows
 ROLLED_UP = (
-    "scheduled_time_s",
     "planned_production_time_s",
     "run_time_s",
     "planned_stop_time_s",
@@ -144,8 +142,19 @@ def check_rollups(case: PlantCase, plant) -> None:
             for col in ROLLED_UP:
                 want = sum(m[col] for m in mine)
                 assert close(row[col], want), (level, row[key[0]], row["day"], col, row[col], want)
-            for col in ("total_count", "reject_count"):
-                assert row[col] == sum(m[col] for m in mine), (level, col)
+            # machine-hour sums carry their own names; the row's calendar time is the day's length
+            assert close(row["machine_scheduled_time_s"], sum(m["scheduled_time_s"] for m in mine)), level
+            assert close(row["machine_calendar_time_s"], sum(m["calendar_time_s"] for m in mine)), level
+            assert row["calendar_time_s"] == case.calendar.sets(row["day"]).calendar_s, level
+            # a line's output is its output machine's (the plant YAML's last machine of the line); a
+            # site's the sum of its lines' outputs
+            outputs = [m for m in mine if m["machine"] == last_machine_of(case, m["line"])]
+            for col in ("total_count", "good_count", "reject_count"):
+                assert row[f"output_{col}"] == sum(m[col] for m in outputs), (level, col)
+
+
+def last_machine_of(case: PlantCase, line: str) -> str:
+    return [m.name for m in case.machines if m.line == line][-1]
 
 
 def check_energy(case: PlantCase, plant) -> None:
@@ -213,23 +222,12 @@ def test_marts_hold_their_invariants(case, data):
         check_rows_in(case, arrival, plant)
 
 
-# --- rules that other parts of issue #13 bring: xfail until they land ----------------------------------
-# Each is a property of its own, so that the invariants above stay meaningful meanwhile; when the rule
-# lands, the test passes and its xfail marker should go (strict=False keeps the suite green either way).
-
-# half the examples; and an xfail test stops at its first failing example: shrinking it would run the
-# pipeline dozens of times to show a failure that is expected
-PENDING_RULE = settings(
-    max_examples=max(2, settings.default.max_examples // 2), phases=[Phase.explicit, Phase.reuse, Phase.generate]
-)
+# --- one rule each: counter jitter, power gaps, the 24 h shift, OEE where nothing ran, mixed roll-ups -----
+# Each generates the case its rule is about, on half the examples, so the suite stays within its time.
+ONE_RULE = settings(max_examples=max(2, settings.default.max_examples // 2))
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="#13 §6: a counter back-step of at most counter_backstep_tolerance is jitter (nothing counts "
-    "until the counter passes its previous high); today it is a reset that counts the whole counter again",
-)
-@PENDING_RULE
+@ONE_RULE
 @given(case=plants(jitter=True))
 def test_counter_jitter_counts_nothing_until_the_previous_high(case):
     note(case.describe())
@@ -237,12 +235,7 @@ def test_counter_jitter_counts_nothing_until_the_previous_high(case):
         check_machine_days(case, plant)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="#13 §2: a power reading holds at most energy_max_gap_s (default 3 x the typical interval); "
-    "today one reading is held across a gap of hours",
-)
-@PENDING_RULE
+@ONE_RULE
 @given(case=plants(power_gaps=True))
 def test_power_readings_hold_at_most_the_max_gap(case):
     """Power logged every I s with the logger off for hours now and then: each reading counts for the
@@ -256,15 +249,16 @@ def test_power_readings_hold_at_most_the_max_gap(case):
             if m.energy_kind != "power":
                 continue
             for day in case.days:
-                want = power_kwh(m.energy, [case.calendar.day_window(day)], max_hold_s=3 * m.energy_interval_s)
+                want = power_kwh(
+                    m.energy,
+                    [case.calendar.day_window(day)],
+                    max_hold_s=3 * m.energy_interval_s,
+                    last_hold_s=m.energy_interval_s,
+                )
                 assert close(got[(m.line, m.name, day)], want, abs_=1e-6), (m.tag, day, want)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="#13 §11: a shift with start == end is one 24 h shift; today the plant config refuses it",
-)
-@PENDING_RULE
+@ONE_RULE
 @given(case=plants(full_day_shift=True))
 def test_a_24_hour_shift(case):
     note(case.describe())
@@ -273,12 +267,7 @@ def test_a_24_hour_shift(case):
         check_rollups(case, plant)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="#13 §5: OEE = fully productive / planned, NULL only where planned is 0; today OEE = A x P x Q "
-    "is NULL on a machine-day that never ran (P NULL) or counted nothing (Q NULL)",
-)
-@PENDING_RULE
+@ONE_RULE
 @given(case=plants(stopped_machine=True))
 def test_oee_is_null_only_where_planned_time_is_zero(case):
     """A machine jammed through every shift: availability 0 and OEE 0, not NULL, on its own row and on
@@ -295,13 +284,7 @@ def test_oee_is_null_only_where_planned_time_is_zero(case):
                     assert close(row["oee"], row["fully_productive_time_s"] / planned), where
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="#13 §4: a line's and the site's ratios roll up through ideal time (A x P x Q = OEE on every "
-    "row) and a line-day's calendar_time_s is the day's length; today quality is sum(good) / sum(total) "
-    "across machines with different cycle times, and calendar time is summed over machines",
-)
-@PENDING_RULE
+@ONE_RULE
 @given(case=plants(mixed_cycle_times=True))
 def test_line_and_site_ratios_roll_up_through_ideal_time(case):
     """Machines of one line with different ideal cycle times: from the generated timeline,
