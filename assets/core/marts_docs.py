@@ -68,6 +68,55 @@ are never added across machines. Line, site and period roll-ups add **time** and
 
 To roll up further yourself (weeks, months, several lines), sum the times and the output counts and
 recompute the ratios as above; never average percentages.
+
+## Stops, failures and the Pareto count planned production time
+
+`downtime_events` keeps every stop whole, and splits its seconds into exactly one of `in_planned_time_s`,
+`in_breaks_s`, `outside_shifts_s` and `not_modelled_yet_s` (they add up to `duration_s`). `downtime_pareto`
+ranks only the seconds in planned production time, and leaves out a stop with none. In `reliability_daily`
+and `reliability_monthly` a failure is an unplanned stop, neither a minor stop nor a data gap, with time in
+planned production time; its failure time is that time alone. A jam shown through every break is therefore
+no failure per break, and a machine with no state at night outside the shifts is not the top stop.
+MTBF = run time / failures, MTTR = failure time / failures.
+
+## Counters: jitter is not a reset
+
+A counter reading counts the pieces made since the reading before it, in the window it closes. Each
+increment is measured from the counter's high since its last reset or wrap: a reading at most
+`counter_backstep_tolerance` (plant YAML, per machine, default 10) below the high is jitter and counts
+nothing until the counter passes its high again; a reading further below is a wrap at `counter_rollover`
+or a reset, told apart by the rate it would imply. A negative or fractional reading is a bad reading,
+counted nowhere. `data_quality_daily` counts each counter's resets, wraps, back-steps and bad readings per
+day.
+
+## Energy is never extrapolated
+
+A power (kW) reading stands until the tag's next reading, but at most the max gap (`energy_max_gap_s` of
+the machine or of `modelling` in the plant YAML, else three typical reading intervals: the lower median
+spacing of the tag's readings); beyond it the energy is unknown, not invented. The last reading of a
+series, which no later reading closes yet, stands for one typical interval. An interval-energy reading
+covers its interval. A meter step is spread evenly between its two readings; a step across more than the
+max gap is known in total but not where it fell, and is flagged. Unknown seconds are in
+`data_quality_daily.energy_unknown_s`, and an `energy_daily` row that rests on them has
+`data_quality_ok = false` with the reason.
+
+## Data-quality flags
+
+`oee_daily.data_quality_ok` is false, with the reasons in `data_quality_reason`, where a machine-day has
+no valid state for more than 1 % of planned time (at least a minute), no counter reading for 30 min while
+running, more than 5 % bad counter readings, a counter that reset more than once, a counter reading that
+is negative or fractional, or a performance above 1.01 (the ideal cycle time or the counts are wrong: a
+plant engineer must see it, not a 102 % performance). A line's flag is false when any machine's is.
+
+## Write, audit, publish
+
+A publish builds the marts in a copy beside the published file and audits the days it rebuilt
+(`sql/audit/marts_audit.sql`) before the copy replaces the file: run <= planned <= scheduled <= calendar
+time; availability, quality and OEE in 0..1 (OEE up to the performance where that is above 1);
+performance in 0..1.5; times and counts >= 0; every second of a machine-day in exactly one category; the
+machine states tiling the day; line and site times equal to the sums over their machines. A day that
+fails is not published: the file and the gold tables keep the previous numbers, and the run fails naming
+the day, the machine, the check and the values.
 """
 
 
