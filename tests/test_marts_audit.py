@@ -108,19 +108,32 @@ def test_a_day_that_fails_the_audit_keeps_the_previous_numbers_and_fails_the_run
     # 2 x 19,271 = 38,542, good 2 x 18,848 = 37,696; availability 43,980 / 25,200 = 1.745238095, performance
     # 38,542 / 43,980 = 0.8763528877, oee = 37,696 / 25,200 = 1.495873016 (above 1 and above its performance).
     # The line and the site are the one machine. The day before has no silver, so only the day is rebuilt.
+    # The day's one shift (early, 06:00-14:00 Berlin = from 05:00 UTC) holds all of it: the machine's and
+    # the line's shift rows fail the same checks, named by their shift (the site has no shift rows).
     oee = "ratio_in_range: oee 1.495873016 outside 0..1 (performance 0.8763528877)"
     availability = "ratio_in_range: availability 1.745238095 outside 0..1"
     run = "times_nest: run_time_s 43980 > planned_production_time_s 25200"
+
+    def in_shift(problem: str) -> str:
+        check, detail = problem.split(": ", 1)
+        return f"{check}: shift early from 2026-03-02 05:00 UTC: {detail}"
+
     expected = [
         f"2026-03-02 L1/FILLER: {run}",
+        f"2026-03-02 L1/FILLER: {in_shift(run)}",
         "2026-03-02 L1/FILLER: seconds_add_up: outside shifts 57600 + breaks 3600 + not scheduled 0 + run 43980"
         " + planned stops 0 + unplanned stops 2820 = 108000 != calendar_time_s 86400",
         "2026-03-02 L1/FILLER: states_tile_day: machine states 111600 s != calendar_time_s 86400",
         f"2026-03-02 L1/FILLER: {availability}",
         f"2026-03-02 L1/FILLER: {oee}",
+        f"2026-03-02 L1/FILLER: {in_shift(availability)}",
+        f"2026-03-02 L1/FILLER: {in_shift(oee)}",
         f"2026-03-02 line L1: {run}",
+        f"2026-03-02 line L1: {in_shift(run)}",
         f"2026-03-02 line L1: {availability}",
         f"2026-03-02 line L1: {oee}",
+        f"2026-03-02 line L1: {in_shift(availability)}",
+        f"2026-03-02 line L1: {in_shift(oee)}",
         f"2026-03-02 site Hamburg: {run}",
         f"2026-03-02 site Hamburg: {availability}",
         f"2026-03-02 site Hamburg: {oee}",
@@ -141,7 +154,7 @@ def test_a_day_that_fails_the_audit_keeps_the_previous_numbers_and_fails_the_run
     message = failure.step_failure_data.user_failure_data.description
     # the first problem comes last, where a one-line summary picks it up
     assert message.splitlines() == [
-        "marts not published: 11 audit problem(s) on 2026-03-02; the published marts keep their previous numbers",
+        "marts not published: 17 audit problem(s) on 2026-03-02; the published marts keep their previous numbers",
         *reversed(expected),
     ]
     assert failed.get_asset_materialization_events() == []
@@ -211,6 +224,13 @@ def test_the_cli_fails_naming_the_day_machine_check_and_values_and_publishes_not
             if r.event.dagster_event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
         ]
     assert [e.passed for e in evaluations] == [False, True]  # newest first
+    # the machine's and the line's day and shift rows, then the site's day
+    performance = "performance 1.722162645 outside 0..1.5"
+    in_shift = f"shift early from 2026-03-02 05:00 UTC: {performance}"
     assert [p["detail"] for p in evaluations[0].metadata["problems"].value] == [
-        "performance 1.722162645 outside 0..1.5"
-    ] * 3
+        performance,
+        in_shift,
+        performance,
+        in_shift,
+        performance,
+    ]

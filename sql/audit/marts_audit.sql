@@ -3,7 +3,8 @@
 -- It runs on the copy built aside (assets/core/marts.py `publish_marts`), so a day that fails never
 -- reaches analysts and the published file keeps its previous numbers.
 --
--- On every machine-day (oee_daily) and every line- and site-day (oee_line_daily, oee_site_daily):
+-- On every machine-day (oee_daily), line- and site-day (oee_line_daily, oee_site_daily), and every shift
+-- occurrence of a machine or line that starts in the days (oee_shift, oee_line_shift):
 --   times_nest          run <= planned production <= scheduled, and <= calendar on machine rows (a roll-up's
 --                       times are sums of machine hours; its calendar time is the day's length)
 --   ratio_in_range      availability and quality in 0..1; performance in 0..$performance_tolerance; oee in
@@ -121,46 +122,76 @@ rollup_text as (
     from rollup_checked
 ),
 
+-- shift occurrences that start in the days (oee_shift, oee_line_shift): their times nest and their ratios
+-- are in range like a day's; the shift's name and start lead their details
+shift_rows as (
+    select
+        day, 'machine' as level, site, line, machine,
+        'shift ' || shift_name || ' from ' || strftime(shift_start, '%Y-%m-%d %H:%M UTC') || ': ' as shift_label,
+        scheduled_time_s, planned_production_time_s, run_time_s, availability, performance, quality, oee
+    from oee_shift
+    where day in (select unnest($days::date[]))
+    union all
+    select
+        day, 'line', site, line, null,
+        'shift ' || shift_name || ' from ' || strftime(shift_start, '%Y-%m-%d %H:%M UTC') || ': ',
+        machine_scheduled_time_s, planned_production_time_s, run_time_s, availability, performance, quality, oee
+    from oee_line_shift
+    where day in (select unnest($days::date[]))
+),
+
+shift_text as (
+    select *, coalesce(printf('%.10g', columns('^.*_s$')::double), 'NULL') as '\0_txt'
+    from shift_rows
+),
+
 -- the checks every level shares
 bounded as (
     select
-        day, level, site, line, machine,
+        day, level, site, line, machine, '' as shift_label,
         scheduled_time_s, planned_production_time_s, run_time_s,
         scheduled_time_s_txt, planned_production_time_s_txt, run_time_s_txt,
         availability, performance, quality, oee
     from machine_text
     union all
     select
-        day, level, site, line, machine,
+        day, level, site, line, machine, '' as shift_label,
         scheduled_time_s, planned_production_time_s, run_time_s,
         scheduled_time_s_txt, planned_production_time_s_txt, run_time_s_txt,
         availability, performance, quality, oee
     from rollup_text
     where has_rollup
+    union all
+    select
+        day, level, site, line, machine, shift_label,
+        scheduled_time_s, planned_production_time_s, run_time_s,
+        scheduled_time_s_txt, planned_production_time_s_txt, run_time_s_txt,
+        availability, performance, quality, oee
+    from shift_text
 ),
 
 bounded_problems as (
     select day, level, site, line, machine, unnest([
         case when run_time_s > planned_production_time_s + 1e-3 then {
             'check': 'times_nest',
-            'detail': 'run_time_s ' || run_time_s_txt || ' > planned_production_time_s '
+            'detail': shift_label || 'run_time_s ' || run_time_s_txt || ' > planned_production_time_s '
             || planned_production_time_s_txt} end,
         case when planned_production_time_s > scheduled_time_s + 1e-3 then {
             'check': 'times_nest',
-            'detail': 'planned_production_time_s ' || planned_production_time_s_txt || ' > scheduled_time_s '
+            'detail': shift_label || 'planned_production_time_s ' || planned_production_time_s_txt || ' > scheduled_time_s '
             || scheduled_time_s_txt} end,
         case when availability not between 0 and 1 + 1e-9 then {
-            'check': 'ratio_in_range', 'detail': 'availability ' || printf('%.10g', availability) || ' outside 0..1'
+            'check': 'ratio_in_range', 'detail': shift_label || 'availability ' || printf('%.10g', availability) || ' outside 0..1'
         } end,
         case when quality not between 0 and 1 + 1e-9 then {
-            'check': 'ratio_in_range', 'detail': 'quality ' || printf('%.10g', quality) || ' outside 0..1'} end,
+            'check': 'ratio_in_range', 'detail': shift_label || 'quality ' || printf('%.10g', quality) || ' outside 0..1'} end,
         case when performance not between 0 and $performance_tolerance then {
             'check': 'ratio_in_range',
-            'detail': 'performance ' || printf('%.10g', performance) || ' outside 0..'
+            'detail': shift_label || 'performance ' || printf('%.10g', performance) || ' outside 0..'
             || printf('%.10g', $performance_tolerance::double)} end,
         case when oee < 0 or oee > greatest(1, coalesce(performance, 1)) + 1e-9 then {
             'check': 'ratio_in_range',
-            'detail': 'oee ' || printf('%.10g', oee) || ' outside 0..1'
+            'detail': shift_label || 'oee ' || printf('%.10g', oee) || ' outside 0..1'
             || coalesce(' (performance ' || printf('%.10g', performance) || ')', '')} end
     ]) as problem
     from bounded
