@@ -458,3 +458,63 @@ def test_performance_of_every_machine_day_is_plausible(config, march_30):
                 seen.append(made * machine.ideal_cycle_time_s / run)
     assert len(seen) >= 6 * 20  # six machines, about 21 working days
     assert 0.78 <= min(seen) and max(seen) <= 0.97 + 1e-9, (min(seen), max(seen))
+
+
+def _delta(plant, table: str, sql: str) -> list[tuple]:
+    import duckdb
+    from deltalake import DeltaTable
+
+    con = duckdb.connect()
+    try:
+        con.register("t", DeltaTable(str(plant.root / table)).to_pyarrow_dataset())
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.mark.slow
+def test_a_longer_demo_written_over_a_shorter_one_lands_as_duplicates(plant_factory):
+    import yaml
+
+    plant = plant_factory(yaml.safe_load(DEFAULT_PLANT_CONFIG.read_text(encoding="utf-8")))
+    short = write_demo_exports(plant.landing, plant.config, dt.date(2026, 3, 16), days=14, seed=7)
+    plant.land()
+    edges = ("2026-03-16", "2026-03-29")  # the short run's first and last day: where its edges could show
+    sql = "select * from oee_daily where day = ? order by all"
+    before = {}
+    for day in edges:
+        plant.build_day(day)
+        before[day] = plant.query(sql, [dt.date.fromisoformat(day)])
+        assert len(before[day]) == 6  # one row per machine
+
+    # 30 days from two days earlier (as the row test's week earlier, but so that this run's re-export,
+    # 03-16 12:00 to 03-17 12:00, repeats rows of the short run's daily files under another file name).
+    long = write_demo_exports(plant.landing, plant.config, dt.date(2026, 3, 14), days=30, seed=7)
+    assert len({p.name for p in _daily(long)} & {p.name for p in short}) == 14
+    columns = ("source_file", "status", "rows_in", "rows_landed", "rows_new", "rows_changed", "rows_duplicate")
+    first_landing = _delta(plant, "bronze__file_ledger", "select max(landed_at) from t")[0][0]
+    plant.land()
+    ledger = _delta(
+        plant,
+        "bronze__file_ledger",
+        f"select {', '.join(columns)}, rows_quarantined from t where landed_at > '{first_landing.isoformat()}'",
+    )
+    second = {row[0]: dict(zip((*columns, "rows_quarantined"), row, strict=True)) for row in ledger}
+    # A common day's file has the same name and bytes as before: the ledger skips it, adding no row.
+    assert set(second) == {f"historian/{p.name}" for p in long if p.name not in {q.name for q in short}}
+    assert all((r["rows_changed"], r["rows_quarantined"]) == (0, 0) for r in second.values()), second
+    reexport = second["historian/History_20260316_reexport.csv"]
+    # Its rows after 12:00 are all points the short run landed; only its initial rows (the value in force
+    # at 12:00, one per tag, where nothing was stored at 12:00 itself) can be new.
+    assert reexport["rows_duplicate"] > 10_000 and reexport["rows_new"] <= _tag_count(plant.config), reexport
+    assert reexport["rows_duplicate"] + reexport["rows_new"] == reexport["rows_landed"] == reexport["rows_in"]
+    # Nothing was quarantined at all (the table is created with its first row), so no conflict either.
+    assert not (plant.root / "bronze__quarantine").exists()
+    assert _delta(plant, "bronze_historian__points", "select count(*) - count(distinct (tag, ts)) from t") == [(0,)]
+
+    for day in edges:
+        plant.build_day(day)
+        assert plant.query(sql, [dt.date.fromisoformat(day)]) == before[day], day
+    # plausible numbers: OEE of every machine on the working day (a Monday; 03-29 is a Sunday) in 40 %..95 %
+    oee = [r[0] for r in plant.query("select oee from oee_daily where day = ?", [dt.date(2026, 3, 16)])]
+    assert len(oee) == 6 and all(0.40 <= x <= 0.95 for x in oee), oee
