@@ -350,3 +350,171 @@ def test_bad_and_doubtful_quality_rows(config, march):
     good = [r for r in rows if r[4] == "0"]
     assert all(r[5] == "192" and r[6] == "192" for r in good)
     assert len(good) + len(bad) + len(doubtful) == len(rows)
+
+
+# ---- points are a function of seed, tag and time, not of --start and --days ---------------------------
+
+
+@pytest.fixture(scope="module")
+def march_30(config, tmp_path_factory) -> list[Path]:
+    """30 days from Monday 2026-03-09, a week before `march` starts: its 14 days are all inside."""
+    return write_demo_exports(tmp_path_factory.mktemp("march_30"), config, dt.date(2026, 3, 9), days=30, seed=7)
+
+
+@functools.lru_cache(maxsize=64)
+def _points(path: Path) -> dict[tuple[str, dt.datetime], tuple[str, ...]]:
+    """The file's rows by (tag, UTC time): value, vValue, quality columns and retrieval mode (cached; do not
+    mutate)."""
+    _header, rows = _read(path)
+    points = {(r[1], t): tuple(r[2:]) for t, r in zip(_to_utc(rows, ZoneInfo("Europe/Berlin")), rows, strict=True)}
+    assert len(points) == len(rows), f"{path.name} repeats a (tag, time)"
+    return points
+
+
+def test_a_day_has_the_same_rows_whatever_start_and_days(config, march, march_30, tmp_path):
+    _root, short, _seconds = march
+    long_by_name = {p.name: p for p in _daily(march_30)}
+    common = [p for p in _daily(short) if p.name in long_by_name]
+    assert len(common) == 14  # 2026-03-16 .. 03-29 are in both runs
+    for path in common:
+        assert _points(path) == _points(long_by_name[path.name]), path.name
+    # A day written on its own (a Friday, whose night shift runs into Saturday) is the same day again.
+    alone = write_demo_exports(tmp_path, config, dt.date(2026, 3, 27), days=1, seed=7)
+    assert _points(alone[0]) == _points(next(p for p in short if p.name == "History_20260327.csv"))
+    # The short run's re-export repeats stored rows the long run has for the same tags and times; its
+    # initial rows at 12:00 are the values in force then, which the long run need not have stored.
+    long_points: dict[tuple[str, dt.datetime], tuple[str, ...]] = {}
+    for path in _daily(march_30):
+        long_points |= _points(path)
+    reexport = _points(next(p for p in short if p.stem.endswith("_reexport")))
+    start = min(t for _tag, t in reexport)
+    body = {k: v for k, v in reexport.items() if k[1] != start}
+    assert len(body) > 10_000
+    assert {k: long_points.get(k) for k in body} == body
+
+
+def test_plc_restarts_fall_on_the_second_day_of_each_two_week_cycle(config, march_30):
+    # The date rule: two-week cycles start on Mondays counted from 2024-01-08; (2026-03-16 - 2024-01-08)
+    # is 798 days = 57 * 14, so cycles start on 2026-03-02, 03-16 and 03-30, and the restart is on the
+    # first day with shifts from each cycle's 2nd day: Tuesdays 03-03 (before this run), 03-17 and 03-31.
+    totals = {m.total_count_tag: int(m.counter_rollover) for m in config.machines}
+    last: dict[str, int] = {}
+    restarts = []
+    for path in _daily(march_30):
+        for r in _read(path)[1]:
+            if r[1] in totals and r[2] != "":
+                value, before = int(r[2]), last.get(r[1])
+                if before is not None and value < before and not before > totals[r[1]] - 2_000:
+                    restarts.append((path.name, r[1], value))
+                last[r[1]] = value
+    assert [(name, value < 200) for name, _tag, value in restarts] == [
+        ("History_20260317.csv", True),
+        ("History_20260331.csv", True),
+    ]
+
+
+def test_counters_and_meters_run_on_across_days(config, march_30):
+    # Each day's first row (the value in force at 06:00) continues from the day before: energy meters by
+    # at most a minute of full power, counters by at most a 30 s poll at twice the ideal rate (or a wrap).
+    paths = _daily(march_30)
+    for machine in config.machines:
+        rollover = int(machine.counter_rollover)
+        for before, after in zip(paths, paths[1:], strict=False):
+            last = {r[1]: r[2] for r in _read(before)[1] if r[2] != ""}
+            first = {r[1]: r[2] for r in reversed(_read(after)[1]) if r[2] != ""}
+            step = float(first[machine.energy_kwh_tag]) - float(last[machine.energy_kwh_tag])
+            assert 0 < step <= 25 * 1.08 / 60 + 0.001, (after.name, machine.energy_kwh_tag, step)
+            count = (int(first[machine.total_count_tag]) - int(last[machine.total_count_tag])) % rollover
+            assert count <= 2 / machine.ideal_cycle_time_s * 30, (after.name, machine.total_count_tag, count)
+
+
+def test_performance_of_every_machine_day_is_plausible(config, march_30):
+    # From the files alone: run time is the time the state tag shows a running code (a lost value keeps the
+    # state before it), the count is the sum of the total counter's steps (a wrap adds rollover - before +
+    # after, a drop to near zero counts from 0), up to the next day's first row at 06:00.
+    # performance = count * ideal cycle time / run time, on machine-days that ran for an hour or more.
+    paths = _daily(march_30)
+    seen = []
+    for machine in config.machines:
+        rollover = int(machine.counter_rollover)
+        tags = {machine.state_tag, machine.total_count_tag}
+        days = [
+            sorted((t, tag, r[0]) for (tag, t), r in _points(path).items() if tag in tags and r[0]) for path in paths
+        ]
+        for today, tomorrow in zip(days, days[1:], strict=False):
+            end = tomorrow[0][0]
+            states = [(t, v) for t, tag, v in today if tag == machine.state_tag] + [(end, None)]
+            run = sum(
+                (b[0] - a[0]).total_seconds()
+                for a, b in zip(states, states[1:], strict=False)
+                if machine.states[a[1]].category == "running"
+            )
+            counts = [int(v) for _t, tag, v in today if tag == machine.total_count_tag]
+            counts.append(next(int(v) for _t, tag, v in tomorrow if tag == machine.total_count_tag))
+            made = 0
+            for a, b in zip(counts, counts[1:], strict=False):
+                made += b - a if b >= a else (b + rollover - a if a > rollover - 2_000 and b < 2_000 else b)
+            if run >= 3600:
+                seen.append(made * machine.ideal_cycle_time_s / run)
+    assert len(seen) >= 6 * 20  # six machines, about 21 working days
+    assert 0.78 <= min(seen) and max(seen) <= 0.97 + 1e-9, (min(seen), max(seen))
+
+
+def _delta(plant, table: str, sql: str) -> list[tuple]:
+    import duckdb
+    from deltalake import DeltaTable
+
+    con = duckdb.connect()
+    try:
+        con.register("t", DeltaTable(str(plant.root / table)).to_pyarrow_dataset())
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.mark.slow
+def test_a_longer_demo_written_over_a_shorter_one_lands_as_duplicates(plant_factory):
+    import yaml
+
+    plant = plant_factory(yaml.safe_load(DEFAULT_PLANT_CONFIG.read_text(encoding="utf-8")))
+    short = write_demo_exports(plant.landing, plant.config, dt.date(2026, 3, 16), days=14, seed=7)
+    plant.land()
+    edges = ("2026-03-16", "2026-03-29")  # the short run's first and last day: where its edges could show
+    sql = "select * from oee_daily where day = ? order by all"
+    before = {}
+    for day in edges:
+        plant.build_day(day)
+        before[day] = plant.query(sql, [dt.date.fromisoformat(day)])
+        assert len(before[day]) == 6  # one row per machine
+
+    # 30 days from two days earlier (as the row test's week earlier, but so that this run's re-export,
+    # 03-16 12:00 to 03-17 12:00, repeats rows of the short run's daily files under another file name).
+    long = write_demo_exports(plant.landing, plant.config, dt.date(2026, 3, 14), days=30, seed=7)
+    assert len({p.name for p in _daily(long)} & {p.name for p in short}) == 14
+    columns = ("source_file", "status", "rows_in", "rows_landed", "rows_new", "rows_changed", "rows_duplicate")
+    first_landing = _delta(plant, "bronze__file_ledger", "select max(landed_at) from t")[0][0]
+    plant.land()
+    ledger = _delta(
+        plant,
+        "bronze__file_ledger",
+        f"select {', '.join(columns)}, rows_quarantined from t where landed_at > '{first_landing.isoformat()}'",
+    )
+    second = {row[0]: dict(zip((*columns, "rows_quarantined"), row, strict=True)) for row in ledger}
+    # A common day's file has the same name and bytes as before: the ledger skips it, adding no row.
+    assert set(second) == {f"historian/{p.name}" for p in long if p.name not in {q.name for q in short}}
+    assert all((r["rows_changed"], r["rows_quarantined"]) == (0, 0) for r in second.values()), second
+    reexport = second["historian/History_20260316_reexport.csv"]
+    # Its rows after 12:00 are all points the short run landed; only its initial rows (the value in force
+    # at 12:00, one per tag, where nothing was stored at 12:00 itself) can be new.
+    assert reexport["rows_duplicate"] > 10_000 and reexport["rows_new"] <= _tag_count(plant.config), reexport
+    assert reexport["rows_duplicate"] + reexport["rows_new"] == reexport["rows_landed"] == reexport["rows_in"]
+    # Nothing was quarantined at all (the table is created with its first row), so no conflict either.
+    assert not (plant.root / "bronze__quarantine").exists()
+    assert _delta(plant, "bronze_historian__points", "select count(*) - count(distinct (tag, ts)) from t") == [(0,)]
+
+    for day in edges:
+        plant.build_day(day)
+        assert plant.query(sql, [dt.date.fromisoformat(day)]) == before[day], day
+    # plausible numbers: OEE of every machine on the working day (a Monday; 03-29 is a Sunday) in 40 %..95 %
+    oee = [r[0] for r in plant.query("select oee from oee_daily where day = ?", [dt.date(2026, 3, 16)])]
+    assert len(oee) == 6 and all(0.40 <= x <= 0.95 for x in oee), oee
