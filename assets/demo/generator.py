@@ -306,11 +306,12 @@ def _simulate_states(
     rng: np.random.Generator, config: PlantConfig, scheduled: list[tuple[int, int]], day_bounds: list[int]
 ) -> list[_MachineSim]:
     """Lay out each machine's state timeline: calendar, then planned events, then random stops."""
+    # only machines with OEE are simulated: a monitoring asset (energy tag only) gets no points in the demo
     t0, t_end = day_bounds[0], day_bounds[-1]
     days = len(day_bounds) - 1
     sims: list[_MachineSim] = []
     for line in config.lines:
-        codes = [_codes_for(m) for m in line.machines]
+        codes = [_codes_for(m) for m in line.oee_machines]
         base: list[list[tuple[int, int, str]]] = []
         for c in codes:
             segs = [(t0, t_end, c.not_scheduled)]
@@ -337,7 +338,7 @@ def _simulate_states(
                     b = t + duration + int(rng.uniform(-60, 60) * SECOND_MS)
                     base[k] = _paint(base[k], a, b, c.changeover, over=c.running)
 
-        for k, (machine, c) in enumerate(zip(line.machines, codes, strict=True)):
+        for k, (machine, c) in enumerate(zip(line.oee_machines, codes, strict=True)):
             segs = base[k]
             for i in range(days):
                 day_sched = _clip(scheduled, day_bounds[i], day_bounds[i + 1])
