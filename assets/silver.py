@@ -140,7 +140,7 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
             register_points(con, lakehouse.lakehouse(), config, window, machine_state_points(config))
             states = model_machine_states(con, config, day, window)
         _write(lakehouse, SILVER_MACHINE_STATES, day, states, context.run_id)
-        problems = tiling_problems(states, window, [(m.line, m.name) for m in config.machines])
+        problems = tiling_problems(states, window, [(m.line, m.name) for m in config.oee_machines])
         seconds: dict[str, float] = {}
         for category, duration in zip(states["category"].to_pylist(), states["duration_s"].to_pylist(), strict=True):
             seconds[category] = seconds.get(category, 0.0) + duration

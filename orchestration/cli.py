@@ -189,7 +189,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .definitions import DAILY_JOB, LANDING_JOB, build_definitions
     from .partitions import split_by_partition
     from .resources import resource_from_env
-    from .summary import line_oee_table
+    from .summary import line_energy_table, line_oee_table
 
     if (args.start is None) != (args.end is None):
         raise CommandError("give both --start and --end, or neither")
@@ -253,6 +253,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print()
         print(line_oee_table(target, days))
         print()
+        energy = line_energy_table(target, days)
+        if energy:
+            print(energy)
+            print()
         print(f"marts published in {marts_uri(lakehouse.lakehouse_root)}")
         if marts_uri(lakehouse.lakehouse_root) != str(target):
             print("  get a copy with: iiot-lakehouse marts-download DEST (or query it: iiot-lakehouse sql)")

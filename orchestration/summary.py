@@ -1,4 +1,4 @@
-"""The short per-line OEE table the CLI prints at the end of a run."""
+"""The short per-line OEE and energy tables the CLI prints at the end of a run."""
 
 from __future__ import annotations
 
@@ -35,20 +35,59 @@ def _pct(value) -> str:
     return f"{100 * value:5.1f}%"
 
 
+# Every line with an energy figure, monitoring assets' lines included: a sensor-only plant has energy, no OEE.
+_ENERGY_SQL = """
+select
+    line,
+    count(distinct day) as days,
+    sum(kwh_total) as kwh,
+    sum(kwh_outside_scheduled) as kwh_outside,
+    count(*) filter (where not data_quality_ok) as flagged_days
+from energy_daily
+where level = 'line' and day in (select unnest(?::date[]))
+group by line
+order by line
+"""
+
+
 def line_oee_table(marts_file: Path, days: Sequence[dt.date]) -> str:
+    """OEE per line over the days, rolled up through ideal time; a plant without a machine with OEE says so."""
     con = duckdb.connect(str(marts_file), read_only=True)
     try:
         rows = con.execute(_LINE_SQL, [list(days)]).fetchall()
     finally:
         con.close()
     first, last = min(days), max(days)
-    lines = [
-        f"OEE per line, production days {first} .. {last}",
-        f"{'line':<8}{'days':>5}{'planned h':>11}{'avail.':>9}{'perf.':>9}{'quality':>9}{'OEE':>9}{'good units':>13}",
-    ]
+    lines = [f"OEE per line, production days {first} .. {last}"]
+    if not rows:
+        lines.append("  no OEE: no machine has a state tag and counters (energy and sensor figures only)")
+        return "\n".join(lines)
+    lines.append(
+        f"{'line':<8}{'days':>5}{'planned h':>11}{'avail.':>9}{'perf.':>9}{'quality':>9}{'OEE':>9}{'good units':>13}"
+    )
     for line, n_days, planned_h, availability, performance, quality, oee, good_units in rows:
         lines.append(
             f"{line:<8}{n_days:>5}{planned_h or 0:>11.1f}{_pct(availability):>9}{_pct(performance):>9}"
             f"{_pct(quality):>9}{_pct(oee):>9}{round(good_units or 0):>13,}"
         )
+    return "\n".join(lines)
+
+
+def line_energy_table(marts_file: Path, days: Sequence[dt.date]) -> str:
+    """kWh per line over the days (every machine and monitoring asset of the line), or '' without energy."""
+    con = duckdb.connect(str(marts_file), read_only=True)
+    try:
+        rows = con.execute(_ENERGY_SQL, [list(days)]).fetchall()
+    finally:
+        con.close()
+    rows = [r for r in rows if r[2]]
+    if not rows:
+        return ""
+    first, last = min(days), max(days)
+    lines = [
+        f"Energy per line, production days {first} .. {last}",
+        f"{'line':<8}{'days':>5}{'kWh':>13}{'outside shifts':>16}{'days flagged':>14}",
+    ]
+    for line, n_days, kwh, kwh_outside, flagged in rows:
+        lines.append(f"{line:<8}{n_days:>5}{kwh:>13,.1f}{kwh_outside or 0:>16,.1f}{flagged:>14}")
     return "\n".join(lines)

@@ -3,8 +3,13 @@
 -- kwh_stopped: during planned and unplanned stops in planned production time;
 -- kwh_idle_scheduled: during breaks and not-scheduled time inside shifts;
 -- kwh_outside_scheduled: outside every shift (nights, weekends): the waste nobody sees.
--- kwh_total is their sum; kwh_per_good_unit divides it by the row's good units (oee_daily): a machine's
--- own, a line's output machine's (never the sum over its machines), a site's the sum of its lines'.
+-- A monitoring asset with an energy tag (a compressor, a meter: no state tag, no counters) has a row per
+-- day too (one without an energy tag has none), but no machine state splits its energy: its kwh_running,
+-- kwh_stopped and kwh_idle_scheduled are NULL (unknown) and its energy inside shifts is
+-- kwh_scheduled_no_state (0 on a machine with OEE).
+-- kwh_total is the sum of the parts (NULL parts as 0); kwh_per_good_unit divides it by the row's good
+-- units (oee_daily): a machine's own, a line's output machine's (never the sum over its machines), a
+-- site's the sum of its lines'; a monitoring asset, and a line without a machine with OEE, has none.
 -- data_quality_ok is false where a kWh figure rests on energy nobody measured: a span of the day with
 -- no reading standing for it (its energy is unknown, not counted), or a meter step across a gap longer
 -- than the max gap (known in total, spread evenly over the gap); a line or site row is false when any
@@ -31,48 +36,64 @@ allocated as (
     group by day, line, machine
 ),
 
+calendar_days as (
+    select day
+    from silver__plant_calendar
+    where kind = 'day' and day in (select unnest($days::date[]))
+),
+
+-- every machine and monitoring asset on every day; good units from oee_daily (none on a monitoring asset)
 machines as (
     select
-        o.site,
-        o.area,
-        o.line,
-        o.machine,
-        o.day,
+        d.site,
+        d.area,
+        d.line,
+        d.machine,
+        c.day,
+        d.is_output_machine,
         coalesce(a.kwh_total, 0) as kwh_total,
-        coalesce(a.kwh_running, 0) as kwh_running,
-        coalesce(a.kwh_stopped, 0) as kwh_stopped,
-        coalesce(a.kwh_in_shifts, 0) - coalesce(a.kwh_running, 0) - coalesce(a.kwh_stopped, 0) as kwh_idle_scheduled,
+        case when d.has_oee then coalesce(a.kwh_running, 0) end as kwh_running,
+        case when d.has_oee then coalesce(a.kwh_stopped, 0) end as kwh_stopped,
+        case when d.has_oee
+            then coalesce(a.kwh_in_shifts, 0) - coalesce(a.kwh_running, 0) - coalesce(a.kwh_stopped, 0)
+        end as kwh_idle_scheduled,
+        case when d.has_oee then 0 else coalesce(a.kwh_in_shifts, 0) end as kwh_scheduled_no_state,
         coalesce(a.kwh_total, 0) - coalesce(a.kwh_in_shifts, 0) as kwh_outside_scheduled,
         o.good_count
-    from oee_daily as o
-    left join allocated as a on a.day = o.day and a.line = o.line and a.machine = o.machine
-    where o.day in (select unnest($days::date[]))
+    from dim_asset as d
+    cross join calendar_days as c
+    left join allocated as a on a.day = c.day and a.line = d.line and a.machine = d.machine
+    left join oee_daily as o on o.day = c.day and o.line = d.line and o.machine = d.machine
+    -- an asset with neither OEE nor an energy tag (condition monitoring only) has no energy to show, not 0 kWh
+    where d.has_oee or d.has_energy
 ),
 
 levels as (
     select 'machine' as level, site, area, line, machine, day,
-           kwh_total, kwh_running, kwh_stopped, kwh_idle_scheduled, kwh_outside_scheduled, good_count
+           kwh_total, kwh_running, kwh_stopped, kwh_idle_scheduled, kwh_scheduled_no_state, kwh_outside_scheduled,
+           good_count
     from machines
     union all
     -- a line's output is its output machine's good units (plant YAML `output_machine`, default the last
-    -- machine), never the sum over machines that count different things; a site's, the sum of its lines'
-    select 'line', m.site, m.area, m.line, null, m.day,
+    -- machine with OEE), never the sum over machines that count different things; a site's, the sum of its
+    -- lines'. A part that is NULL on every machine (no machine with a state) stays NULL.
+    select 'line', site, area, line, null, day,
            sum(kwh_total order by kwh_total), sum(kwh_running order by kwh_running),
            sum(kwh_stopped order by kwh_stopped), sum(kwh_idle_scheduled order by kwh_idle_scheduled),
+           sum(kwh_scheduled_no_state order by kwh_scheduled_no_state),
            sum(kwh_outside_scheduled order by kwh_outside_scheduled),
-           sum(good_count) filter (where d.is_output_machine)
-    from machines as m
-    join dim_machine as d on d.line = m.line and d.machine = m.machine
-    group by m.site, m.area, m.line, m.day
+           sum(good_count) filter (where is_output_machine)
+    from machines
+    group by site, area, line, day
     union all
-    select 'site', m.site, null, null, null, m.day,
+    select 'site', site, null, null, null, day,
            sum(kwh_total order by kwh_total), sum(kwh_running order by kwh_running),
            sum(kwh_stopped order by kwh_stopped), sum(kwh_idle_scheduled order by kwh_idle_scheduled),
+           sum(kwh_scheduled_no_state order by kwh_scheduled_no_state),
            sum(kwh_outside_scheduled order by kwh_outside_scheduled),
-           sum(good_count) filter (where d.is_output_machine)
-    from machines as m
-    join dim_machine as d on d.line = m.line and d.machine = m.machine
-    group by m.site, m.day
+           sum(good_count) filter (where is_output_machine)
+    from machines
+    group by site, day
 ),
 
 energy_gaps as (

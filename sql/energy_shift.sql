@@ -1,6 +1,8 @@
 -- energy_shift: kWh per machine, line and site per shift occurrence (level = machine | line | site),
 -- split as in energy_daily (inside a shift nothing is outside scheduled time). `day` is the
--- production day in which the shift starts; a shift across midnight is one row.
+-- production day in which the shift starts; a shift across midnight is one row. A monitoring asset
+-- (no state, no counters) has a row per shift too: its kwh_running, kwh_stopped and kwh_idle_scheduled
+-- are NULL (no state splits them) and its kWh is kwh_scheduled_no_state (0 on a machine with OEE).
 -- Every sum of kWh adds its values in one order (their own), so that a day's figures are the same to
 -- the last bit whatever order the rows reach the sum in (the join plan, the days published beside it).
 with
@@ -23,47 +25,63 @@ allocated as (
     group by line, machine, shift_name, shift_start, shift_end
 ),
 
+-- the shift occurrences, each in the production day in which it starts (as in stg_oee_windows)
+shift_windows as (
+    select min(day) filter (where start = shift_start) as day, shift_name, shift_start, shift_end
+    from silver__plant_calendar
+    where kind = 'shift'
+    group by shift_name, shift_start, shift_end
+),
+
+-- every machine and monitoring asset in every shift; good units from oee_shift (none on a monitoring asset)
 machines as (
     select
-        o.site,
-        o.area,
-        o.line,
-        o.machine,
-        o.day,
-        o.shift_name,
-        o.shift_start,
-        o.shift_end,
+        d.site,
+        d.area,
+        d.line,
+        d.machine,
+        w.day,
+        w.shift_name,
+        w.shift_start,
+        w.shift_end,
+        d.is_output_machine,
         coalesce(a.kwh_total, 0) as kwh_total,
-        coalesce(a.kwh_running, 0) as kwh_running,
-        coalesce(a.kwh_stopped, 0) as kwh_stopped,
-        coalesce(a.kwh_total, 0) - coalesce(a.kwh_running, 0) - coalesce(a.kwh_stopped, 0) as kwh_idle_scheduled,
+        case when d.has_oee then coalesce(a.kwh_running, 0) end as kwh_running,
+        case when d.has_oee then coalesce(a.kwh_stopped, 0) end as kwh_stopped,
+        case when d.has_oee
+            then coalesce(a.kwh_total, 0) - coalesce(a.kwh_running, 0) - coalesce(a.kwh_stopped, 0)
+        end as kwh_idle_scheduled,
+        case when d.has_oee then 0 else coalesce(a.kwh_total, 0) end as kwh_scheduled_no_state,
         o.good_count
-    from oee_shift as o
+    from dim_asset as d
+    cross join shift_windows as w
     left join allocated as a
-        on a.shift_start = o.shift_start and a.line = o.line and a.machine = o.machine
-    where o.day in (select unnest($days::date[]))
+        on a.shift_start = w.shift_start and a.line = d.line and a.machine = d.machine
+    left join oee_shift as o
+        on o.shift_start = w.shift_start and o.line = d.line and o.machine = d.machine
+    where w.day in (select unnest($days::date[])) and (d.has_oee or d.has_energy)
 ),
 
 levels as (
     select 'machine' as level, site, area, line, machine, day, shift_name, shift_start, shift_end,
-           kwh_total, kwh_running, kwh_stopped, kwh_idle_scheduled, good_count
+           kwh_total, kwh_running, kwh_stopped, kwh_idle_scheduled, kwh_scheduled_no_state, good_count
     from machines
     union all
-    select 'line', m.site, m.area, m.line, null, m.day, m.shift_name, m.shift_start, m.shift_end,
+    select 'line', site, area, line, null, day, shift_name, shift_start, shift_end,
            sum(kwh_total order by kwh_total), sum(kwh_running order by kwh_running),
            sum(kwh_stopped order by kwh_stopped), sum(kwh_idle_scheduled order by kwh_idle_scheduled),
-           sum(good_count) filter (where d.is_output_machine)
-    from machines as m
-    join dim_machine as d on d.line = m.line and d.machine = m.machine
-    group by m.site, m.area, m.line, m.day, m.shift_name, m.shift_start, m.shift_end
+           sum(kwh_scheduled_no_state order by kwh_scheduled_no_state),
+           sum(good_count) filter (where is_output_machine)
+    from machines
+    group by site, area, line, day, shift_name, shift_start, shift_end
     union all
-    select 'site', m.site, null, null, null, m.day, m.shift_name, m.shift_start, m.shift_end,
+    select 'site', site, null, null, null, day, shift_name, shift_start, shift_end,
            sum(kwh_total order by kwh_total), sum(kwh_running order by kwh_running),
            sum(kwh_stopped order by kwh_stopped), sum(kwh_idle_scheduled order by kwh_idle_scheduled),
-           sum(good_count) filter (where d.is_output_machine)
-    from machines as m
-    join dim_machine as d on d.line = m.line and d.machine = m.machine
-    group by m.site, m.day, m.shift_name, m.shift_start, m.shift_end
+           sum(kwh_scheduled_no_state order by kwh_scheduled_no_state),
+           sum(good_count) filter (where is_output_machine)
+    from machines
+    group by site, day, shift_name, shift_start, shift_end
 ),
 
 final as (

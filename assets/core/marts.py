@@ -229,18 +229,24 @@ COLUMN_DOCS: dict[str, str] = {
     "mttr_s": "Mean time to repair: failure_time_s / failures (NULL without a failure).",
     "month": "First day of the calendar month of the production days.",
     "days": "Production days in the month.",
-    "kwh_total": "Energy in kWh (the sum of the four parts below on day rows).",
-    "kwh_running": "kWh while running (minor stops included) in planned production time.",
-    "kwh_stopped": "kWh during planned and unplanned stops in planned production time.",
-    "kwh_idle_scheduled": "kWh inside shifts during breaks and not-scheduled time.",
+    "kwh_total": "Energy in kWh: the sum of the parts below (kwh_running, kwh_stopped, kwh_idle_scheduled, "
+    "kwh_scheduled_no_state and, on day rows, kwh_outside_scheduled; a NULL part counts 0).",
+    "kwh_running": "kWh while running (minor stops included) in planned production time. NULL on a monitoring "
+    "asset (no state tag and counters), whose running and stopped times are unknown; on a line or site row the "
+    "sum over its machines with OEE.",
+    "kwh_stopped": "kWh during planned and unplanned stops in planned production time. NULL on a monitoring asset.",
+    "kwh_idle_scheduled": "kWh inside shifts during breaks and not-scheduled time. NULL on a monitoring asset.",
+    "kwh_scheduled_no_state": "kWh inside shifts of monitoring assets (no state tag and counters: a compressor, "
+    "a meter), which no machine state splits into running, stopped and idle; 0 on a machine with OEE, the sum "
+    "over its monitoring assets on a line or site row.",
     "kwh_outside_scheduled": "kWh outside every shift: nights, weekends.",
-    "kwh_per_good_unit": "kwh_total / good_count (NULL without a good unit).",
+    "kwh_per_good_unit": "kwh_total / good_count (NULL without a good unit, and on a monitoring asset's row).",
     "energy_daily.good_count": "Good units: a machine row's own; a line row's, those of the line's output machine "
-    "(plant YAML output_machine, default its last machine), never the sum over its machines; a site row's, the sum "
-    "of its lines' outputs.",
+    "(plant YAML output_machine, default its last machine with OEE), never the sum over its machines; a site "
+    "row's, the sum of its lines' outputs. NULL on a monitoring asset and on a line without a machine with OEE.",
     "energy_shift.good_count": "Good units: a machine row's own; a line row's, those of the line's output machine "
-    "(plant YAML output_machine, default its last machine), never the sum over its machines; a site row's, the sum "
-    "of its lines' outputs.",
+    "(plant YAML output_machine, default its last machine with OEE), never the sum over its machines; a site "
+    "row's, the sum of its lines' outputs. NULL on a monitoring asset and on a line without a machine with OEE.",
     "tag": "Historian tag.",
     "source": "Source name from the plant config.",
     "hour": "The UTC hour (timestamp with time zone).",
@@ -349,7 +355,9 @@ def fetch_published_marts(lakehouse_root: str, storage_options: dict[str, str] |
 
 
 def dim_machine(config: PlantConfig) -> pa.Table:
-    machines = config.machines
+    """The machines that have OEE (a state tag and counters): every OEE, stop and reliability mart is built
+    over these. A monitoring asset (energy and sensors only) is in dim_asset, not here."""
+    machines = config.oee_machines
     return pa.table(
         {
             "site": pa.array([config.site] * len(machines), pa.string()),
@@ -364,11 +372,31 @@ def dim_machine(config: PlantConfig) -> pa.Table:
             "has_reject": pa.array(["reject" in m.counter_tags for m in machines], pa.bool_()),
             # a line's output is the good units of its output machine (plant YAML, default its last machine),
             # never the sum over machines that count different things (bottles, packs)
-            "is_output_machine": pa.array(
-                [m.name == line.output_machine for line in config.lines for m in line.machines], pa.bool_()
-            ),
+            "is_output_machine": pa.array([_is_output(config, m) for m in machines], pa.bool_()),
         }
     )
+
+
+def dim_asset(config: PlantConfig) -> pa.Table:
+    """Every machine of the plant, OEE machines and monitoring assets alike: the energy marts are built
+    over these. `has_oee` is false for an asset without state and counters (its energy is not split by
+    machine state); `has_energy` is false for one without an energy tag."""
+    machines = config.machines
+    return pa.table(
+        {
+            "site": pa.array([config.site] * len(machines), pa.string()),
+            "area": pa.array([m.area for m in machines], pa.string()),
+            "line": pa.array([m.line for m in machines], pa.string()),
+            "machine": pa.array([m.name for m in machines], pa.string()),
+            "has_oee": pa.array([m.has_oee for m in machines], pa.bool_()),
+            "has_energy": pa.array([bool(m.energy_tags) for m in machines], pa.bool_()),
+            "is_output_machine": pa.array([_is_output(config, m) for m in machines], pa.bool_()),
+        }
+    )
+
+
+def _is_output(config: PlantConfig, machine) -> bool:
+    return any(line.name == machine.line and line.output_machine == machine.name for line in config.lines)
 
 
 def read_sql(mart: Mart, sql_dir: Path = SQL_DIR) -> str:
@@ -634,6 +662,7 @@ def _register_inputs(
         storage_options=storage_options,
     )
     con.register("dim_machine", dim_machine(config))
+    con.register("dim_asset", dim_asset(config))
     con.register("dim_tag", model_tags_table(config))
     for view in STAGING:
         query = (sql_dir / "staging" / f"{view}.sql").read_text(encoding="utf-8")

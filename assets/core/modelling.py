@@ -32,10 +32,10 @@ UNKNOWN_REASON = "unknown"
 
 
 def state_map_table(config: PlantConfig) -> pa.Table:
-    """One row per machine and configured state code: the category and reason it means."""
+    """One row per machine with OEE and configured state code: the category and reason it means."""
     rows = [
         (m.line, m.name, m.state_tag, code, mapping.category, mapping.reason)
-        for m in config.machines
+        for m in config.oee_machines
         for code, mapping in m.states.items()
     ]
     names = ["line", "machine", "tag", "code", "category", "reason"]
@@ -43,7 +43,8 @@ def state_map_table(config: PlantConfig) -> pa.Table:
 
 
 def state_tags_table(config: PlantConfig) -> pa.Table:
-    machines = config.machines
+    """The state tag of every machine with OEE (a monitoring asset has none, and no state intervals)."""
+    machines = config.oee_machines
     return pa.table(
         {
             "line": pa.array([m.line for m in machines], pa.string()),
@@ -87,7 +88,8 @@ def model_tags_table(config: PlantConfig) -> pa.Table:
     """Every tag the machine model uses, with its machine and role."""
     rows = []
     for m in config.machines:
-        rows.append((m.line, m.name, m.state_tag, "state"))
+        if m.state_tag is not None:
+            rows.append((m.line, m.name, m.state_tag, "state"))
         rows.extend((m.line, m.name, tag, f"{kind}_count") for kind, tag in m.counter_tags.items())
         rows.extend((m.line, m.name, tag, f"energy_{kind}") for kind, tag in m.energy_tags.items())
     names = ["line", "machine", "tag", "role"]
@@ -104,7 +106,7 @@ def counter_tags_table(config: PlantConfig) -> pa.Table:
     """
     rows = [
         (m.line, m.name, kind, tag, m.counter_rollover, 2.0 / m.ideal_cycle_time_s, m.counter_backstep_tolerance)
-        for m in config.machines
+        for m in config.oee_machines
         for kind, tag in m.counter_tags.items()
     ]
     return pa.table(
@@ -512,12 +514,12 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict, relations: dict
 
 def machine_state_points(config: PlantConfig) -> PointSelection:
     """The state tags, over the whole look-back: a stop's start may lie days before the day."""
-    return PointSelection(tags=tuple(m.state_tag for m in config.machines))
+    return PointSelection(tags=tuple(m.state_tag for m in config.oee_machines))
 
 
 def count_points(config: PlantConfig) -> PointSelection:
     """The counter tags, over the look-back (the last reading before the day) and the day's end."""
-    return PointSelection(tags=tuple(tag for m in config.machines for tag in m.counter_tags.values()))
+    return PointSelection(tags=tuple(tag for m in config.oee_machines for tag in m.counter_tags.values()))
 
 
 def energy_points(config: PlantConfig) -> PointSelection:
@@ -555,7 +557,7 @@ def tag_quality_points(config: PlantConfig) -> PointSelection:
 def model_machine_states(
     con: duckdb.DuckDBPyConnection, config: PlantConfig, day: dt.date, window: tuple[dt.datetime, dt.datetime]
 ) -> pa.Table:
-    """State intervals of every configured machine that tile the production day exactly."""
+    """State intervals of every machine with OEE that tile the production day exactly."""
     table = _run(
         con,
         _STATES_SQL,

@@ -78,12 +78,16 @@ class Source:
 
 @dataclass(frozen=True)
 class Machine:
+    """A machine of a line. A machine with a state tag, its state map, two counters and an ideal cycle
+    time has OEE; one with none of them (an energy meter, a compressor, a condition-monitoring asset) has
+    energy and sensor figures only (`has_oee` is false)."""
+
     name: str
     line: str
     area: str
-    ideal_cycle_time_s: float
-    state_tag: str
-    states: dict[str, StateMapping]
+    ideal_cycle_time_s: float | None = None
+    state_tag: str | None = None
+    states: dict[str, StateMapping] = field(default_factory=dict)
     total_count_tag: str | None = None
     good_count_tag: str | None = None
     reject_count_tag: str | None = None
@@ -101,6 +105,11 @@ class Machine:
     # three typical reading intervals of the tag (see sql/silver/energy_increments.sql)
     energy_max_gap_s: float | None = None
     microstop_threshold_s: float = 120.0
+
+    @property
+    def has_oee(self) -> bool:
+        """Whether the machine has what OEE needs (the parser allows all of it or none of it)."""
+        return self.state_tag is not None
 
     @property
     def energy_tags(self) -> dict[str, str]:
@@ -124,8 +133,14 @@ class Line:
     name: str
     area: str
     machines: tuple[Machine, ...]
-    # the machine whose good units are the line's output (the line's "good units", its kWh per unit)
-    output_machine: str
+    # the machine whose good units are the line's output (the line's "good units", its kWh per unit);
+    # None on a line without a machine that has OEE
+    output_machine: str | None
+
+    @property
+    def oee_machines(self) -> tuple[Machine, ...]:
+        """The line's machines that have OEE (a state tag and counters), in the YAML's order."""
+        return tuple(m for m in self.machines if m.has_oee)
 
 
 @dataclass(frozen=True)
@@ -145,7 +160,13 @@ class PlantConfig:
 
     @property
     def machines(self) -> tuple[Machine, ...]:
+        """Every machine, OEE machines and monitoring assets (energy and sensors only) alike."""
         return tuple(m for line in self.lines for m in line.machines)
+
+    @property
+    def oee_machines(self) -> tuple[Machine, ...]:
+        """The machines that have OEE: a state tag, its states, counters and an ideal cycle time."""
+        return tuple(m for m in self.machines if m.has_oee)
 
 
 def state_key(value: Any) -> str:
@@ -408,6 +429,8 @@ def _parse_lines(r: _Reader, node: Any) -> tuple[Line, ...]:
                 raise r.fail(f"{path}.machines[{j}].name", f"machine {machine.name!r} is listed twice on {line_name}")
             seen_machines.add((line_name, machine.name))
             for tag in (machine.state_tag, *machine.counter_tags.values(), *machine.energy_tags.values()):
+                if tag is None:
+                    continue
                 if tag in seen_tags:
                     raise r.fail(f"{path}.machines[{j}]", f"tag {tag!r} is already used by {seen_tags[tag]}")
                 seen_tags[tag] = f"{line_name}/{machine.name}"
@@ -419,14 +442,22 @@ def _parse_lines(r: _Reader, node: Any) -> tuple[Line, ...]:
     return tuple(lines)
 
 
-def _parse_output_machine(r: _Reader, item: dict[str, Any], path: str, machines: list[Machine]) -> str:
-    """The line's output machine: `output_machine` if set (it must name a machine of the line), else the last."""
+def _parse_output_machine(r: _Reader, item: dict[str, Any], path: str, machines: list[Machine]) -> str | None:
+    """The line's output machine: `output_machine` if set (it must name a machine of the line that has OEE),
+    else the line's last machine with OEE; None on a line of monitoring assets only, which has no output."""
+    oee_names = [m.name for m in machines if m.has_oee]
     if item.get("output_machine") is None:
-        return machines[-1].name
+        return oee_names[-1] if oee_names else None
     name = item["output_machine"]
     names = [m.name for m in machines]
     if name not in names:
         raise r.fail(f"{path}.output_machine", f"must name a machine of the line ({', '.join(names)}), got {name!r}")
+    if name not in oee_names:
+        raise r.fail(
+            f"{path}.output_machine",
+            f"{name!r} has no state_tag and counters, so it counts no units: name a machine with OEE"
+            + (f" ({', '.join(oee_names)})" if oee_names else "; this line has none, so leave output_machine out"),
+        )
     return name
 
 
@@ -454,30 +485,12 @@ def _parse_machine(r: _Reader, node: dict[str, Any], path: str, line: str, area:
         },
         path,
     )
-    states_raw = r.mapping(r.require(node, "states", path), f"{path}.states")
-    if not states_raw:
-        raise r.fail(f"{path}.states", "must map at least one state code to a category")
-    states: dict[str, StateMapping] = {}
-    for code, value in states_raw.items():
-        spath = f"{path}.states.{code}"
-        if isinstance(value, str):
-            value = {"category": value}
-        value = r.mapping(value, spath)
-        r.unknown_keys(value, {"category", "reason"}, spath)
-        category = r.require(value, "category", spath)
-        if category not in STATE_CATEGORIES:
-            raise r.fail(f"{spath}.category", f"must be one of {', '.join(STATE_CATEGORIES)}, got {category!r}")
-        reason = value.get("reason")
-        if reason is not None and not isinstance(reason, str):
-            raise r.fail(f"{spath}.reason", f"must be text, got {reason!r}")
-        states[state_key(code)] = StateMapping(category=category, reason=reason)
-
     counters = {k: node.get(k) for k in ("total_count_tag", "good_count_tag", "reject_count_tag")}
     for key, tag in counters.items():
         if tag is not None:
             r.tag(tag, f"{path}.{key}")
-    if sum(tag is not None for tag in counters.values()) < 2:
-        raise r.fail(path, "needs two of total_count_tag, good_count_tag, reject_count_tag")
+    has_oee = _oee_or_monitoring(r, node, path, counters)
+    states = _parse_states(r, node, path) if has_oee else {}
 
     def optional_positive(key: str) -> float | None:
         return None if node.get(key) is None else r.positive(node[key], f"{path}.{key}")
@@ -501,8 +514,10 @@ def _parse_machine(r: _Reader, node: dict[str, Any], path: str, line: str, area:
         name=r.name(r.require(node, "name", path), f"{path}.name"),
         line=line,
         area=area,
-        ideal_cycle_time_s=r.positive(r.require(node, "ideal_cycle_time_s", path), f"{path}.ideal_cycle_time_s"),
-        state_tag=r.tag(r.require(node, "state_tag", path), f"{path}.state_tag"),
+        ideal_cycle_time_s=(
+            r.positive(r.require(node, "ideal_cycle_time_s", path), f"{path}.ideal_cycle_time_s") if has_oee else None
+        ),
+        state_tag=r.tag(r.require(node, "state_tag", path), f"{path}.state_tag") if has_oee else None,
         states=states,
         total_count_tag=counters["total_count_tag"],
         good_count_tag=counters["good_count_tag"],
@@ -518,6 +533,71 @@ def _parse_machine(r: _Reader, node: dict[str, Any], path: str, line: str, area:
         energy_max_gap_s=optional_positive("energy_max_gap_s"),
         microstop_threshold_s=optional_positive("microstop_threshold_s") or 120.0,
     )
+
+
+# The keys only a machine with OEE has; a monitoring asset (no state tag, no counters) refuses them.
+_OEE_ONLY_KEYS = (
+    "ideal_cycle_time_s",
+    "states",
+    "counter_rollover",
+    "counter_backstep_tolerance",
+    "microstop_threshold_s",
+)
+
+
+def _oee_or_monitoring(r: _Reader, node: dict[str, Any], path: str, counters: dict[str, Any]) -> bool:
+    """Whether the machine has OEE (a state tag and two counters) or is a monitoring asset (neither): an
+    energy meter, or a condition-monitoring asset with no tag of its own (its sensors are the tags no
+    machine uses).
+
+    A machine with part of what OEE needs is refused, naming what is missing: a state tag without
+    counters, or counters without a state tag, would give OEE rows that are silently wrong."""
+    has_state = node.get("state_tag") is not None
+    given = [key for key, tag in counters.items() if tag is not None]
+    if has_state and len(given) < 2:
+        raise r.fail(
+            path,
+            "needs two of total_count_tag, good_count_tag, reject_count_tag"
+            + (f" (it has only {given[0]})" if given else "")
+            + ": a machine with state_tag has OEE; a machine without state_tag and counters is a monitoring asset",
+        )
+    if not has_state and given:
+        raise r.fail(
+            f"{path}.state_tag",
+            f"is required with {', '.join(given)}: a machine with counters has OEE and needs state_tag, states, "
+            "two counters and ideal_cycle_time_s",
+        )
+    if has_state:
+        return True
+    for key in _OEE_ONLY_KEYS:
+        if node.get(key) is not None:
+            raise r.fail(
+                f"{path}.{key}",
+                "a machine without state_tag has no OEE: remove "
+                f"{key} or add state_tag, states and two of total_count_tag, good_count_tag, reject_count_tag",
+            )
+    return False
+
+
+def _parse_states(r: _Reader, node: dict[str, Any], path: str) -> dict[str, StateMapping]:
+    states_raw = r.mapping(r.require(node, "states", path), f"{path}.states")
+    if not states_raw:
+        raise r.fail(f"{path}.states", "must map at least one state code to a category")
+    states: dict[str, StateMapping] = {}
+    for code, value in states_raw.items():
+        spath = f"{path}.states.{code}"
+        if isinstance(value, str):
+            value = {"category": value}
+        value = r.mapping(value, spath)
+        r.unknown_keys(value, {"category", "reason"}, spath)
+        category = r.require(value, "category", spath)
+        if category not in STATE_CATEGORIES:
+            raise r.fail(f"{spath}.category", f"must be one of {', '.join(STATE_CATEGORIES)}, got {category!r}")
+        reason = value.get("reason")
+        if reason is not None and not isinstance(reason, str):
+            raise r.fail(f"{spath}.reason", f"must be text, got {reason!r}")
+        states[state_key(code)] = StateMapping(category=category, reason=reason)
+    return states
 
 
 def load_plant_config(path: str | Path) -> PlantConfig:

@@ -661,9 +661,18 @@ def _line_section(report: DailyReport, line: LineReport) -> str:
     parts = [f'<section><h2>Line {_e(name)} <span class="note">{_e(area)}, {_e(site)}</span></h2>']
     parts.append('<div class="charts">')
 
+    # a line with energy rows but never an OEE row has no machine with a state tag and counters: oee_line_daily
+    # has a row for every production day of every line that has one
+    no_oee = (
+        "no OEE: none of the line's machines has a state tag and counters (energy and sensor assets only)."
+        if line.energy and not line.trend
+        else None
+    )
     title = f"OEE trend, last {len(line.trend)} production days up to {day}"
     if OEE_TABLE in report.missing:
         parts.append(_section("OEE trend", _no_data(report.missing[OEE_TABLE] + ".")))
+    elif no_oee:
+        parts.append(_section("OEE", _no_data(no_oee)))
     elif not line.trend:
         parts.append(_section("OEE trend", _no_data(f"no OEE rows up to {day}.")))
     else:
@@ -672,6 +681,8 @@ def _line_section(report: DailyReport, line: LineReport) -> str:
     title = f"Loss waterfall, {day}"
     if OEE_TABLE in report.missing:
         parts.append(_section(title, _no_data(report.missing[OEE_TABLE] + ".")))
+    elif no_oee:
+        pass
     elif line.today is None:
         parts.append(_section(title, _no_data(f"no OEE row for {day}.")))
     elif not finite(line.today.get("planned_production_time_s")):
@@ -683,6 +694,8 @@ def _line_section(report: DailyReport, line: LineReport) -> str:
     title = f"Downtime Pareto, week {report.week_start.isoformat()} to {week_end.isoformat()}"
     if PARETO_TABLE in report.missing:
         parts.append(_section(title, _no_data(report.missing[PARETO_TABLE] + ".")))
+    elif no_oee:
+        pass  # no machine state, so no stops
     elif not line.pareto:
         parts.append(_section(title, _no_data("no downtime recorded for this week.")))
     else:
@@ -696,7 +709,10 @@ def _line_section(report: DailyReport, line: LineReport) -> str:
     elif not line.energy:
         parts.append(_section("Energy per good unit", _no_data(f"no energy rows up to {day}.")))
     elif all(finite(r.kwh_per_good_unit) is None for r in line.energy):
-        parts.append(_section(title, _no_data("no good units, so no kWh per unit, on these days.")))
+        today = line.energy_today
+        kwh = finite(today.kwh_total) if today else None
+        used = f" The line used {kwh:,.1f} kWh on {day}." if kwh is not None else ""
+        parts.append(_section(title, _no_data(f"no good units, so no kWh per unit, on these days.{used}")))
     else:
         parts.append(_section(title, energy_trend_svg(line.energy)))
 

@@ -434,7 +434,7 @@ class _Plant:
     def __init__(self, config: PlantConfig, tz: ZoneInfo, seed: int):
         self.config, self.tz, self.seed = config, tz, seed
         self.machines: list[tuple[int, int, Machine]] = [
-            (li, k, m) for li, line in enumerate(config.lines) for k, m in enumerate(line.machines)
+            (li, k, m) for li, line in enumerate(config.lines) for k, m in enumerate(line.oee_machines)
         ]
         self.codes = [_codes_for(m) for _li, _k, m in self.machines]
         self.keys = [_name_key(f"{m.line}/{m.name}") for _li, _k, m in self.machines]
@@ -521,7 +521,7 @@ class _Plant:
         """Changeovers are a line decision: every machine of the line stops within a minute or so."""
         if (li, day) in self._changeovers:
             return self._changeovers[(li, day)]
-        n_machines = len(self.config.lines[li].machines)
+        n_machines = len(self.config.lines[li].oee_machines)
         out: list[list[tuple[int, int]]] = [[] for _ in range(n_machines)]
         day_sched = self.scheduled(day)
         if sum(e - s for s, e in day_sched) >= 2 * HOUR_MS:

@@ -1,5 +1,7 @@
 -- stg_energy_by_state: each energy segment split over the machine states it overlaps, then over the
 -- shift and planned-production windows, assuming a uniform rate within the segment.
+-- A monitoring asset (no state tag, no counters: dim_asset.has_oee false) has no states: its segments
+-- are pieces of their own, with category and is_minor_stop NULL (unknown), split by the calendar alone.
 with pieces as (
     select
         e.day,
@@ -15,6 +17,18 @@ with pieces as (
     join silver__machine_states as s
         on s.day = e.day and s.line = e.line and s.machine = e.machine
         and s.start < e."end" and s."end" > e.start
+    union all
+    select
+        e.day,
+        e.line,
+        e.machine,
+        null::varchar as category,
+        null::boolean as is_minor_stop,
+        e.start,
+        e."end",
+        e.kwh
+    from silver__energy_increments as e
+    join dim_asset as a on a.line = e.line and a.machine = e.machine and not a.has_oee
 ),
 
 windows as (
