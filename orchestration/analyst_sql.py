@@ -177,6 +177,8 @@ def analyst_query(
             try:
                 con.execute(sql)
                 names = [d[0] for d in con.description] if con.description is not None else []
+                if not names:  # a statement without a result set: run it to its end
+                    con.fetchall()
             except duckdb.Error as exc:
                 stop.check()
                 raise AnalystSqlError(str(exc).strip()) from None

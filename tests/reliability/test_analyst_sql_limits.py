@@ -122,6 +122,16 @@ def test_a_statement_within_its_timeout_gives_its_result(published, private_tmp)
     assert list(private_tmp.iterdir()) == []
 
 
+@pytest.mark.parametrize("timeout", [-1.0, float("nan")])
+def test_a_timeout_that_is_not_a_number_of_seconds_is_refused(published, timeout):
+    with pytest.raises(AnalystSqlError, match=r"^--timeout must be a number of seconds, 0 for none"):
+        run_query(published / "marts.duckdb", "select 1", timeout=timeout)
+
+
+def test_a_timeout_of_zero_is_no_timeout(published, private_tmp):
+    assert run_query(published / "marts.duckdb", "select 42", timeout=0)[1] == [(42,)]
+
+
 def test_the_sql_command_exits_non_zero_naming_the_timeout(published):
     result = subprocess.run(
         [*CLI, "--timeout", "2", LONG_STATEMENT], env=_env(published), capture_output=True, text=True, timeout=600
