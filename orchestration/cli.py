@@ -50,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     sql.add_argument("--format", dest="sql_format", choices=("table", "csv"), default="table", help="output format")
     sql.add_argument("--memory-limit", default="2GB", help="DuckDB memory limit of the query (default 2GB)")
     sql.add_argument("--max-rows", type=int, default=10_000, help="rows printed at most (default 10000)")
+    sql.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        help="seconds the statement may run, its rows written included, before it is interrupted (default 60; 0: none)",
+    )
     download = sub.add_parser(
         "marts-download", help="copy the published marts file (local or in object storage) to DEST"
     )
@@ -336,7 +342,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
             raise CommandError(
                 f"no published marts at {marts_uri(lakehouse.lakehouse_root)}; run `iiot-lakehouse run` first"
             )
-        return run_sql(target, args.query, args.sql_format, args.memory_limit, args.max_rows)
+        return run_sql(target, args.query, args.sql_format, args.memory_limit, args.max_rows, args.timeout)
     except AnalystSqlError as exc:
         raise CommandError(str(exc)) from None
 
