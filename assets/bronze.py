@@ -10,6 +10,7 @@ from .core import delta
 from .core.landing import land_new_files
 from .core.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, TAG_CATALOG
 from .core.validation import ValidationResult
+from .failures import no_retry_for_storage_faults
 
 BRONZE_GROUP = "bronze"
 
@@ -79,6 +80,11 @@ REJECTED_CHECK = "no_file_rejected"
 )
 def land_exports(context: dg.AssetExecutionContext, lakehouse: LakehouseResource, config: LandingConfig):
     """Land every new file in LANDING_ROOT into bronze; a bad row goes to quarantine, never takes the file down."""
+    with no_retry_for_storage_faults(lakehouse.lakehouse_root, lakehouse.lakehouse_root):
+        yield from _land_exports(context, lakehouse, config)
+
+
+def _land_exports(context: dg.AssetExecutionContext, lakehouse: LakehouseResource, config: LandingConfig):
     plant = lakehouse.plant()
     only = set(config.files) if config.files else None
     result = land_new_files(lakehouse.lakehouse(), plant, lakehouse.landing_path(), only=only)
@@ -101,6 +107,7 @@ def land_exports(context: dg.AssetExecutionContext, lakehouse: LakehouseResource
         "files_landed": len(landed),
         "files_skipped": len(result.files) - len(landed),
         "files_rejected": sum(f.status == "rejected" for f in landed),
+        "files_duplicate": sum(f.status == "duplicate" for f in landed),
         "rows_in": sum(f.rows_in for f in landed),  # values: a point or a quarantined row each
         "lines_in": sum(f.lines_in for f in landed),
         "rows_new": sum(f.rows_new for f in landed),
@@ -115,6 +122,9 @@ def land_exports(context: dg.AssetExecutionContext, lakehouse: LakehouseResource
             "touched_days": dg.MetadataValue.json(touched),
             "files": dg.MetadataValue.md(_files_markdown(landed)),
             "notes": dg.MetadataValue.json(result.notes),
+            "rejected_files": dg.MetadataValue.json(
+                {f.source_file: f.message or "rejected" for f in landed if f.status == "rejected"}
+            ),
         },
     )
     yield dg.MaterializeResult(asset_key=QUARANTINE.name, metadata={"rows_quarantined": totals["rows_quarantined"]})

@@ -25,6 +25,7 @@ from .core.schemas import (
     SILVER_MACHINE_STATES,
     SILVER_PLANT_CALENDAR,
 )
+from .failures import no_retry_for_storage_faults
 
 MART_GROUP = "marts"
 BOUNDS_CHECK = "ratios_and_times_in_bounds"
@@ -76,6 +77,10 @@ def build_mart_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Assets
         """The OEE, downtime, reliability, energy, sensor and data-quality marts of the day, published
         in marts.duckdb (the day before, and the days on which stops still open began, are rebuilt too,
         so shifts and stops across midnight are whole)."""
+        with no_retry_for_storage_faults(lakehouse.lakehouse_root, marts_uri(lakehouse.lakehouse_root)):
+            yield from _publish_day(context, lakehouse)
+
+    def _publish_day(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
         day = partition_day(context.partition_key)
         root, options = lakehouse.lakehouse_root, lakehouse.storage_options()
         target = fetch_published_marts(root, options)

@@ -35,6 +35,7 @@ from .core.schemas import (
     TableSpec,
 )
 from .core.validation import KEY_ORDERED, ValidationResult, validated_stream
+from .failures import no_retry_for_storage_faults
 
 SILVER_GROUP = "silver"
 TILING_CHECK = "states_tile_the_day"
@@ -100,6 +101,12 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
     )
     def silver__plant_calendar(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
         """The production day, its shifts, breaks and planned-production windows, in UTC (23 h or 25 h on DST days)."""
+        with no_retry_for_storage_faults(
+            lakehouse.lakehouse_root, lakehouse.lakehouse().uri(SILVER_PLANT_CALENDAR.name)
+        ):
+            return _plant_calendar(context, lakehouse)
+
+    def _plant_calendar(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
         day = partition_day(context.partition_key)
         table = calendar_table(lakehouse.plant(), [day])
         _write(lakehouse, SILVER_PLANT_CALENDAR, day, table, context.run_id)
@@ -133,6 +140,12 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
     def silver__machine_states(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
         """Machine-state intervals (running, planned and unplanned stops, not scheduled) that tile the day;
         time with no valid state is an unplanned stop for reason 'unknown'."""
+        with no_retry_for_storage_faults(
+            lakehouse.lakehouse_root, lakehouse.lakehouse().uri(SILVER_MACHINE_STATES.name)
+        ):
+            return _machine_states(context, lakehouse)
+
+    def _machine_states(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
         config = lakehouse.plant()
         day = partition_day(context.partition_key)
         window = production_day_window(config, day)
@@ -179,6 +192,10 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
             description=doc,
         )
         def _asset(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
+            with no_retry_for_storage_faults(lakehouse.lakehouse_root, lakehouse.lakehouse().uri(spec.name)):
+                return _model_day(context, lakehouse)
+
+        def _model_day(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
             config = lakehouse.plant()
             day = partition_day(context.partition_key)
             window = production_day_window(config, day)

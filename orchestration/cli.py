@@ -188,14 +188,9 @@ def _source_yaml(source) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     import dagster as dg
 
-    from assets.core.marts import marts_path, marts_uri
     from assets.core.object_store import UnsafeStoreError
-    from assets.core.schemas import BRONZE_POINTS
 
-    from .definitions import DAILY_JOB, LANDING_JOB, build_definitions
-    from .partitions import split_by_partition
     from .resources import resource_from_env
-    from .summary import line_energy_table, line_oee_table
 
     if (args.start is None) != (args.end is None):
         raise CommandError("give both --start and --end, or neither")
@@ -208,34 +203,57 @@ def cmd_run(args: argparse.Namespace) -> int:
         lakehouse.check_store()
     except UnsafeStoreError as exc:
         raise CommandError(str(exc)) from None
-    defs = build_definitions(lakehouse)
-    instance = dg.DagsterInstance.get()
 
     print(f"landing new files from {lakehouse.landing_root}")
-    land = defs.resolve_job_def(LANDING_JOB).execute_in_process(
-        instance=instance, run_config=QUIET_LOGS, raise_on_error=False
-    )
-    if not land.success:
-        raise CommandError(f"landing failed (run {land.run_id}): {_failure(land)}")
+    problems: list[str] = []  # each makes the exit code non-zero; together they are the last line
+    config, landing = lakehouse.plant(), lakehouse.landing_path()
+    pending = None
+    if isinstance(landing, Path):
+        problems += _check_landing_folders(landing, config)
+        pending = _pending_files(lakehouse, config, landing)
+    if pending is not None and pending.nothing_to_do:
+        # nothing new: no Dagster run is started (its start, event log and checks cost seconds)
+        print(f"  files landed: 0, rejected: 0, already landed: {pending.already_landed}")
+        for note in pending.notes:
+            print(f"  note: {note}")
+        if not args.start:
+            print("nothing new to land; no production day gained new data; nothing to rebuild")
+            if problems:
+                raise CommandError("; ".join(problems))
+            return 0
+
+    from assets.core.marts import marts_path, marts_uri
+    from assets.core.schemas import BRONZE_POINTS
+
+    from .definitions import DAILY_JOB, LANDING_JOB, build_definitions
+    from .partitions import split_by_partition
+    from .summary import line_energy_table, line_oee_table
+
+    defs = build_definitions(lakehouse)
+    instance = dg.DagsterInstance.get()
     metadata = {}
-    for event in land.get_asset_materialization_events():
-        if event.asset_key == dg.AssetKey(BRONZE_POINTS.name):
-            metadata = event.materialization.metadata
-    # rows_in counts values (a point or a quarantined row each): a wide file's line holds one per channel
-    labels = {
-        "files_landed": "files landed",
-        "lines_in": "lines in",
-        "rows_in": "values in",
-        "rows_new": "values new",
-        "rows_duplicate": "values duplicate",
-        "rows_quarantined": "values quarantined",
-    }
-    print("  " + ", ".join(f"{label}: {metadata[k].value}" for k, label in labels.items() if k in metadata))
+    if not (pending is not None and pending.nothing_to_do):
+        land = defs.resolve_job_def(LANDING_JOB).execute_in_process(
+            instance=instance, run_config=QUIET_LOGS, raise_on_error=False
+        )
+        if not land.success:
+            raise CommandError(f"landing failed (run {land.run_id}): {_failure(land, lakehouse.lakehouse_root)}")
+        for event in land.get_asset_materialization_events():
+            if event.asset_key == dg.AssetKey(BRONZE_POINTS.name):
+                metadata = {k: v.value for k, v in event.materialization.metadata.items()}
+        print("  " + landing_summary(metadata))
+        for note in metadata.get("notes") or []:
+            print(f"  note: {note}")
+        rejected = metadata.get("rejected_files") or {}
+        if rejected:
+            problems.insert(
+                0, f"{len(rejected)} file(s) rejected: " + "; ".join(f"{f}: {why}" for f, why in rejected.items())
+            )
 
     if args.start:
         days = [args.start + dt.timedelta(days=i) for i in range((args.end - args.start).days + 1)]
     else:
-        days = [dt.date.fromisoformat(d) for d in metadata["touched_days"].value] if "touched_days" in metadata else []
+        days = [dt.date.fromisoformat(d) for d in metadata.get("touched_days") or []]
     daily = defs.resolve_job_def(DAILY_JOB)
     days, waiting = split_by_partition(daily.partitions_def, days)
     if waiting and args.start:
@@ -244,22 +262,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"  production day {day}: not over yet; built once it has ended (the morning schedule, or run again)")
     if not days and not waiting:
         print("no production day gained new data; nothing to rebuild")
-    failed = []
+    failed, published = [], []
     for day in days:
         result = daily.execute_in_process(
             instance=instance, partition_key=day.isoformat(), run_config=QUIET_LOGS, raise_on_error=False
         )
-        status = "ok" if result.success else f"FAILED: {_failure(result)}"
-        print(f"  production day {day}: {status}")
-        if not result.success:
-            failed.append((day, _failure(result)))
+        reason = None if result.success else _failure(result, lakehouse.lakehouse_root)
+        print(f"  production day {day}: {'ok' if reason is None else f'FAILED: {reason}'}")
+        if reason is not None:
+            failed.append((day, reason))
+        if any(e.asset_key == dg.AssetKey("mart__oee_daily") for e in result.get_asset_materialization_events()):
+            published.append(day)
 
     target = marts_path(lakehouse.lakehouse_root)
-    if days and target.exists():
+    if published and target.exists():
         print()
-        print(line_oee_table(target, days))
+        print(line_oee_table(target, published))
         print()
-        energy = line_energy_table(target, days)
+        energy = line_energy_table(target, published)
         if energy:
             print(energy)
             print()
@@ -268,11 +288,62 @@ def cmd_run(args: argparse.Namespace) -> int:
             print("  get a copy with: iiot-lakehouse marts-download DEST (or query it: iiot-lakehouse sql)")
         else:
             print(f"  open read-only with: duckdb -readonly {target}")
+    elif days:
+        print("marts not published")
     if failed:
-        # the last line a user sees names each failed day and why (for an audit: the machine, check and values)
+        # names each failed day and why (for an audit: the machine, check and values; else the root cause)
         reasons = "; ".join(reason if reason.startswith(str(day)) else f"{day}: {reason}" for day, reason in failed)
-        raise CommandError(f"{len(failed)} production day(s) failed: {reasons}")
+        problems.append(f"{len(failed)} production day(s) failed: {reasons}")
+    if problems:
+        raise CommandError("; ".join(problems))
     return 0
+
+
+def landing_summary(metadata: dict) -> str:
+    """The landing's counts: files landed, rejected and already landed apart, then the values."""
+    rejected = metadata.get("files_rejected", 0)
+    duplicate = metadata.get("files_duplicate", 0)
+    # the job's files_landed counts every file it read (rejected and same-content copies too)
+    landed = metadata.get("files_landed", 0) - rejected - duplicate
+    already = metadata.get("files_skipped", 0) + duplicate
+    # rows_in counts values (a point or a quarantined row each): a wide file's line holds one per channel
+    labels = {
+        "lines_in": "lines in",
+        "rows_in": "values in",
+        "rows_new": "values new",
+        "rows_duplicate": "values duplicate",
+        "rows_quarantined": "values quarantined",
+    }
+    values = ", ".join(f"{label}: {metadata[k]}" for k, label in labels.items() if k in metadata)
+    return f"files landed: {landed}, rejected: {rejected}, already landed: {already}" + (
+        f"\n  {values}" if values else ""
+    )
+
+
+def _check_landing_folders(landing: Path, config) -> list[str]:
+    """A missing LANDING_ROOT stops the run; a missing source folder is a problem the run ends with."""
+    from assets.core.pending import missing_source_folders, source_folders
+
+    if not landing.is_dir():
+        raise CommandError(
+            f"LANDING_ROOT {landing} does not exist (set LANDING_ROOT, or create it); expected the sources' "
+            f"folders: {', '.join(source_folders(landing, config))}"
+        )
+    missing = missing_source_folders(landing, config)
+    if not missing:
+        return []
+    folders = ", ".join(f"{landing / s.folder} (source {s.name}, {s.format})" for s in missing)
+    return [f"source folder(s) missing: {folders}; create them, or correct `folder:` in the plant config"]
+
+
+def _pending_files(lakehouse, config, landing: Path):
+    """What a landing would find, or None to land anyway (the question itself failed: the landing says why)."""
+    from assets.core.pending import pending_files
+
+    try:
+        return pending_files(lakehouse.lakehouse(), config, landing)
+    except Exception:  # noqa: BLE001 - only a shortcut: the landing run reports the real error
+        return None
 
 
 def worker_command(concurrency: int = 1, name: str | None = None, loglevel: str = "INFO") -> list[str]:
@@ -372,12 +443,33 @@ def cmd_marts_download(args: argparse.Namespace) -> int:
     return 0
 
 
-def _failure(result) -> str:
+def _failure(result, lakehouse_root: str | None = None) -> str:
+    """The root cause of a failed run, from its step failure's error chain: a full disk, a read-only file
+    system or a corrupt Delta log in words; else the failure's own description, or the innermost error
+    (the one a retry policy wrapped), never "Exceeded max_retries"."""
+    from assets.core.errors import describe_corrupt_log, describe_storage_error
+
     for event in result.all_events:
-        if event.is_failure and event.event_specific_data is not None:
-            error = getattr(event.event_specific_data, "error", None)
-            if error is not None:
-                return error.message.strip().splitlines()[-1]
+        if not event.is_failure or event.event_specific_data is None:
+            continue
+        described = getattr(getattr(event.event_specific_data, "user_failure_data", None), "description", None)
+        if described:
+            return described.strip().splitlines()[-1]
+        error = getattr(event.event_specific_data, "error", None)
+        chain = []
+        while error is not None and len(chain) < 20:
+            chain.append(error)
+            error = error.cause or error.context
+        for error in reversed(chain):
+            cause = describe_storage_error(error.message) or describe_corrupt_log(error.message, lakehouse_root)
+            if cause:
+                return cause
+        for error in reversed(chain):
+            lines = error.message.strip().splitlines()
+            if lines and error.cls_name != "RetryRequestedFromPolicy":
+                return lines[-1]
+        if chain:
+            return chain[0].message.strip().splitlines()[-1]
     return "see the run in the Dagster UI"
 
 

@@ -105,6 +105,7 @@ def test_errors_are_clear_and_exit_non_zero(workdir):
 
 def test_run_refuses_to_build_a_production_day_that_has_not_ended(workdir):
     cwd, env = workdir
+    (cwd / "data" / "landing" / "historian").mkdir(parents=True)  # a missing LANDING_ROOT is an error of its own
     tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
     run = cli(["run", "--start", tomorrow, "--end", tomorrow], cwd, env)
     assert run.returncode == 1

@@ -354,7 +354,7 @@ def test_files_outside_any_source_folder_are_reported(env):
     assert result.files == []
     assert result.notes == [
         "historian/late.csv.part: still being written (temporary name), left for the next run",
-        "stray.csv: in no source's folder; not read",
+        "stray.csv: in no source's folder; not read; it could go in: historian/ (aveva_historian_csv)",
     ]
 
 

@@ -153,7 +153,9 @@ def discover_files(landing_root: Path, source: Source) -> tuple[list[Path], list
     if not base.is_relative_to(root):
         return [], [f"{source.folder}: the folder leaves LANDING_ROOT; nothing read"]
     if not base.is_dir():
-        return [], []
+        return [], [
+            f"{source.folder}/: the folder of source {source.name} does not exist under LANDING_ROOT; nothing read"
+        ]
     for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
@@ -1079,7 +1081,7 @@ def _land_local_files(
             if only is not None and path.resolve().relative_to(landing_root.resolve()).as_posix() not in only:
                 continue
             files.extend(land_path(lakehouse, source, landing_root, path, known))
-    notes.extend(_unclaimed(landing_root, claimed))
+    notes.extend(_unclaimed(landing_root, claimed, source_folders_hint(config)))
     return files, notes
 
 
@@ -1137,7 +1139,12 @@ def point_span(lakehouse: Lakehouse) -> tuple[dt.datetime | None, dt.datetime | 
     return earliest, latest
 
 
-def _unclaimed(landing_root: Path, claimed: set[Path]) -> list[str]:
+def source_folders_hint(config: PlantConfig) -> str:
+    """Where a file in no source's folder could go: each source's folder and format."""
+    return "; it could go in: " + ", ".join(f"{s.folder.strip('/')}/ ({s.format})" for s in config.sources)
+
+
+def _unclaimed(landing_root: Path, claimed: set[Path], hint: str = "") -> list[str]:
     """Files in LANDING_ROOT that no source reads: reported, so that none is dropped without a word."""
     notes = []
     if not landing_root.is_dir():
@@ -1154,7 +1161,7 @@ def _unclaimed(landing_root: Path, claimed: set[Path]) -> list[str]:
             if not path.is_relative_to(root):
                 notes.append(f"{rel}: a link that leaves LANDING_ROOT; not read")
             elif path not in claimed:
-                notes.append(f"{rel}: in no source's folder; not read")
+                notes.append(f"{rel}: in no source's folder; not read{hint}")
     return sorted(set(notes))
 
 

@@ -13,7 +13,15 @@ import datetime as dt
 import os
 
 from . import object_store
-from .landing import PARTIAL_SUFFIXES, STAGING_PREFIX, FileReport, KnownFiles, Lakehouse, land_path
+from .landing import (
+    PARTIAL_SUFFIXES,
+    STAGING_PREFIX,
+    FileReport,
+    KnownFiles,
+    Lakehouse,
+    land_path,
+    source_folders_hint,
+)
 from .plant import PlantConfig, Source
 
 
@@ -71,5 +79,5 @@ def land_remote_files(
                 files.extend(land_path(lakehouse, source, spool_root, path, known, version=version))
     for remote in objects:
         if remote.rel not in claimed and not remote.rel.lower().endswith(PARTIAL_SUFFIXES):
-            notes.append(f"{remote.rel}: in no source's folder; not read")
+            notes.append(f"{remote.rel}: in no source's folder; not read{source_folders_hint(config)}")
     return files, sorted(set(notes))

@@ -97,7 +97,9 @@ def test_landing_from_an_s3_prefix_counts_every_row_once(remote_run):
     assert landing.success and again.success
     first = _metadata(landing, "bronze_historian__points")
     assert (first["files_landed"], first["rows_in"], first["rows_new"], first["rows_quarantined"]) == (1, 14, 14, 0)
-    assert first["notes"] == ["elsewhere/stray.csv: in no source's folder; not read"]
+    assert first["notes"] == [
+        "elsewhere/stray.csv: in no source's folder; not read; it could go in: historian/ (aveva_historian_csv)"
+    ]
     # the second pass finds the object in the ledger by key, size and LastModified: nothing landed again
     second = _metadata(again, "bronze_historian__points")
     assert (second["files_landed"], second["files_skipped"], second["rows_in"]) == (0, 1, 0)
