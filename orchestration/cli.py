@@ -103,7 +103,26 @@ concurrency:
   pools:
     default_limit: 1
     granularity: op
+# A run whose process dies keeps its pool slots until someone frees them. `dagster-daemon run` watches the
+# queued and launched runs: a run that does not start, or does not finish canceling, within its timeout is
+# marked failed; one that runs longer than max_runtime_seconds is canceled (the runs of `iiot-lakehouse run`
+# are exempt: the CLI frees the slots of its dead runs when it next starts, see orchestration/recovery.py);
+# and the slots still held by a run that has ended are freed after free_slots_after_run_end_seconds.
+run_monitoring:
+  enabled: true
+  poll_interval_seconds: 30
+  start_timeout_seconds: 300
+  cancel_timeout_seconds: 120
+  max_runtime_seconds: 21600
+  free_slots_after_run_end_seconds: 60
 """
+
+# What earlier versions wrote, unchanged by the user: replaced by the current INSTANCE_YAML.
+_EARLIER_INSTANCE_YAML_SHA256 = {
+    "21bf789cfecfafeb16d114d5d2b19f17c850473431496315ab5f6317a0cde914",
+    "8801f9a5db4cc702fb4d5133f222958d4df36d2e9031fdb63bc95ff302405a02",
+    "c86bda0f7167edd3e168d2f90e2a98c6013bd91885a6b2e9d2d1fa49b44f3afd",
+}
 
 
 def ensure_dagster_home() -> Path:
@@ -115,9 +134,15 @@ def ensure_dagster_home() -> Path:
     path = Path(home)
     path.mkdir(parents=True, exist_ok=True)
     config = path / "dagster.yaml"
-    if not config.exists():
+    if not config.exists() or _generated_earlier(config):
         config.write_text(INSTANCE_YAML, encoding="utf-8")
     return path
+
+
+def _generated_earlier(config: Path) -> bool:
+    import hashlib
+
+    return hashlib.sha256(config.read_bytes()).hexdigest() in _EARLIER_INSTANCE_YAML_SHA256
 
 
 def _demo_to_object_store(landing_uri: str, config, start: dt.date, args: argparse.Namespace) -> list[str]:
@@ -186,6 +211,14 @@ def _source_yaml(source) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .recovery import RunGuard
+
+    # a signal stops the run cleanly, a dead run's slots are freed, a slot wait is bounded (recovery.py)
+    with RunGuard() as guard:
+        return _cmd_run(args, guard)
+
+
+def _cmd_run(args: argparse.Namespace, guard) -> int:
     import dagster as dg
 
     from assets.core.object_store import UnsafeStoreError
@@ -231,11 +264,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     defs = build_definitions(lakehouse)
     instance = dg.DagsterInstance.get()
+    guard.attach(instance)
     metadata = {}
     if not (pending is not None and pending.nothing_to_do):
-        land = defs.resolve_job_def(LANDING_JOB).execute_in_process(
-            instance=instance, run_config=QUIET_LOGS, raise_on_error=False
-        )
+        land = guard.execute(defs.resolve_job_def(LANDING_JOB), run_config=QUIET_LOGS, raise_on_error=False)
         if not land.success:
             raise CommandError(f"landing failed (run {land.run_id}): {_failure(land, lakehouse.lakehouse_root)}")
         for event in land.get_asset_materialization_events():
@@ -264,9 +296,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("no production day gained new data; nothing to rebuild")
     failed, published = [], []
     for day in days:
-        result = daily.execute_in_process(
-            instance=instance, partition_key=day.isoformat(), run_config=QUIET_LOGS, raise_on_error=False
-        )
+        result = guard.execute(daily, partition_key=day.isoformat(), run_config=QUIET_LOGS, raise_on_error=False)
         reason = None if result.success else _failure(result, lakehouse.lakehouse_root)
         print(f"  production day {day}: {'ok' if reason is None else f'FAILED: {reason}'}")
         if reason is not None:
@@ -474,6 +504,8 @@ def _failure(result, lakehouse_root: str | None = None) -> str:
 
 
 def run(argv: list[str] | None = None) -> int:
+    from .recovery import RunStopped
+
     args = _parser().parse_args(argv)
     try:
         if args.command == "demo":
@@ -488,6 +520,9 @@ def run(argv: list[str] | None = None) -> int:
     except CommandError as exc:
         print(f"iiot-lakehouse: error: {exc}", file=sys.stderr)
         return 1
+    except RunStopped as exc:
+        print(f"iiot-lakehouse: {exc.message}", file=sys.stderr)
+        return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - the last word to the user, with the trace for a bug report
         from assets.core.plant import PlantConfigError
 
