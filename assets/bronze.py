@@ -79,9 +79,14 @@ REJECTED_CHECK = "no_file_rejected"
 )
 def land_exports(context: dg.AssetExecutionContext, lakehouse: LakehouseResource, config: LandingConfig):
     """Land every new file in LANDING_ROOT into bronze; a bad row goes to quarantine, never takes the file down."""
+    from orchestration.sensors import settle_seconds
+
     plant = lakehouse.plant()
     only = set(config.files) if config.files else None
-    result = land_new_files(lakehouse.lakehouse(), plant, lakehouse.landing_path(), only=only)
+    # the sensor's settle time applies to every landing: a file still being written is left for later
+    result = land_new_files(
+        lakehouse.lakehouse(), plant, lakehouse.landing_path(), only=only, settle_seconds=settle_seconds()
+    )
     for note in result.notes:
         context.log.warning(note)
     for report in result.landed:
@@ -99,7 +104,8 @@ def land_exports(context: dg.AssetExecutionContext, lakehouse: LakehouseResource
 
     totals = {
         "files_landed": len(landed),
-        "files_skipped": len(result.files) - len(landed),
+        "files_skipped": sum(f.status == "skipped" for f in result.files),
+        "files_deferred": len(result.deferred),  # left for a later run: too young, or changed while read
         "files_rejected": sum(f.status == "rejected" for f in landed),
         "rows_in": sum(f.rows_in for f in landed),  # values: a point or a quarantined row each
         "lines_in": sum(f.lines_in for f in landed),

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import pyarrow as pa
@@ -115,12 +116,12 @@ def file_sha256(path: Path) -> str:
     return _sha256_and_lines(path)[0]
 
 
-def _sha256_and_lines(path: Path) -> tuple[str, int]:
+def _sha256_and_lines(path: Path | io.BufferedReader) -> tuple[str, int]:
     """A file's sha256 and its physical lines (a last line without a line break counts too)."""
     digest = hashlib.sha256()
     lines = 0
     last = b"\n"
-    with open(path, "rb") as handle:
+    with open(path, "rb") if isinstance(path, (str, Path)) else path as handle:
         for chunk in iter(lambda: handle.read(8 << 20), b""):
             digest.update(chunk)
             lines += chunk.count(b"\n")
@@ -133,8 +134,10 @@ class LocalDigest:
     file on both cores (hashing a 1.25 GB export first took 1.1 s before staging could start)."""
 
     def __init__(self, path: Path):
+        # opened here, not on the thread: `path` may name a descriptor that is closed once landing ends
+        handle = open(path, "rb")  # noqa: SIM115 (closed by the thread)
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="landing-digest")
-        self._result = pool.submit(_sha256_and_lines, path)
+        self._result = pool.submit(_sha256_and_lines, handle)
         pool.shutdown(wait=False)
 
     def sha256(self) -> str:
@@ -241,6 +244,97 @@ def local_version(stat: os.stat_result) -> str:
     return f"inode:{stat.st_dev}:{stat.st_ino}:{stat.st_ctime_ns}"
 
 
+class FileChanged(Exception):
+    """The file changed, vanished or was replaced between discovery and commit: nothing is recorded, and a
+    later run lands it."""
+
+
+@dataclass
+class OpenedFile:
+    """A landing file held open: every read (hash, staging, a reader) goes through this descriptor.
+
+    `path` names the descriptor (/proc/self/fd/N), so that DuckDB and pyarrow, which open paths, read the
+    very file that was opened, even if its name is replaced meanwhile.
+    """
+
+    fd: int
+    stat: os.stat_result
+    name: str  # the file's own name (tells a zip or gzip)
+
+    @property
+    def path(self) -> Path:
+        return Path(f"{_FD_FOLDER}/{self.fd}")
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+_FD_FOLDER = "/proc/self/fd" if os.path.isdir("/proc/self/fd") else "/dev/fd"
+
+
+def _identity(stat: os.stat_result) -> tuple[int, int, int, int, int]:
+    # A write or truncation changes the size, the modification time or at least the change time (which no
+    # process can set back); a replacement changes the inode.
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+def _describe_change(before: os.stat_result, after: os.stat_result) -> str:
+    if (before.st_dev, before.st_ino) != (after.st_dev, after.st_ino):
+        return "was replaced by another file"
+    if after.st_size != before.st_size:
+        grew = "grew" if after.st_size > before.st_size else "shrank"
+        return f"{grew} from {before.st_size} to {after.st_size} bytes"
+    return "was rewritten"
+
+
+def open_landing_file(path: Path, seen: os.stat_result) -> OpenedFile:
+    """Open a discovered file for landing; FileChanged if it is no longer the file discovery saw."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise FileChanged("deleted after it was found") from None
+    try:
+        stat = os.fstat(fd)
+        if _identity(stat) != _identity(seen):
+            raise FileChanged(f"{_describe_change(seen, stat)} after it was found")
+    except BaseException:
+        os.close(fd)
+        raise
+    return OpenedFile(fd, stat, path.name)
+
+
+def check_unchanged(opened: OpenedFile, path: Path) -> None:
+    """FileChanged unless the file under `path` is still, unchanged, the one opened: then every read of
+    the descriptor (the hash and the staging) saw the same bytes."""
+    now = os.fstat(opened.fd)
+    if _identity(now) != _identity(opened.stat):
+        raise FileChanged(f"{_describe_change(opened.stat, now)} while it was read")
+    try:
+        named = os.lstat(path)
+    except FileNotFoundError:
+        raise FileChanged("was deleted while it was read") from None
+    if _identity(named) != _identity(opened.stat):
+        raise FileChanged(f"{_describe_change(opened.stat, named)} while it was read")
+
+
+def _deferred(source: Source, rel: str, reason: str, stat: os.stat_result | None = None) -> FileReport:
+    return FileReport(
+        source=source.name,
+        source_file=rel,
+        file_sha256="",
+        status="deferred",
+        message=f"{reason}; nothing recorded, landed on a later run",
+        format=source.format,
+        size_bytes=stat.st_size if stat is not None else 0,
+    )
+
+
+def _relative(path: Path, landing_root: Path) -> str:
+    """The file's path relative to LANDING_ROOT, from its folder's real path: the file itself is never
+    followed (it may be a link put in its place)."""
+    return (path.parent.resolve() / path.name).relative_to(landing_root.resolve()).as_posix()
+
+
 def land_path(
     lakehouse: Lakehouse,
     source: Source,
@@ -249,28 +343,71 @@ def land_path(
     known: KnownFiles,
     now: dt.datetime | None = None,
     version: str | None = None,
+    settle_seconds: float = 0.0,
 ) -> list[FileReport]:
     """Land a file, or each member of an archive (named `archive.zip!member`), and report on each.
 
     `version` identifies the content where the local file is a copy (the ETag of a spooled object);
-    by default it is the local file's own (`local_version`).
+    by default it is the local file's own (`local_version`). A file modified less than `settle_seconds`
+    ago, or one that changes, vanishes or is replaced before its commit, is left for a later run (a report
+    with status `deferred`, nothing recorded).
     """
     now = now or dt.datetime.now(dt.UTC)
-    rel = path.resolve().relative_to(landing_root.resolve()).as_posix()
-    stat = path.stat()
+    rel = _relative(path, landing_root)
+    try:
+        stat = os.lstat(path)
+    except FileNotFoundError:
+        return [_deferred(source, rel, "deleted after it was found")]
+    age = now.timestamp() - stat.st_mtime
+    if settle_seconds and age < settle_seconds:
+        return [
+            _deferred(
+                source,
+                rel,
+                f"modified {max(age, 0):.0f} s ago, within the settle time of {settle_seconds:g} s "
+                "(LANDING_SETTLE_SECONDS): it may still be written",
+                stat,
+            )
+        ]
+    try:
+        opened = open_landing_file(path, stat)
+    except FileChanged as exc:
+        return [_deferred(source, rel, str(exc), stat)]
+    try:
+        return _land_opened(lakehouse, source, rel, path, opened, known, now, version)
+    except FileChanged as exc:
+        return [_deferred(source, rel, str(exc), stat)]
+    finally:
+        opened.close()
+
+
+def _land_opened(
+    lakehouse: Lakehouse,
+    source: Source,
+    rel: str,
+    path: Path,
+    opened: OpenedFile,
+    known: KnownFiles,
+    now: dt.datetime,
+    version: str | None,
+) -> list[FileReport]:
+    stat = opened.stat
     exported_at = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC)
     version = version or local_version(stat)
     limits = source.options or {}
     max_bytes = int(float(limits.get("max_uncompressed_mb", 8192)) * (1 << 20))
     max_ratio = float(limits.get("max_compression_ratio", 200))
     reports: list[FileReport] = []
+    unchanged = partial(check_unchanged, opened, path)
     try:
         if is_zip(path):
-            for member, opener in iter_members(path, max_bytes, max_ratio):
+            for member, opener in iter_members(opened.path, max_bytes, max_ratio, opened.name):
                 member_sha, size = _stream_sha256(opener)
                 name = f"{rel}!{member}"
                 reports.append(
-                    land_unit(lakehouse, source, name, member_sha, size, exported_at, opener, known, now, version)
+                    land_unit(
+                        lakehouse, source, name, member_sha, size, exported_at, opener, known, now, version, unchanged
+                    )
                 )
             return reports
         if known.has(rel, stat.st_size, exported_at, version):
@@ -287,17 +424,19 @@ def land_path(
                     file_version=version,
                 )
             ]
-        ((_, opener),) = list(iter_members(path, max_bytes, max_ratio))
+        ((_, opener),) = list(iter_members(opened.path, max_bytes, max_ratio, opened.name))
         # A name the ledger has is hashed first: most often the same content, rewritten or touched, and
         # then there is nothing to stage. A new name is staged while it is hashed.
-        sha = file_sha256(path) if rel in known.names else LocalDigest(path)
-        return [land_unit(lakehouse, source, rel, sha, stat.st_size, exported_at, opener, known, now, version)]
+        sha = file_sha256(opened.path) if rel in known.names else LocalDigest(opened.path)
+        return [
+            land_unit(lakehouse, source, rel, sha, stat.st_size, exported_at, opener, known, now, version, unchanged)
+        ]
     except FileRejected as exc:
         # The archive as a whole is refused (a bomb, a member leaving its folder, not a zip at all).
         report = FileReport(
             source=source.name,
             source_file=rel,
-            file_sha256=file_sha256(path),
+            file_sha256=file_sha256(opened.path),
             status="rejected",
             message=str(exc),
             format=source.format,
@@ -305,6 +444,7 @@ def land_path(
             size_bytes=stat.st_size,
             file_version=version,
         )
+        unchanged()
         if report.file_key not in known.keys:
             write_ledger_row(lakehouse, report, now)
         known.add(report)
@@ -322,12 +462,14 @@ def land_unit(
     known: KnownFiles,
     now: dt.datetime,
     version: str | None = None,
+    unchanged: Callable[[], None] | None = None,
 ) -> FileReport:
     """Land one file's content: see the module docstring for the order of the commits.
 
     With a `LocalDigest` for `sha`, the file is staged while it is hashed; a file the ledger turns out
     to know (the same content under this name or another) is then recorded as before, its staging
-    thrown away.
+    thrown away. `unchanged` raises FileChanged when the file changed while it was read: it is called
+    once the content is hashed and staged, before anything is recorded.
     """
     report = FileReport(
         source=source.name,
@@ -345,10 +487,14 @@ def land_unit(
         if isinstance(sha, LocalDigest):
             _stage_file(source, opener, report, points_path, rejects_path, sha.lines)
             report.file_sha256 = sha.sha256()
+        if unchanged is not None:
+            unchanged()
         if _landed_before(lakehouse, report, known, now):
             return report
         if not isinstance(sha, LocalDigest):
             _stage_file(source, opener, report, points_path, rejects_path)
+            if unchanged is not None:
+                unchanged()  # the hash was read before this staging: the same bytes only if nothing changed
         pa.default_memory_pool().release_unused()  # hand the parse buffers back before the commit
         _kill_point("staged")
         _classify_and_commit(
@@ -982,7 +1128,13 @@ class LandingResult:
 
     @property
     def landed(self) -> list[FileReport]:
-        return [f for f in self.files if f.status != "skipped"]
+        """The files this pass recorded in the ledger (landed, rejected or duplicate)."""
+        return [f for f in self.files if f.status not in ("skipped", "deferred")]
+
+    @property
+    def deferred(self) -> list[FileReport]:
+        """The files left for a later run (too young, or changed while they were read): nothing recorded."""
+        return [f for f in self.files if f.status == "deferred"]
 
     def touched_days(self, config: PlantConfig) -> list[dt.date]:
         """Production days whose models the new points change.
@@ -1012,16 +1164,22 @@ class LandingResult:
 
 
 def land_new_files(
-    lakehouse: Lakehouse, config: PlantConfig, landing_root: Path | str, only: set[str] | None = None
+    lakehouse: Lakehouse,
+    config: PlantConfig,
+    landing_root: Path | str,
+    only: set[str] | None = None,
+    settle_seconds: float = 0.0,
 ) -> LandingResult:
     """Land every file in the sources' folders that the ledger does not hold yet.
 
     `only` restricts the pass to some files (paths relative to LANDING_ROOT), as the landing sensor
     asks for one run per new file. One landing runs at a time per lakehouse (see _landing_lock).
     LANDING_ROOT may be an s3:// prefix: each object is spooled to a local file and landed as one.
+    A local file modified less than `settle_seconds` ago is left for a later run, with a note (an
+    object in object storage is whole once it is listed).
     """
     with _landing_lock(lakehouse):
-        return _land_new_files(lakehouse, config, landing_root, only)
+        return _land_new_files(lakehouse, config, landing_root, only, settle_seconds)
 
 
 @contextmanager
@@ -1044,7 +1202,7 @@ def _landing_lock(lakehouse: Lakehouse) -> Iterator[None]:
 
 
 def _land_new_files(
-    lakehouse: Lakehouse, config: PlantConfig, landing_root: Path | str, only: set[str] | None
+    lakehouse: Lakehouse, config: PlantConfig, landing_root: Path | str, only: set[str] | None, settle_seconds: float
 ) -> LandingResult:
     _clear_dead_staging()
     known = known_files(lakehouse)
@@ -1053,7 +1211,8 @@ def _land_new_files(
 
         files, notes = land_remote_files(lakehouse, config, str(landing_root), known, only)
     else:
-        files, notes = _land_local_files(lakehouse, config, Path(landing_root), known, only)
+        files, notes = _land_local_files(lakehouse, config, Path(landing_root), known, only, settle_seconds)
+    notes = [*notes, *(f"{f.source_file}: {f.message}" for f in files if f.status == "deferred")]
     _kill_point("landed")
     stats = [f.tag_stats for f in files if f.tag_stats is not None and f.tag_stats.num_rows]
     if stats or delta.open_table(lakehouse.uri(TAG_CATALOG.name), lakehouse.storage_options) is None:
@@ -1066,7 +1225,12 @@ def _land_new_files(
 
 
 def _land_local_files(
-    lakehouse: Lakehouse, config: PlantConfig, landing_root: Path, known: KnownFiles, only: set[str] | None
+    lakehouse: Lakehouse,
+    config: PlantConfig,
+    landing_root: Path,
+    known: KnownFiles,
+    only: set[str] | None,
+    settle_seconds: float = 0.0,
 ) -> tuple[list[FileReport], list[str]]:
     files: list[FileReport] = []
     notes: list[str] = []
@@ -1075,10 +1239,12 @@ def _land_local_files(
         paths, source_notes = discover_files(landing_root, source)
         notes.extend(source_notes)
         for path in paths:
-            claimed.add(path.resolve())
-            if only is not None and path.resolve().relative_to(landing_root.resolve()).as_posix() not in only:
+            # discovery's paths are real (its folder resolved, no link followed): resolving one again would
+            # follow a link swapped in since
+            claimed.add(path)
+            if only is not None and _relative(path, landing_root) not in only:
                 continue
-            files.extend(land_path(lakehouse, source, landing_root, path, known))
+            files.extend(land_path(lakehouse, source, landing_root, path, known, settle_seconds=settle_seconds))
     notes.extend(_unclaimed(landing_root, claimed))
     return files, notes
 
