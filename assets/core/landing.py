@@ -37,9 +37,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..readers import FileRejected, read_source_file, stage_source_file, staged_rows
+from ..readers import FileRejected, read_source_file, source_options, stage_source_file, staged_rows
 from ..readers.archives import is_zip, iter_members
 from ..readers.csv_stream import large_blocks, line_too_long
+from ..readers.line_limit import limit_lines
 from ..readers.parsed import POINT_COLUMNS, REJECT_COLUMNS
 from . import delta, object_store
 from .locks import exclusive_lock
@@ -83,7 +84,9 @@ class FileReport:
     source: str
     source_file: str
     file_sha256: str
-    status: str  # landed | rejected | duplicate (same content as a file landed before) | skipped
+    # landed | rejected | duplicate (same content as a file landed before) | skipped; not in the ledger:
+    # deferred (left for a later run) | refused (not read: a link, a hard link, not a regular file)
+    status: str
     message: str | None = None
     format: str = ""
     exported_at: dt.datetime | None = None
@@ -161,7 +164,7 @@ def discover_files(landing_root: Path, source: Source) -> tuple[list[Path], list
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             path = Path(dirpath) / name
-            rel = path.relative_to(root).as_posix()
+            rel = display_name(path.relative_to(root).as_posix())
             if name.startswith("."):
                 continue
             if name.lower().endswith(PARTIAL_SUFFIXES):
@@ -231,11 +234,32 @@ def known_files(lakehouse: Lakehouse) -> KnownFiles:
 def _stream_sha256(opener: Callable) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
-    with opener() as stream:
-        while chunk := stream.read(8 << 20):
-            digest.update(chunk)
-            size += len(chunk)
+    try:
+        with opener() as stream:
+            while chunk := stream.read(8 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+    except FileRejected:
+        raise
+    except Exception as exc:  # an archive member that cannot be read rejects the archive, not the pass
+        raise FileRejected(f"unreadable: {type(exc).__name__}: {exc}"[:1000]) from None
     return digest.hexdigest(), size
+
+
+def _members(opened: OpenedFile, max_bytes: int, max_ratio: float) -> Iterator[tuple[str, Callable]]:
+    """iter_members of the opened file, where an unexpected error (a zip method Python lacks ...) rejects
+    the file with its class and message instead of ending the pass."""
+    members = iter_members(opened.path, max_bytes, max_ratio, opened.name)
+    while True:
+        try:
+            member = next(members)
+        except StopIteration:
+            return
+        except FileRejected:
+            raise
+        except Exception as exc:
+            raise FileRejected(f"unreadable: {type(exc).__name__}: {exc}"[:1000]) from None
+        yield member
 
 
 def local_version(stat: os.stat_result) -> str:
@@ -317,13 +341,16 @@ def check_unchanged(opened: OpenedFile, path: Path) -> None:
         raise FileChanged(f"{_describe_change(opened.stat, named)} while it was read")
 
 
-def _deferred(source: Source, rel: str, reason: str, stat: os.stat_result | None = None) -> FileReport:
+def _deferred(
+    source: Source, rel: str, reason: str, stat: os.stat_result | None = None, status: str = "deferred"
+) -> FileReport:
+    """A file left for a later run (`deferred`), or not read at all (`refused`): nothing recorded."""
     return FileReport(
         source=source.name,
         source_file=rel,
         file_sha256="",
-        status="deferred",
-        message=f"{reason}; nothing recorded, landed on a later run",
+        status=status,
+        message=f"{reason}; nothing recorded, landed on a later run" if status == "deferred" else reason,
         format=source.format,
         size_bytes=stat.st_size if stat is not None else 0,
     )
@@ -331,8 +358,14 @@ def _deferred(source: Source, rel: str, reason: str, stat: os.stat_result | None
 
 def _relative(path: Path, landing_root: Path) -> str:
     """The file's path relative to LANDING_ROOT, from its folder's real path: the file itself is never
-    followed (it may be a link put in its place)."""
-    return (path.parent.resolve() / path.name).relative_to(landing_root.resolve()).as_posix()
+    followed (it may be a link put in its place). Bytes of a name that are not UTF-8 are shown as \\xNN."""
+    return display_name((path.parent.resolve() / path.name).relative_to(landing_root.resolve()).as_posix())
+
+
+def display_name(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (kept by Python as lone surrogates, which no table,
+    log or terminal takes) are shown as \\xNN."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def land_path(
@@ -399,9 +432,26 @@ def _land_opened(
     max_ratio = float(limits.get("max_compression_ratio", 200))
     reports: list[FileReport] = []
     unchanged = partial(check_unchanged, opened, path)
+    if known.has(rel, stat.st_size, exported_at, version):
+        # the same name, size, modification time and version as a file in the ledger (landed, or an
+        # archive or a name rejected as a whole): not read again
+        return [
+            FileReport(
+                source=source.name,
+                source_file=rel,
+                file_sha256="",
+                status="skipped",
+                message="this file was landed before",
+                exported_at=exported_at,
+                size_bytes=stat.st_size,
+                file_version=version,
+            )
+        ]
     try:
+        if display_name(path.name) != path.name:
+            raise FileRejected("the file name is not UTF-8 text (its other bytes are shown as \\xNN); rename it")
         if is_zip(path):
-            for member, opener in iter_members(opened.path, max_bytes, max_ratio, opened.name):
+            for member, opener in _members(opened, max_bytes, max_ratio):
                 member_sha, size = _stream_sha256(opener)
                 name = f"{rel}!{member}"
                 reports.append(
@@ -410,21 +460,7 @@ def _land_opened(
                     )
                 )
             return reports
-        if known.has(rel, stat.st_size, exported_at, version):
-            # the same name, size, modification time and version as a file in the ledger: landed before
-            return [
-                FileReport(
-                    source=source.name,
-                    source_file=rel,
-                    file_sha256="",
-                    status="skipped",
-                    message="this file was landed before",
-                    exported_at=exported_at,
-                    size_bytes=stat.st_size,
-                    file_version=version,
-                )
-            ]
-        ((_, opener),) = list(iter_members(opened.path, max_bytes, max_ratio, opened.name))
+        ((_, opener),) = list(_members(opened, max_bytes, max_ratio))
         # A name the ledger has is hashed first: most often the same content, rewritten or touched, and
         # then there is nothing to stage. A new name is staged while it is hashed.
         sha = file_sha256(opened.path) if rel in known.names else LocalDigest(opened.path)
@@ -630,9 +666,59 @@ def _stage_file(
     A plain file of a format with a whole-file stager is staged by DuckDB in one parallel pass, into a
     points file that holds the rejected rows too (see _register_points); they are copied to the rejects
     file. Any other file streams through its reader, and a line longer than a parse block reads the whole
-    file again in larger blocks.
+    file again in larger blocks; a line longer than the source's `max_line_bytes` is quarantined.
+
+    An unexpected error of a reader (a RecursionError, an OverflowError, a MemoryError ...) rejects
+    this file alone: its lines go to quarantine with the error's class and message, and landing goes on
+    with the next file.
     """
-    rows = stage_source_file(source, opener, points_path, line_count)
+    try:
+        _stage_readable_file(source, opener, report, points_path, rejects_path, line_count)
+    except FileChanged:
+        raise
+    except Exception as exc:
+        reason = f"unreadable: {type(exc).__name__}: {exc}"[:1000]
+        report.status, report.message = "rejected", reason
+        report.rows_new = report.rows_changed = report.rows_duplicate = 0
+        report.units.clear()
+        pq.ParquetWriter(points_path, POINT_COLUMNS).close()
+        with pq.ParquetWriter(rejects_path, REJECT_COLUMNS) as rejects_writer:
+            report.rows_in = report.lines_in = _quarantine_raw_lines(
+                opener, reason, rejects_writer, _has_header(source)
+            )
+
+
+def _line_limit(source: Source) -> int | None:
+    """The source's `max_line_bytes`, for a text format whose readers hold a line whole (None: no limit
+    applies here; sensor_jsonl applies its own, a JSON document has max_json_mb, Parquet has no lines)."""
+    if source.format not in LINE_LIMITED_FORMATS:
+        return None
+    try:
+        return int(source_options(source)["max_line_bytes"])
+    except FileRejected:
+        return None  # the reader rejects the file with the option's reason
+
+
+LINE_LIMITED_FORMATS = (
+    "aveva_historian_csv",
+    "pi_csv",
+    "ignition_wide_csv",
+    "ignition_tall_csv",
+    "proficy_csv",
+    "sensor_csv",
+)
+
+
+def _stage_readable_file(
+    source: Source,
+    opener: Callable,
+    report: FileReport,
+    points_path: Path,
+    rejects_path: Path,
+    line_count: Callable[[], int] | None,
+) -> None:
+    limit = _line_limit(source)
+    rows = stage_source_file(source, opener, points_path, line_count, max_line_bytes=limit)
     if rows is not None:
         report.rows_in = report.lines_in = rows  # the whole-file stager reads long exports: a value per line
         with delta.duckdb_session(memory_limit="256MB") as con:
@@ -641,11 +727,40 @@ def _stage_file(
                 f"where reason is not null) to {delta.string_literal(str(rejects_path))} (format parquet)"
             ).fetchall()
         return
+    if limit is not None:
+        opener = limit_lines(opener, limit)
     _stream(source, opener, report, points_path, rejects_path)
     if report.message and line_too_long(report.message):
         report.rows_in, report.lines_in, report.status, report.message = 0, 0, "landed", None
         with large_blocks():
             _stream(source, opener, report, points_path, rejects_path)
+    if limit is not None and opener.overlong:
+        _quarantine_overlong(report, rejects_path, opener.overlong, limit)
+        if report.status == "rejected" and 1 in opener.overlong:
+            # the reader was given an empty first line: the reason is the header's length
+            report.message = f"line 1 (the header) is longer than {limit} bytes (source option max_line_bytes)"
+
+
+def _quarantine_overlong(report: FileReport, rejects_path: Path, overlong: dict[int, bytes], limit: int) -> None:
+    """Put each line longer than the limit into quarantine, in place of what the reader made of the empty
+    line it was given instead (a row with too few fields, or nothing)."""
+    rejects = pq.read_table(rejects_path).cast(REJECT_COLUMNS)
+    lines = pa.array(sorted(overlong), pa.int64())
+    standing_in = pc.is_in(rejects["line"], value_set=lines)
+    replaced = pc.sum(standing_in).as_py() or 0
+    uncounted = len(overlong) - len(set(pc.filter(rejects["line"], standing_in).to_pylist()))
+    reason = f"line is longer than {limit} bytes (source option max_line_bytes); not read"
+    ours = pa.table(
+        {
+            "line": lines,
+            "reason": [reason] * len(overlong),
+            "raw": [overlong[n].decode("utf-8", errors="replace") for n in sorted(overlong)],
+        },
+        schema=REJECT_COLUMNS,
+    )
+    pq.write_table(pa.concat_tables([rejects.filter(pc.invert(standing_in)), ours]), rejects_path)
+    report.rows_in += len(overlong) - replaced
+    report.lines_in += uncounted  # a line the reader skipped as empty was not counted as read
 
 
 def _stream(source: Source, opener: Callable, report: FileReport, points_path: Path, rejects_path: Path) -> None:
@@ -668,7 +783,9 @@ def _stream(source: Source, opener: Callable, report: FileReport, points_path: P
                 # Nothing could be read: the whole file goes to quarantine, line by line.
                 report.status = "rejected"
                 report.message = str(exc)
-                report.rows_in = report.lines_in = _quarantine_raw_lines(opener, str(exc), rejects_writer)
+                report.rows_in = report.lines_in = _quarantine_raw_lines(
+                    opener, str(exc), rejects_writer, _has_header(source)
+                )
             else:
                 # The file broke part-way (truncated, corrupt): keep what was read, record the rest.
                 _record_break(report, f"unreadable after {report.rows_in} rows: {exc}", rejects_writer)
@@ -694,20 +811,26 @@ def _record_break(report: FileReport, message: str, rejects_writer: pq.ParquetWr
     report.rows_in += 1
 
 
-def _quarantine_raw_lines(opener: Callable, reason: str, writer: pq.ParquetWriter) -> int:
+def _has_header(source: Source) -> bool:
+    """Whether the format's first line names columns (JSON lines and documents have data from line 1)."""
+    return source.format not in ("sensor_jsonl", "pi_webapi_json")
+
+
+def _quarantine_raw_lines(opener: Callable, reason: str, writer: pq.ParquetWriter, header: bool = True) -> int:
     """Put every line of an unreadable file into quarantine so that none is lost without a trace.
 
-    The file is read line by line, so a rejected multi-GB export costs no more memory than a small one.
+    The file is read in blocks, and at most the first 10,000 bytes of a line are kept: a rejected
+    multi-GB export, or one line of 2 GB, costs no more memory than a small file.
     """
     count = 0
     lines, raws = [], []
     try:
-        with opener() as stream, io.TextIOWrapper(stream, encoding="utf-8", errors="replace") as text:
-            for number, line in enumerate(text, start=1):
-                if number == 1 or not line.strip():
+        with opener() as stream:
+            for number, head in _line_heads(stream):
+                if (header and number == 1) or not head.strip():
                     continue  # the header (or what stands in its place) and blank lines carry no point
                 lines.append(number)
-                raws.append(line.rstrip("\r\n")[:10_000])
+                raws.append(head.decode("utf-8", errors="replace").rstrip("\r\n")[:10_000])
                 count += 1
                 if len(lines) >= 50_000:
                     writer.write_table(_raw_rejects(lines, raws, reason))
@@ -721,6 +844,26 @@ def _quarantine_raw_lines(opener: Callable, reason: str, writer: pq.ParquetWrite
         writer.write_table(_raw_rejects(lines, raws, reason))
     # An empty file has no row to quarantine: its ledger row (status rejected, with the reason) tells.
     return count
+
+
+def _line_heads(stream, keep: int = 10_004) -> Iterator[tuple[int, bytes]]:
+    """(line number, its first `keep` bytes) for every line of a binary stream, read in 8 MB blocks."""
+    number, head, length = 1, bytearray(), 0
+    while block := stream.read(8 << 20):
+        start = 0
+        while start < len(block):
+            end = block.find(b"\n", start)
+            stop = len(block) if end < 0 else end
+            if length < keep:
+                head += block[start : min(stop, start + keep - length)]
+            length += stop - start
+            if end < 0:
+                break
+            yield number, bytes(head)
+            number, head, length = number + 1, bytearray(), 0
+            start = end + 1
+    if length:
+        yield number, bytes(head)
 
 
 def _raw_rejects(lines: list, raws: list, reason: str) -> pa.Table:
@@ -1129,12 +1272,17 @@ class LandingResult:
     @property
     def landed(self) -> list[FileReport]:
         """The files this pass recorded in the ledger (landed, rejected or duplicate)."""
-        return [f for f in self.files if f.status not in ("skipped", "deferred")]
+        return [f for f in self.files if f.status not in ("skipped", "deferred", "refused")]
 
     @property
     def deferred(self) -> list[FileReport]:
         """The files left for a later run (too young, or changed while they were read): nothing recorded."""
         return [f for f in self.files if f.status == "deferred"]
+
+    @property
+    def refused(self) -> list[FileReport]:
+        """The files not read at all (a link, not a regular file, a hard link ...): nothing recorded."""
+        return [f for f in self.files if f.status == "refused"]
 
     def touched_days(self, config: PlantConfig) -> list[dt.date]:
         """Production days whose models the new points change.
@@ -1212,7 +1360,7 @@ def _land_new_files(
         files, notes = land_remote_files(lakehouse, config, str(landing_root), known, only)
     else:
         files, notes = _land_local_files(lakehouse, config, Path(landing_root), known, only, settle_seconds)
-    notes = [*notes, *(f"{f.source_file}: {f.message}" for f in files if f.status == "deferred")]
+    notes = [*notes, *(f"{f.source_file}: {f.message}" for f in files if f.status in ("deferred", "refused"))]
     _kill_point("landed")
     stats = [f.tag_stats for f in files if f.tag_stats is not None and f.tag_stats.num_rows]
     if stats or delta.open_table(lakehouse.uri(TAG_CATALOG.name), lakehouse.storage_options) is None:
@@ -1313,7 +1461,7 @@ def _unclaimed(landing_root: Path, claimed: set[Path]) -> list[str]:
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for name in filenames:
             link = Path(dirpath) / name
-            rel = link.relative_to(root).as_posix()
+            rel = display_name(link.relative_to(root).as_posix())
             if name.startswith(".") or name.lower().endswith(PARTIAL_SUFFIXES):
                 continue
             path = link.resolve()
