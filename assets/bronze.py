@@ -106,6 +106,7 @@ def land_exports(context: dg.AssetExecutionContext, lakehouse: LakehouseResource
         "files_landed": len(landed),
         "files_skipped": sum(f.status == "skipped" for f in result.files),
         "files_deferred": len(result.deferred),  # left for a later run: too young, or changed while read
+        "files_refused": len(result.refused),  # not read: a link, a hard link, not a regular file
         "files_rejected": sum(f.status == "rejected" for f in landed),
         "rows_in": sum(f.rows_in for f in landed),  # values: a point or a quarantined row each
         "lines_in": sum(f.lines_in for f in landed),

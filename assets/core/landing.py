@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import errno
 import hashlib
 import io
 import os
@@ -32,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from stat import S_ISREG
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -39,7 +41,7 @@ import pyarrow.parquet as pq
 
 from ..readers import FileRejected, read_source_file, source_options, stage_source_file, staged_rows
 from ..readers.archives import is_zip, iter_members
-from ..readers.csv_stream import large_blocks, line_too_long
+from ..readers.csv_stream import BLOCK_SIZE, large_blocks, line_too_long
 from ..readers.line_limit import limit_lines
 from ..readers.parsed import POINT_COLUMNS, REJECT_COLUMNS
 from . import delta, object_store
@@ -170,8 +172,17 @@ def discover_files(landing_root: Path, source: Source) -> tuple[list[Path], list
             if name.lower().endswith(PARTIAL_SUFFIXES):
                 notes.append(f"{rel}: still being written (temporary name), left for the next run")
                 continue
-            if path.is_symlink() and not path.resolve().is_relative_to(root):
-                notes.append(f"{rel}: a link that leaves LANDING_ROOT; not read")
+            if path.is_symlink():
+                try:
+                    leaves = not path.resolve().is_relative_to(root)
+                except OSError:
+                    notes.append(f"{rel}: replaced while it was listed; left for the next run")
+                    continue
+                if leaves:
+                    notes.append(f"{rel}: a link that leaves LANDING_ROOT; not read")
+                else:
+                    # landing opens no link (see open_landing_file): the file it points to lands where it lies
+                    notes.append(f"{rel}: a link; landing reads no links (the file it points to lands where it lies)")
                 continue
             found.append(path)
     return found, notes
@@ -311,20 +322,80 @@ def _describe_change(before: os.stat_result, after: os.stat_result) -> str:
     return "was rewritten"
 
 
-def open_landing_file(path: Path, seen: os.stat_result) -> OpenedFile:
-    """Open a discovered file for landing; FileChanged if it is no longer the file discovery saw."""
+class FileRefused(Exception):
+    """The file is not one landing reads (a link, not a regular file, another device, a hard link): it is
+    left where it is, with a note, and nothing recorded."""
+
+
+_NOFOLLOW = os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+def open_landing_file(landing_root: Path, path: Path, seen: os.stat_result) -> OpenedFile:
+    """Open a discovered file for landing, and check the descriptor opened, which every read then uses.
+
+    Each folder from LANDING_ROOT down, and the file, is opened with O_NOFOLLOW relative to the one
+    above: a link put in place of any of them is refused, not followed. The file must be a regular file
+    on LANDING_ROOT's device, with one link (a hard link may be the name of a file outside), and the
+    descriptor's own path must lie inside LANDING_ROOT. FileChanged if it is no longer the file discovery
+    saw, FileRefused if it is not one to read.
+    """
+    root = landing_root.resolve()
+    parts = path.relative_to(root).parts
+    root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+    folder_fd = root_fd
+    fd = -1
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise FileChanged("deleted after it was found") from None
-    try:
+        root_device = os.fstat(root_fd).st_dev
+        for part in parts[:-1]:
+            try:
+                next_fd = os.open(part, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW, dir_fd=folder_fd)
+            except FileNotFoundError:
+                raise FileChanged(f"its folder {part} was removed after it was found") from None
+            except OSError as exc:
+                problem = f"its folder {part} was replaced by a link or a file ({exc.strerror}); not read"
+                raise FileRefused(problem) from None
+            if folder_fd != root_fd:
+                os.close(folder_fd)
+            folder_fd = next_fd
+        try:
+            fd = os.open(parts[-1], os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | _NOFOLLOW, dir_fd=folder_fd)
+        except FileNotFoundError:
+            raise FileChanged("deleted after it was found") from None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise FileRefused("a link (put in place of the file after it was found); not read") from None
+            raise
         stat = os.fstat(fd)
+        _check_opened(fd, stat, root, root_device)
         if _identity(stat) != _identity(seen):
             raise FileChanged(f"{_describe_change(seen, stat)} after it was found")
     except BaseException:
-        os.close(fd)
+        if fd >= 0:
+            os.close(fd)
         raise
+    finally:
+        if folder_fd != root_fd:
+            os.close(folder_fd)
+        os.close(root_fd)
     return OpenedFile(fd, stat, path.name)
+
+
+def _check_opened(fd: int, stat: os.stat_result, root: Path, root_device: int) -> None:
+    """FileRefused unless the opened descriptor is a regular file of LANDING_ROOT's device, with one link,
+    whose path lies inside LANDING_ROOT."""
+    if not S_ISREG(stat.st_mode):
+        raise FileRefused("not a regular file; not read")
+    if stat.st_dev != root_device:
+        raise FileRefused("on another device than LANDING_ROOT (a mount inside it); not read")
+    if stat.st_nlink > 1:
+        raise FileRefused(
+            f"has {stat.st_nlink} hard links: one may be a file outside LANDING_ROOT; not read "
+            "(copy the file in instead of linking it)"
+        )
+    if _FD_FOLDER == "/proc/self/fd":
+        where = Path(os.readlink(f"{_FD_FOLDER}/{fd}"))
+        if not where.is_relative_to(root):
+            raise FileRefused("its path leads out of LANDING_ROOT; not read")
 
 
 def check_unchanged(opened: OpenedFile, path: Path) -> None:
@@ -356,10 +427,22 @@ def _deferred(
     )
 
 
+def _within(path: Path, landing_root: Path) -> Path:
+    """The file's path under LANDING_ROOT's real path. Discovery's paths are real already; another is
+    taken from its folder's real path. The file itself is never followed (it may be a link put in its
+    place); FileRefused if the path leads out of LANDING_ROOT."""
+    root = landing_root.resolve()
+    if not (path.is_absolute() and path.is_relative_to(root) and ".." not in path.parts):
+        path = path.parent.resolve() / path.name
+    if not path.is_relative_to(root):
+        raise FileRefused("its folder leads out of LANDING_ROOT; not read")
+    return path
+
+
 def _relative(path: Path, landing_root: Path) -> str:
-    """The file's path relative to LANDING_ROOT, from its folder's real path: the file itself is never
-    followed (it may be a link put in its place). Bytes of a name that are not UTF-8 are shown as \\xNN."""
-    return display_name((path.parent.resolve() / path.name).relative_to(landing_root.resolve()).as_posix())
+    """The file's path relative to LANDING_ROOT (see _within). Bytes of a name that are not UTF-8 are
+    shown as \\xNN."""
+    return display_name(_within(path, landing_root).relative_to(landing_root.resolve()).as_posix())
 
 
 def display_name(name: str) -> str:
@@ -386,6 +469,10 @@ def land_path(
     with status `deferred`, nothing recorded).
     """
     now = now or dt.datetime.now(dt.UTC)
+    try:
+        path = _within(path, landing_root)
+    except FileRefused as exc:
+        return [_deferred(source, display_name(path.name), str(exc), status="refused")]
     rel = _relative(path, landing_root)
     try:
         stat = os.lstat(path)
@@ -403,9 +490,11 @@ def land_path(
             )
         ]
     try:
-        opened = open_landing_file(path, stat)
+        opened = open_landing_file(landing_root, path, stat)
     except FileChanged as exc:
         return [_deferred(source, rel, str(exc), stat)]
+    except FileRefused as exc:
+        return [_deferred(source, rel, str(exc), stat, status="refused")]
     try:
         return _land_opened(lakehouse, source, rel, path, opened, known, now, version)
     except FileChanged as exc:
@@ -727,14 +816,19 @@ def _stage_readable_file(
                 f"where reason is not null) to {delta.string_literal(str(rejects_path))} (format parquet)"
             ).fetchall()
         return
-    if limit is not None:
+    # Every CSV reader parses in blocks of BLOCK_SIZE (csv_stream.py), and a longer line fails the first
+    # pass: below that the limit need not be looked for (filtering every line cost 4 ms per MB).
+    limited = limit is not None and limit < BLOCK_SIZE
+    if limited:
         opener = limit_lines(opener, limit)
     _stream(source, opener, report, points_path, rejects_path)
     if report.message and line_too_long(report.message):
         report.rows_in, report.lines_in, report.status, report.message = 0, 0, "landed", None
+        if limit is not None and not limited:
+            opener, limited = limit_lines(opener, limit), True
         with large_blocks():
             _stream(source, opener, report, points_path, rejects_path)
-    if limit is not None and opener.overlong:
+    if limited and opener.overlong:
         _quarantine_overlong(report, rejects_path, opener.overlong, limit)
         if report.status == "rejected" and 1 in opener.overlong:
             # the reader was given an empty first line: the reason is the header's length
@@ -1464,7 +1558,10 @@ def _unclaimed(landing_root: Path, claimed: set[Path]) -> list[str]:
             rel = display_name(link.relative_to(root).as_posix())
             if name.startswith(".") or name.lower().endswith(PARTIAL_SUFFIXES):
                 continue
-            path = link.resolve()
+            try:
+                path = link.resolve()
+            except OSError:
+                continue  # replaced while it was listed (a link swapped in or out): the next run sees it
             if not path.is_relative_to(root):
                 notes.append(f"{rel}: a link that leaves LANDING_ROOT; not read")
             elif path not in claimed:

@@ -32,28 +32,38 @@ class _LineLimit(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def read(self, size: int = -1) -> bytes:
+        # read() itself, not only readinto(): pyarrow reads this stream directly, and each copy saved counts
         while not self._out and not self._ended:
-            data = self._inner.read(max(len(buffer), 1 << 20))
+            data = self._inner.read(max(size, 1 << 20))
             if not data:
                 if not self._skipping:
                     self._out += self._held
                 self._held.clear()
                 self._ended = True
             else:
-                self._take(bytes(data))
-        n = min(len(buffer), len(self._out))
-        buffer[:n] = self._out[:n]
-        del self._out[:n]
-        return n
+                self._take(data)
+        if size < 0 or size >= len(self._out):
+            out = bytes(self._out)
+            self._out.clear()
+            return out
+        out = bytes(self._out[:size])
+        del self._out[:size]
+        return out
 
     def _take(self, data: bytes) -> None:
         if not self._skipping and len(self._held) + len(data) <= self._limit:
             # no line can be longer than the limit here: pass on every whole line at once
             cut = data.rfind(b"\n") + 1
             if cut:
+                view = memoryview(data)
                 self._out += self._held
-                self._out += data[:cut]
-                self._held[:] = data[cut:]
+                self._out += view[:cut]
+                self._held[:] = view[cut:]
                 self._line += data.count(b"\n", 0, cut)
             else:
                 self._held += data
@@ -89,7 +99,7 @@ def limit_lines(opener: Callable[[], pa.NativeFile], limit: int) -> Callable[[],
     overlong: dict[int, bytes] = {}
 
     def open_stream() -> pa.NativeFile:
-        return pa.PythonFile(io.BufferedReader(_LineLimit(opener(), limit, overlong), buffer_size=1 << 20), mode="r")
+        return pa.PythonFile(_LineLimit(opener(), limit, overlong), mode="r")
 
     open_stream.overlong = overlong
     if hasattr(opener, "problems"):

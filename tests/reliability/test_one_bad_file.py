@@ -204,7 +204,7 @@ def after_discovery(monkeypatch):
     return actions
 
 
-def test_a_file_deleted_or_swapped_for_a_link_after_discovery_is_left_for_later(tmp_path, after_discovery):
+def test_a_file_deleted_or_swapped_for_a_link_after_discovery_is_not_read(tmp_path, after_discovery):
     config, lakehouse, landing = _setup(tmp_path)
     outside = tmp_path / "outside.csv"
     outside.write_text(HEADER + r("2026-03-02 10:00:00", "SECRET.Tag", 42))
@@ -219,8 +219,10 @@ def test_a_file_deleted_or_swapped_for_a_link_after_discovery_is_left_for_later(
     after_discovery["swapped.csv"] = swap
     result = land_new_files(lakehouse, config, landing)
     statuses = {f.source_file: f.status for f in result.files}
-    assert statuses == {"historian/gone.csv": "deferred", "historian/swapped.csv": "deferred", GOOD: "landed"}
+    # the link is never followed (see test_landing_root.py): refused, where the deleted file is left for later
+    assert statuses == {"historian/gone.csv": "deferred", "historian/swapped.csv": "refused", GOOD: "landed"}
     assert "historian/gone.csv: deleted after it was found; nothing recorded, landed on a later run" in result.notes
+    assert "historian/swapped.csv: a link (put in place of the file after it was found); not read" in result.notes
     _good_landed(result, lakehouse)
     assert _table(lakehouse, BRONZE_POINTS.name, "select count(*) from t where tag = 'SECRET.Tag'") == [(0,)]
     assert _table(lakehouse, FILE_LEDGER.name, "select source_file from t") == [(GOOD,)]
