@@ -85,9 +85,14 @@ def land_exports(context: dg.AssetExecutionContext, lakehouse: LakehouseResource
 
 
 def _land_exports(context: dg.AssetExecutionContext, lakehouse: LakehouseResource, config: LandingConfig):
+    from orchestration.sensors import settle_seconds
+
     plant = lakehouse.plant()
     only = set(config.files) if config.files else None
-    result = land_new_files(lakehouse.lakehouse(), plant, lakehouse.landing_path(), only=only)
+    # the sensor's settle time applies to every landing: a file still being written is left for later
+    result = land_new_files(
+        lakehouse.lakehouse(), plant, lakehouse.landing_path(), only=only, settle_seconds=settle_seconds()
+    )
     for note in result.notes:
         context.log.warning(note)
     for report in result.landed:
@@ -105,7 +110,9 @@ def _land_exports(context: dg.AssetExecutionContext, lakehouse: LakehouseResourc
 
     totals = {
         "files_landed": len(landed),
-        "files_skipped": len(result.files) - len(landed),
+        "files_skipped": sum(f.status == "skipped" for f in result.files),
+        "files_deferred": len(result.deferred),  # left for a later run: too young, or changed while read
+        "files_refused": len(result.refused),  # not read: a link, a hard link, not a regular file
         "files_rejected": sum(f.status == "rejected" for f in landed),
         "files_duplicate": sum(f.status == "duplicate" for f in landed),
         "rows_in": sum(f.rows_in for f in landed),  # values: a point or a quarantined row each

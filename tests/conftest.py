@@ -20,6 +20,11 @@ from assets.silver import build_silver_assets
 from orchestration.partitions import production_day_partitions
 from orchestration.resources import LakehouseResource
 
+# Tests land the files they have just written: no settle time, unless a test sets one (the default of
+# 30 s is for a plant's exporters; tests/reliability/test_landing_changes.py tests it). Set before any
+# child process or forkserver starts, so that they inherit it.
+os.environ.setdefault("LANDING_SETTLE_SECONDS", "0")
+
 HEADER = "DateTime,TagName,Value,vValue,Quality,QualityDetail,OPCQuality,wwRetrievalMode\n"
 EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 THREE_SHIFTS = [

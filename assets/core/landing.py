@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import errno
 import hashlib
 import io
 import os
@@ -30,15 +31,18 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from stat import S_ISREG
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..readers import FileRejected, read_source_file, stage_source_file, staged_rows
+from ..readers import FileRejected, read_source_file, source_options, stage_source_file, staged_rows
 from ..readers.archives import is_zip, iter_members
-from ..readers.csv_stream import large_blocks, line_too_long
+from ..readers.csv_stream import BLOCK_SIZE, large_blocks, line_too_long
+from ..readers.line_limit import limit_lines
 from ..readers.parsed import POINT_COLUMNS, REJECT_COLUMNS
 from . import delta, object_store
 from .locks import exclusive_lock
@@ -82,7 +86,9 @@ class FileReport:
     source: str
     source_file: str
     file_sha256: str
-    status: str  # landed | rejected | duplicate (same content as a file landed before) | skipped
+    # landed | rejected | duplicate (same content as a file landed before) | skipped; not in the ledger:
+    # deferred (left for a later run) | refused (not read: a link, a hard link, not a regular file)
+    status: str
     message: str | None = None
     format: str = ""
     exported_at: dt.datetime | None = None
@@ -115,12 +121,12 @@ def file_sha256(path: Path) -> str:
     return _sha256_and_lines(path)[0]
 
 
-def _sha256_and_lines(path: Path) -> tuple[str, int]:
+def _sha256_and_lines(path: Path | io.BufferedReader) -> tuple[str, int]:
     """A file's sha256 and its physical lines (a last line without a line break counts too)."""
     digest = hashlib.sha256()
     lines = 0
     last = b"\n"
-    with open(path, "rb") as handle:
+    with open(path, "rb") if isinstance(path, (str, Path)) else path as handle:
         for chunk in iter(lambda: handle.read(8 << 20), b""):
             digest.update(chunk)
             lines += chunk.count(b"\n")
@@ -133,8 +139,10 @@ class LocalDigest:
     file on both cores (hashing a 1.25 GB export first took 1.1 s before staging could start)."""
 
     def __init__(self, path: Path):
+        # opened here, not on the thread: `path` may name a descriptor that is closed once landing ends
+        handle = open(path, "rb")  # noqa: SIM115 (closed by the thread)
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="landing-digest")
-        self._result = pool.submit(_sha256_and_lines, path)
+        self._result = pool.submit(_sha256_and_lines, handle)
         pool.shutdown(wait=False)
 
     def sha256(self) -> str:
@@ -160,14 +168,23 @@ def discover_files(landing_root: Path, source: Source) -> tuple[list[Path], list
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             path = Path(dirpath) / name
-            rel = path.relative_to(root).as_posix()
+            rel = display_name(path.relative_to(root).as_posix())
             if name.startswith("."):
                 continue
             if name.lower().endswith(PARTIAL_SUFFIXES):
                 notes.append(f"{rel}: still being written (temporary name), left for the next run")
                 continue
-            if path.is_symlink() and not path.resolve().is_relative_to(root):
-                notes.append(f"{rel}: a link that leaves LANDING_ROOT; not read")
+            if path.is_symlink():
+                try:
+                    leaves = not path.resolve().is_relative_to(root)
+                except OSError:
+                    notes.append(f"{rel}: replaced while it was listed; left for the next run")
+                    continue
+                if leaves:
+                    notes.append(f"{rel}: a link that leaves LANDING_ROOT; not read")
+                else:
+                    # landing opens no link (see open_landing_file): the file it points to lands where it lies
+                    notes.append(f"{rel}: a link; landing reads no links (the file it points to lands where it lies)")
                 continue
             found.append(path)
     return found, notes
@@ -230,17 +247,210 @@ def known_files(lakehouse: Lakehouse) -> KnownFiles:
 def _stream_sha256(opener: Callable) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
-    with opener() as stream:
-        while chunk := stream.read(8 << 20):
-            digest.update(chunk)
-            size += len(chunk)
+    try:
+        with opener() as stream:
+            while chunk := stream.read(8 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+    except FileRejected:
+        raise
+    except Exception as exc:  # an archive member that cannot be read rejects the archive, not the pass
+        raise FileRejected(f"unreadable: {type(exc).__name__}: {exc}"[:1000]) from None
     return digest.hexdigest(), size
+
+
+def _members(opened: OpenedFile, max_bytes: int, max_ratio: float) -> Iterator[tuple[str, Callable]]:
+    """iter_members of the opened file, where an unexpected error (a zip method Python lacks ...) rejects
+    the file with its class and message instead of ending the pass."""
+    members = iter_members(opened.path, max_bytes, max_ratio, opened.name)
+    while True:
+        try:
+            member = next(members)
+        except StopIteration:
+            return
+        except FileRejected:
+            raise
+        except Exception as exc:
+            raise FileRejected(f"unreadable: {type(exc).__name__}: {exc}"[:1000]) from None
+        yield member
 
 
 def local_version(stat: os.stat_result) -> str:
     """A local file's version: device, inode and change time. Writing the file or replacing it (even
     with the same size and a preserved modification time) changes at least one of them."""
     return f"inode:{stat.st_dev}:{stat.st_ino}:{stat.st_ctime_ns}"
+
+
+class FileChanged(Exception):
+    """The file changed, vanished or was replaced between discovery and commit: nothing is recorded, and a
+    later run lands it."""
+
+
+@dataclass
+class OpenedFile:
+    """A landing file held open: every read (hash, staging, a reader) goes through this descriptor.
+
+    `path` names the descriptor (/proc/self/fd/N), so that DuckDB and pyarrow, which open paths, read the
+    very file that was opened, even if its name is replaced meanwhile.
+    """
+
+    fd: int
+    stat: os.stat_result
+    name: str  # the file's own name (tells a zip or gzip)
+
+    @property
+    def path(self) -> Path:
+        return Path(f"{_FD_FOLDER}/{self.fd}")
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+_FD_FOLDER = "/proc/self/fd" if os.path.isdir("/proc/self/fd") else "/dev/fd"
+
+
+def _identity(stat: os.stat_result) -> tuple[int, int, int, int, int]:
+    # A write or truncation changes the size, the modification time or at least the change time (which no
+    # process can set back); a replacement changes the inode.
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+def _describe_change(before: os.stat_result, after: os.stat_result) -> str:
+    if (before.st_dev, before.st_ino) != (after.st_dev, after.st_ino):
+        return "was replaced by another file"
+    if after.st_size != before.st_size:
+        grew = "grew" if after.st_size > before.st_size else "shrank"
+        return f"{grew} from {before.st_size} to {after.st_size} bytes"
+    return "was rewritten"
+
+
+class FileRefused(Exception):
+    """The file is not one landing reads (a link, not a regular file, another device, a hard link): it is
+    left where it is, with a note, and nothing recorded."""
+
+
+_NOFOLLOW = os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+def open_landing_file(landing_root: Path, path: Path, seen: os.stat_result) -> OpenedFile:
+    """Open a discovered file for landing, and check the descriptor opened, which every read then uses.
+
+    Each folder from LANDING_ROOT down, and the file, is opened with O_NOFOLLOW relative to the one
+    above: a link put in place of any of them is refused, not followed. The file must be a regular file
+    on LANDING_ROOT's device, with one link (a hard link may be the name of a file outside), and the
+    descriptor's own path must lie inside LANDING_ROOT. FileChanged if it is no longer the file discovery
+    saw, FileRefused if it is not one to read.
+    """
+    root = landing_root.resolve()
+    parts = path.relative_to(root).parts
+    root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+    folder_fd = root_fd
+    fd = -1
+    try:
+        root_device = os.fstat(root_fd).st_dev
+        for part in parts[:-1]:
+            try:
+                next_fd = os.open(part, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW, dir_fd=folder_fd)
+            except FileNotFoundError:
+                raise FileChanged(f"its folder {part} was removed after it was found") from None
+            except OSError as exc:
+                problem = f"its folder {part} was replaced by a link or a file ({exc.strerror}); not read"
+                raise FileRefused(problem) from None
+            if folder_fd != root_fd:
+                os.close(folder_fd)
+            folder_fd = next_fd
+        try:
+            fd = os.open(parts[-1], os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | _NOFOLLOW, dir_fd=folder_fd)
+        except FileNotFoundError:
+            raise FileChanged("deleted after it was found") from None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise FileRefused("a link (put in place of the file after it was found); not read") from None
+            raise
+        stat = os.fstat(fd)
+        _check_opened(fd, stat, root, root_device)
+        if _identity(stat) != _identity(seen):
+            raise FileChanged(f"{_describe_change(seen, stat)} after it was found")
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        raise
+    finally:
+        if folder_fd != root_fd:
+            os.close(folder_fd)
+        os.close(root_fd)
+    return OpenedFile(fd, stat, path.name)
+
+
+def _check_opened(fd: int, stat: os.stat_result, root: Path, root_device: int) -> None:
+    """FileRefused unless the opened descriptor is a regular file of LANDING_ROOT's device, with one link,
+    whose path lies inside LANDING_ROOT."""
+    if not S_ISREG(stat.st_mode):
+        raise FileRefused("not a regular file; not read")
+    if stat.st_dev != root_device:
+        raise FileRefused("on another device than LANDING_ROOT (a mount inside it); not read")
+    if stat.st_nlink > 1:
+        raise FileRefused(
+            f"has {stat.st_nlink} hard links: one may be a file outside LANDING_ROOT; not read "
+            "(copy the file in instead of linking it)"
+        )
+    if _FD_FOLDER == "/proc/self/fd":
+        where = Path(os.readlink(f"{_FD_FOLDER}/{fd}"))
+        if not where.is_relative_to(root):
+            raise FileRefused("its path leads out of LANDING_ROOT; not read")
+
+
+def check_unchanged(opened: OpenedFile, path: Path) -> None:
+    """FileChanged unless the file under `path` is still, unchanged, the one opened: then every read of
+    the descriptor (the hash and the staging) saw the same bytes."""
+    now = os.fstat(opened.fd)
+    if _identity(now) != _identity(opened.stat):
+        raise FileChanged(f"{_describe_change(opened.stat, now)} while it was read")
+    try:
+        named = os.lstat(path)
+    except FileNotFoundError:
+        raise FileChanged("was deleted while it was read") from None
+    if _identity(named) != _identity(opened.stat):
+        raise FileChanged(f"{_describe_change(opened.stat, named)} while it was read")
+
+
+def _deferred(
+    source: Source, rel: str, reason: str, stat: os.stat_result | None = None, status: str = "deferred"
+) -> FileReport:
+    """A file left for a later run (`deferred`), or not read at all (`refused`): nothing recorded."""
+    return FileReport(
+        source=source.name,
+        source_file=rel,
+        file_sha256="",
+        status=status,
+        message=f"{reason}; nothing recorded, landed on a later run" if status == "deferred" else reason,
+        format=source.format,
+        size_bytes=stat.st_size if stat is not None else 0,
+    )
+
+
+def _within(path: Path, landing_root: Path) -> Path:
+    """The file's path under LANDING_ROOT's real path. Discovery's paths are real already; another is
+    taken from its folder's real path. The file itself is never followed (it may be a link put in its
+    place); FileRefused if the path leads out of LANDING_ROOT."""
+    root = landing_root.resolve()
+    if not (path.is_absolute() and path.is_relative_to(root) and ".." not in path.parts):
+        path = path.parent.resolve() / path.name
+    if not path.is_relative_to(root):
+        raise FileRefused("its folder leads out of LANDING_ROOT; not read")
+    return path
+
+
+def _relative(path: Path, landing_root: Path) -> str:
+    """The file's path relative to LANDING_ROOT (see _within). Bytes of a name that are not UTF-8 are
+    shown as \\xNN."""
+    return display_name(_within(path, landing_root).relative_to(landing_root.resolve()).as_posix())
+
+
+def display_name(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (kept by Python as lone surrogates, which no table,
+    log or terminal takes) are shown as \\xNN."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def land_path(
@@ -251,55 +461,109 @@ def land_path(
     known: KnownFiles,
     now: dt.datetime | None = None,
     version: str | None = None,
+    settle_seconds: float = 0.0,
 ) -> list[FileReport]:
     """Land a file, or each member of an archive (named `archive.zip!member`), and report on each.
 
     `version` identifies the content where the local file is a copy (the ETag of a spooled object);
-    by default it is the local file's own (`local_version`).
+    by default it is the local file's own (`local_version`). A file modified less than `settle_seconds`
+    ago, or one that changes, vanishes or is replaced before its commit, is left for a later run (a report
+    with status `deferred`, nothing recorded).
     """
     now = now or dt.datetime.now(dt.UTC)
-    rel = path.resolve().relative_to(landing_root.resolve()).as_posix()
-    stat = path.stat()
+    try:
+        path = _within(path, landing_root)
+    except FileRefused as exc:
+        return [_deferred(source, display_name(path.name), str(exc), status="refused")]
+    rel = _relative(path, landing_root)
+    try:
+        stat = os.lstat(path)
+    except FileNotFoundError:
+        return [_deferred(source, rel, "deleted after it was found")]
+    age = now.timestamp() - stat.st_mtime
+    if settle_seconds and age < settle_seconds:
+        return [
+            _deferred(
+                source,
+                rel,
+                f"modified {max(age, 0):.0f} s ago, within the settle time of {settle_seconds:g} s "
+                "(LANDING_SETTLE_SECONDS): it may still be written",
+                stat,
+            )
+        ]
+    try:
+        opened = open_landing_file(landing_root, path, stat)
+    except FileChanged as exc:
+        return [_deferred(source, rel, str(exc), stat)]
+    except FileRefused as exc:
+        return [_deferred(source, rel, str(exc), stat, status="refused")]
+    try:
+        return _land_opened(lakehouse, source, rel, path, opened, known, now, version)
+    except FileChanged as exc:
+        return [_deferred(source, rel, str(exc), stat)]
+    finally:
+        opened.close()
+
+
+def _land_opened(
+    lakehouse: Lakehouse,
+    source: Source,
+    rel: str,
+    path: Path,
+    opened: OpenedFile,
+    known: KnownFiles,
+    now: dt.datetime,
+    version: str | None,
+) -> list[FileReport]:
+    stat = opened.stat
     exported_at = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC)
     version = version or local_version(stat)
     limits = source.options or {}
     max_bytes = int(float(limits.get("max_uncompressed_mb", 8192)) * (1 << 20))
     max_ratio = float(limits.get("max_compression_ratio", 200))
     reports: list[FileReport] = []
+    unchanged = partial(check_unchanged, opened, path)
+    if known.has(rel, stat.st_size, exported_at, version):
+        # the same name, size, modification time and version as a file in the ledger (landed, or an
+        # archive or a name rejected as a whole): not read again
+        return [
+            FileReport(
+                source=source.name,
+                source_file=rel,
+                file_sha256="",
+                status="skipped",
+                message="this file was landed before",
+                exported_at=exported_at,
+                size_bytes=stat.st_size,
+                file_version=version,
+            )
+        ]
     try:
+        if display_name(path.name) != path.name:
+            raise FileRejected("the file name is not UTF-8 text (its other bytes are shown as \\xNN); rename it")
         if is_zip(path):
-            for member, opener in iter_members(path, max_bytes, max_ratio):
+            for member, opener in _members(opened, max_bytes, max_ratio):
                 member_sha, size = _stream_sha256(opener)
                 name = f"{rel}!{member}"
                 reports.append(
-                    land_unit(lakehouse, source, name, member_sha, size, exported_at, opener, known, now, version)
+                    land_unit(
+                        lakehouse, source, name, member_sha, size, exported_at, opener, known, now, version, unchanged
+                    )
                 )
             return reports
-        if known.has(rel, stat.st_size, exported_at, version):
-            # the same name, size, modification time and version as a file in the ledger: landed before
-            return [
-                FileReport(
-                    source=source.name,
-                    source_file=rel,
-                    file_sha256="",
-                    status="skipped",
-                    message="this file was landed before",
-                    exported_at=exported_at,
-                    size_bytes=stat.st_size,
-                    file_version=version,
-                )
-            ]
-        ((_, opener),) = list(iter_members(path, max_bytes, max_ratio))
+        ((_, opener),) = list(_members(opened, max_bytes, max_ratio))
         # A name the ledger has is hashed first: most often the same content, rewritten or touched, and
         # then there is nothing to stage. A new name is staged while it is hashed.
-        sha = file_sha256(path) if rel in known.names else LocalDigest(path)
-        return [land_unit(lakehouse, source, rel, sha, stat.st_size, exported_at, opener, known, now, version)]
+        sha = file_sha256(opened.path) if rel in known.names else LocalDigest(opened.path)
+        return [
+            land_unit(lakehouse, source, rel, sha, stat.st_size, exported_at, opener, known, now, version, unchanged)
+        ]
     except FileRejected as exc:
         # The archive as a whole is refused (a bomb, a member leaving its folder, not a zip at all).
         report = FileReport(
             source=source.name,
             source_file=rel,
-            file_sha256=file_sha256(path),
+            file_sha256=file_sha256(opened.path),
             status="rejected",
             message=str(exc),
             format=source.format,
@@ -307,6 +571,7 @@ def land_path(
             size_bytes=stat.st_size,
             file_version=version,
         )
+        unchanged()
         if report.file_key not in known.keys:
             write_ledger_row(lakehouse, report, now)
         known.add(report)
@@ -324,12 +589,14 @@ def land_unit(
     known: KnownFiles,
     now: dt.datetime,
     version: str | None = None,
+    unchanged: Callable[[], None] | None = None,
 ) -> FileReport:
     """Land one file's content: see the module docstring for the order of the commits.
 
     With a `LocalDigest` for `sha`, the file is staged while it is hashed; a file the ledger turns out
     to know (the same content under this name or another) is then recorded as before, its staging
-    thrown away.
+    thrown away. `unchanged` raises FileChanged when the file changed while it was read: it is called
+    once the content is hashed and staged, before anything is recorded.
     """
     report = FileReport(
         source=source.name,
@@ -347,10 +614,14 @@ def land_unit(
         if isinstance(sha, LocalDigest):
             _stage_file(source, opener, report, points_path, rejects_path, sha.lines)
             report.file_sha256 = sha.sha256()
+        if unchanged is not None:
+            unchanged()
         if _landed_before(lakehouse, report, known, now):
             return report
         if not isinstance(sha, LocalDigest):
             _stage_file(source, opener, report, points_path, rejects_path)
+            if unchanged is not None:
+                unchanged()  # the hash was read before this staging: the same bytes only if nothing changed
         pa.default_memory_pool().release_unused()  # hand the parse buffers back before the commit
         _kill_point("staged")
         _classify_and_commit(
@@ -486,9 +757,59 @@ def _stage_file(
     A plain file of a format with a whole-file stager is staged by DuckDB in one parallel pass, into a
     points file that holds the rejected rows too (see _register_points); they are copied to the rejects
     file. Any other file streams through its reader, and a line longer than a parse block reads the whole
-    file again in larger blocks.
+    file again in larger blocks; a line longer than the source's `max_line_bytes` is quarantined.
+
+    An unexpected error of a reader (a RecursionError, an OverflowError, a MemoryError ...) rejects
+    this file alone: its lines go to quarantine with the error's class and message, and landing goes on
+    with the next file.
     """
-    rows = stage_source_file(source, opener, points_path, line_count)
+    try:
+        _stage_readable_file(source, opener, report, points_path, rejects_path, line_count)
+    except FileChanged:
+        raise
+    except Exception as exc:
+        reason = f"unreadable: {type(exc).__name__}: {exc}"[:1000]
+        report.status, report.message = "rejected", reason
+        report.rows_new = report.rows_changed = report.rows_duplicate = 0
+        report.units.clear()
+        pq.ParquetWriter(points_path, POINT_COLUMNS).close()
+        with pq.ParquetWriter(rejects_path, REJECT_COLUMNS) as rejects_writer:
+            report.rows_in = report.lines_in = _quarantine_raw_lines(
+                opener, reason, rejects_writer, _has_header(source)
+            )
+
+
+def _line_limit(source: Source) -> int | None:
+    """The source's `max_line_bytes`, for a text format whose readers hold a line whole (None: no limit
+    applies here; sensor_jsonl applies its own, a JSON document has max_json_mb, Parquet has no lines)."""
+    if source.format not in LINE_LIMITED_FORMATS:
+        return None
+    try:
+        return int(source_options(source)["max_line_bytes"])
+    except FileRejected:
+        return None  # the reader rejects the file with the option's reason
+
+
+LINE_LIMITED_FORMATS = (
+    "aveva_historian_csv",
+    "pi_csv",
+    "ignition_wide_csv",
+    "ignition_tall_csv",
+    "proficy_csv",
+    "sensor_csv",
+)
+
+
+def _stage_readable_file(
+    source: Source,
+    opener: Callable,
+    report: FileReport,
+    points_path: Path,
+    rejects_path: Path,
+    line_count: Callable[[], int] | None,
+) -> None:
+    limit = _line_limit(source)
+    rows = stage_source_file(source, opener, points_path, line_count, max_line_bytes=limit)
     if rows is not None:
         report.rows_in = report.lines_in = rows  # the whole-file stager reads long exports: a value per line
         with delta.duckdb_session(memory_limit="256MB") as con:
@@ -497,11 +818,45 @@ def _stage_file(
                 f"where reason is not null) to {delta.string_literal(str(rejects_path))} (format parquet)"
             ).fetchall()
         return
+    # Every CSV reader parses in blocks of BLOCK_SIZE (csv_stream.py), and a longer line fails the first
+    # pass: below that the limit need not be looked for (filtering every line cost 4 ms per MB).
+    limited = limit is not None and limit < BLOCK_SIZE
+    if limited:
+        opener = limit_lines(opener, limit)
     _stream(source, opener, report, points_path, rejects_path)
     if report.message and line_too_long(report.message):
         report.rows_in, report.lines_in, report.status, report.message = 0, 0, "landed", None
+        if limit is not None and not limited:
+            opener, limited = limit_lines(opener, limit), True
         with large_blocks():
             _stream(source, opener, report, points_path, rejects_path)
+    if limited and opener.overlong:
+        _quarantine_overlong(report, rejects_path, opener.overlong, limit)
+        if report.status == "rejected" and 1 in opener.overlong:
+            # the reader was given an empty first line: the reason is the header's length
+            report.message = f"line 1 (the header) is longer than {limit} bytes (source option max_line_bytes)"
+
+
+def _quarantine_overlong(report: FileReport, rejects_path: Path, overlong: dict[int, bytes], limit: int) -> None:
+    """Put each line longer than the limit into quarantine, in place of what the reader made of the empty
+    line it was given instead (a row with too few fields, or nothing)."""
+    rejects = pq.read_table(rejects_path).cast(REJECT_COLUMNS)
+    lines = pa.array(sorted(overlong), pa.int64())
+    standing_in = pc.is_in(rejects["line"], value_set=lines)
+    replaced = pc.sum(standing_in).as_py() or 0
+    uncounted = len(overlong) - len(set(pc.filter(rejects["line"], standing_in).to_pylist()))
+    reason = f"line is longer than {limit} bytes (source option max_line_bytes); not read"
+    ours = pa.table(
+        {
+            "line": lines,
+            "reason": [reason] * len(overlong),
+            "raw": [overlong[n].decode("utf-8", errors="replace") for n in sorted(overlong)],
+        },
+        schema=REJECT_COLUMNS,
+    )
+    pq.write_table(pa.concat_tables([rejects.filter(pc.invert(standing_in)), ours]), rejects_path)
+    report.rows_in += len(overlong) - replaced
+    report.lines_in += uncounted  # a line the reader skipped as empty was not counted as read
 
 
 def _stream(source: Source, opener: Callable, report: FileReport, points_path: Path, rejects_path: Path) -> None:
@@ -524,7 +879,9 @@ def _stream(source: Source, opener: Callable, report: FileReport, points_path: P
                 # Nothing could be read: the whole file goes to quarantine, line by line.
                 report.status = "rejected"
                 report.message = str(exc)
-                report.rows_in = report.lines_in = _quarantine_raw_lines(opener, str(exc), rejects_writer)
+                report.rows_in = report.lines_in = _quarantine_raw_lines(
+                    opener, str(exc), rejects_writer, _has_header(source)
+                )
             else:
                 # The file broke part-way (truncated, corrupt): keep what was read, record the rest.
                 _record_break(report, f"unreadable after {report.rows_in} rows: {exc}", rejects_writer)
@@ -550,20 +907,26 @@ def _record_break(report: FileReport, message: str, rejects_writer: pq.ParquetWr
     report.rows_in += 1
 
 
-def _quarantine_raw_lines(opener: Callable, reason: str, writer: pq.ParquetWriter) -> int:
+def _has_header(source: Source) -> bool:
+    """Whether the format's first line names columns (JSON lines and documents have data from line 1)."""
+    return source.format not in ("sensor_jsonl", "pi_webapi_json")
+
+
+def _quarantine_raw_lines(opener: Callable, reason: str, writer: pq.ParquetWriter, header: bool = True) -> int:
     """Put every line of an unreadable file into quarantine so that none is lost without a trace.
 
-    The file is read line by line, so a rejected multi-GB export costs no more memory than a small one.
+    The file is read in blocks, and at most the first 10,000 bytes of a line are kept: a rejected
+    multi-GB export, or one line of 2 GB, costs no more memory than a small file.
     """
     count = 0
     lines, raws = [], []
     try:
-        with opener() as stream, io.TextIOWrapper(stream, encoding="utf-8", errors="replace") as text:
-            for number, line in enumerate(text, start=1):
-                if number == 1 or not line.strip():
+        with opener() as stream:
+            for number, head in _line_heads(stream):
+                if (header and number == 1) or not head.strip():
                     continue  # the header (or what stands in its place) and blank lines carry no point
                 lines.append(number)
-                raws.append(line.rstrip("\r\n")[:10_000])
+                raws.append(head.decode("utf-8", errors="replace").rstrip("\r\n")[:10_000])
                 count += 1
                 if len(lines) >= 50_000:
                     writer.write_table(_raw_rejects(lines, raws, reason))
@@ -577,6 +940,26 @@ def _quarantine_raw_lines(opener: Callable, reason: str, writer: pq.ParquetWrite
         writer.write_table(_raw_rejects(lines, raws, reason))
     # An empty file has no row to quarantine: its ledger row (status rejected, with the reason) tells.
     return count
+
+
+def _line_heads(stream, keep: int = 10_004) -> Iterator[tuple[int, bytes]]:
+    """(line number, its first `keep` bytes) for every line of a binary stream, read in 8 MB blocks."""
+    number, head, length = 1, bytearray(), 0
+    while block := stream.read(8 << 20):
+        start = 0
+        while start < len(block):
+            end = block.find(b"\n", start)
+            stop = len(block) if end < 0 else end
+            if length < keep:
+                head += block[start : min(stop, start + keep - length)]
+            length += stop - start
+            if end < 0:
+                break
+            yield number, bytes(head)
+            number, head, length = number + 1, bytearray(), 0
+            start = end + 1
+    if length:
+        yield number, bytes(head)
 
 
 def _raw_rejects(lines: list, raws: list, reason: str) -> pa.Table:
@@ -984,7 +1367,18 @@ class LandingResult:
 
     @property
     def landed(self) -> list[FileReport]:
-        return [f for f in self.files if f.status != "skipped"]
+        """The files this pass recorded in the ledger (landed, rejected or duplicate)."""
+        return [f for f in self.files if f.status not in ("skipped", "deferred", "refused")]
+
+    @property
+    def deferred(self) -> list[FileReport]:
+        """The files left for a later run (too young, or changed while they were read): nothing recorded."""
+        return [f for f in self.files if f.status == "deferred"]
+
+    @property
+    def refused(self) -> list[FileReport]:
+        """The files not read at all (a link, not a regular file, a hard link ...): nothing recorded."""
+        return [f for f in self.files if f.status == "refused"]
 
     def touched_days(self, config: PlantConfig) -> list[dt.date]:
         """Production days whose models the new points change.
@@ -1014,16 +1408,22 @@ class LandingResult:
 
 
 def land_new_files(
-    lakehouse: Lakehouse, config: PlantConfig, landing_root: Path | str, only: set[str] | None = None
+    lakehouse: Lakehouse,
+    config: PlantConfig,
+    landing_root: Path | str,
+    only: set[str] | None = None,
+    settle_seconds: float = 0.0,
 ) -> LandingResult:
     """Land every file in the sources' folders that the ledger does not hold yet.
 
     `only` restricts the pass to some files (paths relative to LANDING_ROOT), as the landing sensor
     asks for one run per new file. One landing runs at a time per lakehouse (see _landing_lock).
     LANDING_ROOT may be an s3:// prefix: each object is spooled to a local file and landed as one.
+    A local file modified less than `settle_seconds` ago is left for a later run, with a note (an
+    object in object storage is whole once it is listed).
     """
     with _landing_lock(lakehouse):
-        return _land_new_files(lakehouse, config, landing_root, only)
+        return _land_new_files(lakehouse, config, landing_root, only, settle_seconds)
 
 
 @contextmanager
@@ -1046,7 +1446,7 @@ def _landing_lock(lakehouse: Lakehouse) -> Iterator[None]:
 
 
 def _land_new_files(
-    lakehouse: Lakehouse, config: PlantConfig, landing_root: Path | str, only: set[str] | None
+    lakehouse: Lakehouse, config: PlantConfig, landing_root: Path | str, only: set[str] | None, settle_seconds: float
 ) -> LandingResult:
     _clear_dead_staging()
     known = known_files(lakehouse)
@@ -1055,7 +1455,8 @@ def _land_new_files(
 
         files, notes = land_remote_files(lakehouse, config, str(landing_root), known, only)
     else:
-        files, notes = _land_local_files(lakehouse, config, Path(landing_root), known, only)
+        files, notes = _land_local_files(lakehouse, config, Path(landing_root), known, only, settle_seconds)
+    notes = [*notes, *(f"{f.source_file}: {f.message}" for f in files if f.status in ("deferred", "refused"))]
     _kill_point("landed")
     stats = [f.tag_stats for f in files if f.tag_stats is not None and f.tag_stats.num_rows]
     if stats or delta.open_table(lakehouse.uri(TAG_CATALOG.name), lakehouse.storage_options) is None:
@@ -1068,7 +1469,12 @@ def _land_new_files(
 
 
 def _land_local_files(
-    lakehouse: Lakehouse, config: PlantConfig, landing_root: Path, known: KnownFiles, only: set[str] | None
+    lakehouse: Lakehouse,
+    config: PlantConfig,
+    landing_root: Path,
+    known: KnownFiles,
+    only: set[str] | None,
+    settle_seconds: float = 0.0,
 ) -> tuple[list[FileReport], list[str]]:
     files: list[FileReport] = []
     notes: list[str] = []
@@ -1077,10 +1483,12 @@ def _land_local_files(
         paths, source_notes = discover_files(landing_root, source)
         notes.extend(source_notes)
         for path in paths:
-            claimed.add(path.resolve())
-            if only is not None and path.resolve().relative_to(landing_root.resolve()).as_posix() not in only:
+            # discovery's paths are real (its folder resolved, no link followed): resolving one again would
+            # follow a link swapped in since
+            claimed.add(path)
+            if only is not None and _relative(path, landing_root) not in only:
                 continue
-            files.extend(land_path(lakehouse, source, landing_root, path, known))
+            files.extend(land_path(lakehouse, source, landing_root, path, known, settle_seconds=settle_seconds))
     notes.extend(_unclaimed(landing_root, claimed, source_folders_hint(config)))
     return files, notes
 
@@ -1154,10 +1562,13 @@ def _unclaimed(landing_root: Path, claimed: set[Path], hint: str = "") -> list[s
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for name in filenames:
             link = Path(dirpath) / name
-            rel = link.relative_to(root).as_posix()
+            rel = display_name(link.relative_to(root).as_posix())
             if name.startswith(".") or name.lower().endswith(PARTIAL_SUFFIXES):
                 continue
-            path = link.resolve()
+            try:
+                path = link.resolve()
+            except OSError:
+                continue  # replaced while it was listed (a link swapped in or out): the next run sees it
             if not path.is_relative_to(root):
                 notes.append(f"{rel}: a link that leaves LANDING_ROOT; not read")
             elif path not in claimed:

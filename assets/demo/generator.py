@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import math
+import os
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -207,8 +208,24 @@ def write_demo_exports(
     folder = Path(landing_root) / source.folder
     folder.mkdir(parents=True, exist_ok=True)
     if source.format != SOURCE_FORMAT:
-        return _write_format_files(folder, source, streams, exports)
-    return _write_files(folder, tz, streams, exports)
+        paths = _write_format_files(folder, source, streams, exports)
+    else:
+        paths = _write_files(folder, tz, streams, exports)
+    _date_back(paths)
+    return paths
+
+
+# How long ago the demo's exports are dated: beyond the landing settle time (30 s by default), so that
+# `run` right after `demo` lands them, as it would an exporter's finished files.
+DEMO_EXPORT_AGE = dt.timedelta(minutes=5)
+
+
+def _date_back(paths: list[Path]) -> None:
+    """Date the files DEMO_EXPORT_AGE back, a second apart in the order written (a later export stays later)."""
+    first = dt.datetime.now(dt.UTC) - DEMO_EXPORT_AGE
+    for i, path in enumerate(paths):
+        stamp = (first + dt.timedelta(seconds=i)).timestamp()
+        os.utime(path, (stamp, stamp))
 
 
 def demo_source(config: PlantConfig, fmt: str, options: dict[str, Any] | None = None) -> Source:

@@ -81,7 +81,11 @@ def read_source_file(source: Source, stream_opener: Callable) -> Iterator[Parsed
 
 
 def stage_source_file(
-    source: Source, stream_opener: Callable, out: Path, line_count: Callable[[], int] | None = None
+    source: Source,
+    stream_opener: Callable,
+    out: Path,
+    line_count: Callable[[], int] | None = None,
+    max_line_bytes: int | None = None,
 ) -> int | None:
     """Stage a whole plain file into one Parquet file of rows, where the format has a whole-file stager.
 
@@ -89,7 +93,8 @@ def stage_source_file(
     points (reason null) and the rejected rows the streaming reader would give for the same file. Returns
     the number of rows, or None when the file is read by `read_source_file` instead (another format, a
     compressed file or archive member, or a file the stager leaves to the streaming reader).
-    `line_count` gives the file's physical lines where the caller counts them anyway.
+    `line_count` gives the file's physical lines where the caller counts them anyway; a file with a line
+    longer than `max_line_bytes` is left to the streaming reader, which quarantines that line.
     """
     path = getattr(stream_opener, "path", None)
     if path is None or source.format != "aveva_historian_csv":
@@ -107,4 +112,5 @@ def stage_source_file(
         line_count,
         timestamp_format=options.get("timestamp_format"),
         bounds=TimestampBounds.from_options(options),
+        max_line_bytes=max_line_bytes,
     )

@@ -135,18 +135,21 @@ def _wrap(raw: io.RawIOBase) -> pa.NativeFile:
     return pa.PythonFile(io.BufferedReader(raw, buffer_size=1 << 20), mode="r")
 
 
-def open_gzip(path: Path, max_total_bytes: int = MAX_TOTAL_BYTES, max_ratio: float = MAX_RATIO) -> Opener:
-    """An opener of the decompressed content of a `.gz` file, within the limits."""
+def open_gzip(
+    path: Path, max_total_bytes: int = MAX_TOTAL_BYTES, max_ratio: float = MAX_RATIO, label: str | None = None
+) -> Opener:
+    """An opener of the decompressed content of a `.gz` file, within the limits (`label`: its name in messages)."""
     import gzip
 
     path = Path(path)
+    label = label or path.name
     size = path.stat().st_size
 
     problems: list[str] = []
 
     def open_stream() -> pa.NativeFile:
         inner = gzip.open(path, "rb")
-        return _wrap(_LimitedReader(inner, path.name, size, max_total_bytes, max_ratio, problems=problems))
+        return _wrap(_LimitedReader(inner, label, size, max_total_bytes, max_ratio, problems=problems))
 
     open_stream.problems = problems  # truncation or corruption met while reading, for the ledger
     return open_stream
@@ -172,41 +175,42 @@ def member_escapes(name: str) -> bool:
 
 
 def check_zip(
-    path: Path, max_total_bytes: int = MAX_TOTAL_BYTES, max_ratio: float = MAX_RATIO
+    path: Path, max_total_bytes: int = MAX_TOTAL_BYTES, max_ratio: float = MAX_RATIO, label: str | None = None
 ) -> list[zipfile.ZipInfo]:
     """The file members of a zip, after refusing escaping paths and declared sizes beyond the limits."""
     path = Path(path)
+    label = label or path.name
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, OSError) as exc:
-        raise FileRejected(f"{path.name}: not a readable zip archive: {exc}") from None
+        raise FileRejected(f"{label}: not a readable zip archive: {exc}") from None
     members = []
     total = 0
     for info in infos:
         if member_escapes(info.filename):
-            raise FileRejected(f"{path.name}: member {info.filename!r} leaves the archive's folder; archive refused")
+            raise FileRejected(f"{label}: member {info.filename!r} leaves the archive's folder; archive refused")
         if info.is_dir():
             continue
         if info.flag_bits & 0x1:
-            raise FileRejected(f"{path.name}: member {info.filename!r} is encrypted")
+            raise FileRejected(f"{label}: member {info.filename!r} is encrypted")
         total += info.file_size
         if total > max_total_bytes:
             raise FileRejected(
-                f"{path.name}: members decompress to more than {max_total_bytes} bytes (limit max_total_bytes)"
+                f"{label}: members decompress to more than {max_total_bytes} bytes (limit max_total_bytes)"
             )
         if info.file_size > RATIO_CHECK_AFTER and info.file_size / max(info.compress_size, 1) > max_ratio:
             raise FileRejected(
-                f"{path.name}: member {info.filename!r} has a compression ratio above {max_ratio:g}:1 "
+                f"{label}: member {info.filename!r} has a compression ratio above {max_ratio:g}:1 "
                 f"({info.file_size} bytes from {info.compress_size}); refused as a possible decompression bomb"
             )
         members.append(info)
     if not members:
-        raise FileRejected(f"{path.name}: the zip archive holds no file")
+        raise FileRejected(f"{label}: the zip archive holds no file")
     return members
 
 
-def _zip_opener(path: Path, info: zipfile.ZipInfo, max_total_bytes: int, max_ratio: float) -> Opener:
+def _zip_opener(path: Path, info: zipfile.ZipInfo, max_total_bytes: int, max_ratio: float, label: str) -> Opener:
     problems: list[str] = []
 
     def open_stream() -> pa.NativeFile:
@@ -219,7 +223,7 @@ def _zip_opener(path: Path, info: zipfile.ZipInfo, max_total_bytes: int, max_rat
         limit = min(max_total_bytes, info.file_size)
         reader = _LimitedReader(
             inner,
-            f"{path.name}!{info.filename}",
+            f"{label}!{info.filename}",
             info.compress_size,
             limit,
             max_ratio,
@@ -234,7 +238,7 @@ def _zip_opener(path: Path, info: zipfile.ZipInfo, max_total_bytes: int, max_rat
             return _wrap(
                 _LimitedReader(
                     inner_gz,
-                    f"{path.name}!{info.filename}",
+                    f"{label}!{info.filename}",
                     info.compress_size,
                     max_total_bytes,
                     max_ratio,
@@ -248,21 +252,26 @@ def _zip_opener(path: Path, info: zipfile.ZipInfo, max_total_bytes: int, max_rat
 
 
 def iter_members(
-    path: Path, max_total_bytes: int = MAX_TOTAL_BYTES, max_ratio: float = MAX_RATIO
+    path: Path, max_total_bytes: int = MAX_TOTAL_BYTES, max_ratio: float = MAX_RATIO, name: str | None = None
 ) -> Iterator[tuple[str, Opener]]:
     """(member name, opener) for every file to read in `path`; FileRejected for a bomb or an escaping member.
 
-    A zip is checked as a whole before its first member is yielded.
+    A zip is checked as a whole before its first member is yielded. `name` is the file's own name where
+    `path` reads it through its open descriptor (/proc/self/fd/N): it tells a zip or gzip, and names it.
     """
     path = Path(path)
-    if is_zip(path):
-        for info in check_zip(path, max_total_bytes, max_ratio):
-            name = info.filename
-            yield (name[:-3] if is_gzip(Path(name)) else name), _zip_opener(path, info, max_total_bytes, max_ratio)
-    elif is_gzip(path):
-        yield path.name[:-3], open_gzip(path, max_total_bytes, max_ratio)
+    label = name or path.name
+    if is_zip(Path(label)):
+        for info in check_zip(path, max_total_bytes, max_ratio, label):
+            member = info.filename
+            yield (
+                (member[:-3] if is_gzip(Path(member)) else member),
+                _zip_opener(path, info, max_total_bytes, max_ratio, label),
+            )
+    elif is_gzip(Path(label)):
+        yield label[:-3], open_gzip(path, max_total_bytes, max_ratio, label)
     else:
-        yield path.name, open_plain(path)
+        yield label, open_plain(path)
 
 
 def open_single(path: Path, max_total_bytes: int = MAX_TOTAL_BYTES, max_ratio: float = MAX_RATIO) -> Opener:

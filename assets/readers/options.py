@@ -13,8 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 from ..core.plant import PlantConfigError
+from .json_depth import DEFAULT_MAX_JSON_DEPTH
+from .line_limit import DEFAULT_MAX_LINE_BYTES
 
-_CSV = {"encoding": "utf-8", "delimiter": ","}
+# a longer line is quarantined, the rest of the file read (see line_limit.py)
+_CSV = {"encoding": "utf-8", "delimiter": ",", "max_line_bytes": DEFAULT_MAX_LINE_BYTES}
 _ARCHIVE = {"max_uncompressed_mb": 8192, "max_compression_ratio": 200}
 
 OPTION_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -28,7 +31,7 @@ OPTION_DEFAULTS: dict[str, dict[str, Any]] = {
         "timestamp_format": None,  # None: ISO 8601 and PI's own form 02-Mar-26 06:00:00[.fff]
         "bad_states": [],  # extra system digital states that mean a bad point
     },
-    "pi_webapi_json": {"tag_field": "Name", "max_json_mb": 256},
+    "pi_webapi_json": {"tag_field": "Name", "max_json_mb": 256, "max_json_depth": DEFAULT_MAX_JSON_DEPTH},
     "ignition_wide_csv": {
         **_CSV,
         "timestamp_column": "t_stamp",
@@ -62,6 +65,7 @@ OPTION_DEFAULTS: dict[str, dict[str, Any]] = {
         "tag_separator": ".",
         "epoch_unit": "auto",
         "max_line_bytes": 1 << 20,
+        "max_json_depth": DEFAULT_MAX_JSON_DEPTH,
     },
     "sensor_csv": {
         **_CSV,
@@ -221,6 +225,7 @@ _CHECKS: dict[str, Callable[[Any], str | None]] = {
     "bad_states": _check_names,
     "tag_field": _check_choice("Name", "Path"),
     "max_json_mb": _check_positive,
+    "max_json_depth": _check_positive,
     "epoch_unit": _check_choice("s", "ms", "us", "auto"),
     "tag_prefix": _check_prefix,
     "ts_field": _check_column,

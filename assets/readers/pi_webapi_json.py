@@ -21,13 +21,14 @@ from typing import Any
 
 from ..core.plant import Source
 from .csv_stream import FileRejected
+from .json_depth import DEFAULT_MAX_JSON_DEPTH, depth_reason, json_deeper_than
 from .parsed import ParsedBatch
 from .rows import RowFinisher, RowRules, source_times, staged_table
 
 BATCH_ITEMS = 50_000
 
 
-def _load(stream_opener, limit: int) -> Any:
+def _load(stream_opener, limit: int, max_depth: int = DEFAULT_MAX_JSON_DEPTH) -> Any:
     with stream_opener() as stream:
         data = stream.read(limit + 1)
     if len(data) > limit:
@@ -38,7 +39,10 @@ def _load(stream_opener, limit: int) -> Any:
     if not data.strip():
         raise FileRejected("the file is empty")
     try:
-        return json.loads(data.decode("utf-8-sig"))
+        text = data.decode("utf-8-sig")
+        if json_deeper_than(text, max_depth):
+            raise FileRejected(depth_reason(max_depth))
+        return json.loads(text)
     except UnicodeDecodeError as exc:
         raise FileRejected(f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
     except json.JSONDecodeError as exc:
@@ -64,7 +68,7 @@ def _flag(item: dict, key: str, default: bool) -> bool:
 
 def read_pi_webapi_json(stream_opener, source: Source, options: dict) -> Iterator[ParsedBatch]:
     """Parse a PI Web API recorded-values response into batches of points and rejects."""
-    document = _load(stream_opener, int(options["max_json_mb"] * (1 << 20)))
+    document = _load(stream_opener, int(options["max_json_mb"] * (1 << 20)), int(options["max_json_depth"]))
     streams = _streams(document)
     tag_field = options["tag_field"]
     finisher = RowFinisher(

@@ -22,6 +22,7 @@ from typing import Any
 
 from ..core.plant import Source
 from .csv_stream import FileRejected
+from .json_depth import DEFAULT_MAX_JSON_DEPTH, depth_reason, json_deeper_than
 from .parsed import ParsedBatch
 from .rows import RowFinisher, RowRules, opc_quality, source_times, staged_table
 
@@ -53,6 +54,7 @@ def read_sensor_jsonl(stream_opener, source: Source, options: dict) -> Iterator[
     ts_field, device_field = options["ts_field"], options["device_field"]
     metrics_field, quality_field = options["metrics_field"], options["quality_field"]
     separator, max_line = options["tag_separator"], int(options["max_line_bytes"])
+    max_depth = int(options["max_json_depth"])
     finisher = RowFinisher(
         RowRules(
             timezone=source.timezone, epoch_unit=options["epoch_unit"], time_label=ts_field, **source_times(options)
@@ -111,7 +113,9 @@ def read_sensor_jsonl(stream_opener, source: Source, options: dict) -> Iterator[
                 if not line.strip():
                     continue
                 read[0] += 1
-                _message_rows(line, number, add, ts_field, device_field, metrics_field, quality_field, separator)
+                _message_rows(
+                    line, number, add, ts_field, device_field, metrics_field, quality_field, separator, max_depth
+                )
                 lines_in_batch += 1
                 if lines_in_batch >= BATCH_LINES:
                     yield flush_rows()
@@ -126,8 +130,13 @@ def read_sensor_jsonl(stream_opener, source: Source, options: dict) -> Iterator[
         finisher.close()
 
 
-def _message_rows(line, number, add, ts_field, device_field, metrics_field, quality_field, separator) -> None:
+def _message_rows(
+    line, number, add, ts_field, device_field, metrics_field, quality_field, separator, max_depth=DEFAULT_MAX_JSON_DEPTH
+) -> None:
     raw = line[:10_000]
+    if json_deeper_than(line, max_depth):
+        add(number, None, None, None, None, None, None, depth_reason(max_depth), raw)
+        return
     try:
         message = json.loads(line)
     except json.JSONDecodeError as exc:
