@@ -345,8 +345,16 @@ def landing_summary(metadata: dict) -> str:
         "rows_quarantined": "values quarantined",
     }
     values = ", ".join(f"{label}: {metadata[k]}" for k, label in labels.items() if k in metadata)
-    return f"files landed: {landed}, rejected: {rejected}, already landed: {already}" + (
-        f"\n  {values}" if values else ""
+    # left for a later run (too young, changed while read) and refused (a link, a hard link): see the notes
+    later = ", ".join(
+        f"{label}: {metadata[k]}"
+        for k, label in (("files_deferred", "left for later"), ("files_refused", "refused"))
+        if metadata.get(k)
+    )
+    return (
+        f"files landed: {landed}, rejected: {rejected}, already landed: {already}"
+        + (f", {later}" if later else "")
+        + (f"\n  {values}" if values else "")
     )
 
 
