@@ -51,6 +51,7 @@ machines as (
         d.machine,
         c.day,
         d.is_output_machine,
+        d.has_energy,
         coalesce(a.kwh_total, 0) as kwh_total,
         case when d.has_oee then coalesce(a.kwh_running, 0) end as kwh_running,
         case when d.has_oee then coalesce(a.kwh_stopped, 0) end as kwh_stopped,
@@ -73,24 +74,30 @@ levels as (
            kwh_total, kwh_running, kwh_stopped, kwh_idle_scheduled, kwh_scheduled_no_state, kwh_outside_scheduled,
            good_count
     from machines
+    -- a machine without an energy tag has no kWh to show: no row, not 0 kWh
+    where has_energy
     union all
     -- a line's output is its output machine's good units (plant YAML `output_machine`, default the last
     -- machine with OEE), never the sum over machines that count different things; a site's, the sum of its
     -- lines'. A part that is NULL on every machine (no machine with a state) stays NULL.
     select 'line', site, area, line, null, day,
-           sum(kwh_total order by kwh_total), sum(kwh_running order by kwh_running),
-           sum(kwh_stopped order by kwh_stopped), sum(kwh_idle_scheduled order by kwh_idle_scheduled),
-           sum(kwh_scheduled_no_state order by kwh_scheduled_no_state),
-           sum(kwh_outside_scheduled order by kwh_outside_scheduled),
+           sum(kwh_total order by kwh_total) filter (where has_energy),
+           sum(kwh_running order by kwh_running) filter (where has_energy),
+           sum(kwh_stopped order by kwh_stopped) filter (where has_energy),
+           sum(kwh_idle_scheduled order by kwh_idle_scheduled) filter (where has_energy),
+           sum(kwh_scheduled_no_state order by kwh_scheduled_no_state) filter (where has_energy),
+           sum(kwh_outside_scheduled order by kwh_outside_scheduled) filter (where has_energy),
            sum(good_count) filter (where is_output_machine)
     from machines
     group by site, area, line, day
     union all
     select 'site', site, null, null, null, day,
-           sum(kwh_total order by kwh_total), sum(kwh_running order by kwh_running),
-           sum(kwh_stopped order by kwh_stopped), sum(kwh_idle_scheduled order by kwh_idle_scheduled),
-           sum(kwh_scheduled_no_state order by kwh_scheduled_no_state),
-           sum(kwh_outside_scheduled order by kwh_outside_scheduled),
+           sum(kwh_total order by kwh_total) filter (where has_energy),
+           sum(kwh_running order by kwh_running) filter (where has_energy),
+           sum(kwh_stopped order by kwh_stopped) filter (where has_energy),
+           sum(kwh_idle_scheduled order by kwh_idle_scheduled) filter (where has_energy),
+           sum(kwh_scheduled_no_state order by kwh_scheduled_no_state) filter (where has_energy),
+           sum(kwh_outside_scheduled order by kwh_outside_scheduled) filter (where has_energy),
            sum(good_count) filter (where is_output_machine)
     from machines
     group by site, day

@@ -45,6 +45,7 @@ machines as (
         w.shift_start,
         w.shift_end,
         d.is_output_machine,
+        d.has_energy,
         coalesce(a.kwh_total, 0) as kwh_total,
         case when d.has_oee then coalesce(a.kwh_running, 0) end as kwh_running,
         case when d.has_oee then coalesce(a.kwh_stopped, 0) end as kwh_stopped,
@@ -66,19 +67,25 @@ levels as (
     select 'machine' as level, site, area, line, machine, day, shift_name, shift_start, shift_end,
            kwh_total, kwh_running, kwh_stopped, kwh_idle_scheduled, kwh_scheduled_no_state, good_count
     from machines
+    -- a machine without an energy tag has no kWh to show: no row, not 0 kWh
+    where has_energy
     union all
     select 'line', site, area, line, null, day, shift_name, shift_start, shift_end,
-           sum(kwh_total order by kwh_total), sum(kwh_running order by kwh_running),
-           sum(kwh_stopped order by kwh_stopped), sum(kwh_idle_scheduled order by kwh_idle_scheduled),
-           sum(kwh_scheduled_no_state order by kwh_scheduled_no_state),
+           sum(kwh_total order by kwh_total) filter (where has_energy),
+           sum(kwh_running order by kwh_running) filter (where has_energy),
+           sum(kwh_stopped order by kwh_stopped) filter (where has_energy),
+           sum(kwh_idle_scheduled order by kwh_idle_scheduled) filter (where has_energy),
+           sum(kwh_scheduled_no_state order by kwh_scheduled_no_state) filter (where has_energy),
            sum(good_count) filter (where is_output_machine)
     from machines
     group by site, area, line, day, shift_name, shift_start, shift_end
     union all
     select 'site', site, null, null, null, day, shift_name, shift_start, shift_end,
-           sum(kwh_total order by kwh_total), sum(kwh_running order by kwh_running),
-           sum(kwh_stopped order by kwh_stopped), sum(kwh_idle_scheduled order by kwh_idle_scheduled),
-           sum(kwh_scheduled_no_state order by kwh_scheduled_no_state),
+           sum(kwh_total order by kwh_total) filter (where has_energy),
+           sum(kwh_running order by kwh_running) filter (where has_energy),
+           sum(kwh_stopped order by kwh_stopped) filter (where has_energy),
+           sum(kwh_idle_scheduled order by kwh_idle_scheduled) filter (where has_energy),
+           sum(kwh_scheduled_no_state order by kwh_scheduled_no_state) filter (where has_energy),
            sum(good_count) filter (where is_output_machine)
     from machines
     group by site, day, shift_name, shift_start, shift_end

@@ -284,3 +284,35 @@ def test_output_machine_must_name_a_machine_of_its_line():
     # the default is the line's last machine
     config["lines"][0].pop("output_machine")
     assert [line.output_machine for line in parse_plant_config(config).lines] == ["PACKER", "FILLER"]
+
+
+def test_a_machine_without_an_energy_tag_has_no_energy_row_and_a_line_without_one_no_kwh(plant_factory):
+    # The bottling site with only L1's FILLER metered: L1's PACKER and both machines of L2 have no energy
+    # tag (their meters' points land as unmapped tags). Their energy is unknown, not 0 kWh.
+    config = bottling_site()
+    for line in config["lines"]:
+        for spec in line["machines"]:
+            if (line["name"], spec["name"]) != ("L1", "FILLER"):
+                spec.pop("energy_kwh_tag")
+    plant = plant_factory(config)
+    plant.export("History_20260302.csv", SITE_ROWS)
+    plant.land()
+    plant.build_day("2026-03-02")
+    rows = mart(
+        plant,
+        "select level, line, machine, kwh_total, good_count, kwh_per_good_unit from energy_daily "
+        "order by level, line, machine",
+    )
+    # one machine row: L1.FILLER, 10 kWh/h x 24 h = 240 kWh over its own 39,600 good bottles.
+    # L1: 240 kWh over the line's output, the packer's 6,400 good packs = 0.0375 kWh per pack.
+    # L2: no metered machine, so no kWh and no kWh per unit; its output is still the FILLER's 49,000.
+    # site: 240 kWh (the metered machines) over the lines' outputs 6,400 + 49,000 = 55,400.
+    assert [
+        (lv, ln, m, None if k is None else round(k, 6), g, None if u is None else round(u, 9))
+        for lv, ln, m, k, g, u in rows
+    ] == [
+        ("line", "L1", None, 240.0, 6_400, round(240 / 6_400, 9)),
+        ("line", "L2", None, None, 49_000, None),
+        ("machine", "L1", "FILLER", 240.0, 39_600, round(240 / 39_600, 9)),
+        ("site", None, None, 240.0, 55_400, round(240 / 55_400, 9)),
+    ]
