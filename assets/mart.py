@@ -64,8 +64,8 @@ def build_mart_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Assets
                 BOUNDS_CHECK,
                 asset="mart__oee_daily",
                 blocking=True,
-                description="The rebuilt days pass the audit before they are published (sql/audit/marts_audit.sql): "
-                "times nest (run <= planned <= scheduled <= calendar), ratios lie in 0..1 (performance up to "
+                description="The rebuilt days, and the shifts that start in them, pass the audit before they are "
+                "published (sql/audit/marts_audit.sql): times nest (run <= planned <= scheduled <= calendar), ratios lie in 0..1 (performance up to "
                 f"{PERFORMANCE_TOLERANCE}), counts are not negative, a machine-day's seconds add up to its "
                 "calendar time, and line and site times equal the sums over their machines.",
             )
