@@ -65,7 +65,8 @@ def build_mart_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Assets
                 asset="mart__oee_daily",
                 blocking=True,
                 description="The rebuilt days, and the shifts that start in them, pass the audit before they are "
-                "published (sql/audit/marts_audit.sql): times nest (run <= planned <= scheduled <= calendar), ratios lie in 0..1 (performance up to "
+                "published (sql/audit/marts_audit.sql): times nest (run <= planned <= scheduled <= calendar), "
+                "ratios lie in 0..1 (performance up to "
                 f"{PERFORMANCE_TOLERANCE}), counts are not negative, a machine-day's seconds add up to its "
                 "calendar time, and line and site times equal the sums over their machines.",
             )
