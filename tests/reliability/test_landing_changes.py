@@ -14,9 +14,7 @@ import hashlib
 import os
 import time
 
-import duckdb
 import pytest
-from deltalake import DeltaTable
 
 from assets.core.landing import STAGING_PREFIX, Lakehouse, land_new_files
 from assets.core.plant import parse_plant_config
@@ -24,17 +22,7 @@ from assets.core.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE
 from conftest import HEADER, one_machine_config
 from conftest import aveva_row as r
 
-
-def _table(lakehouse: Lakehouse, name: str, sql: str) -> list[tuple]:
-    if not os.path.isdir(lakehouse.uri(name)):
-        return []
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'").fetchall()
-        con.register("t", DeltaTable(lakehouse.uri(name)).to_pyarrow_dataset())
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+from .tables import table_rows
 
 
 @pytest.fixture
@@ -91,9 +79,9 @@ def test_a_file_truncated_while_staged_is_not_recorded_and_lands_whole_once_rest
     assert any(n.startswith("historian/a.csv: shrank from") and "landed on a later run" in n for n in cut.notes)
     assert cut.landed == []
     # nothing of the cut file recorded: the ledger holds the first version only, bronze its 6 points
-    assert _table(lakehouse, FILE_LEDGER.name, "select count(*) from t") == [(1,)]
-    assert _table(lakehouse, BRONZE_POINTS.name, "select count(*) from t") == [(6,)]
-    assert _table(lakehouse, QUARANTINE.name, "select count(*) from t") == []
+    assert table_rows(lakehouse, FILE_LEDGER.name, "select count(*) from t") == [(1,)]
+    assert table_rows(lakehouse, BRONZE_POINTS.name, "select count(*) from t") == [(6,)]
+    assert table_rows(lakehouse, QUARANTINE.name, "select count(*) from t") == []
 
     # The exporter writes the same twelve hours back: the whole file lands, once.
     path.write_bytes(full)
@@ -102,11 +90,11 @@ def test_a_file_truncated_while_staged_is_not_recorded_and_lands_whole_once_rest
     assert [(f.status, f.rows_in, f.rows_new, f.rows_duplicate, f.rows_quarantined) for f in again.files] == [
         ("landed", 12, 6, 6, 0)
     ]
-    assert _table(lakehouse, FILE_LEDGER.name, "select file_sha256, rows_in from t order by rows_in") == [
+    assert table_rows(lakehouse, FILE_LEDGER.name, "select file_sha256, rows_in from t order by rows_in") == [
         (hashlib.sha256(_hours(6, 6)).hexdigest(), 6),
         (hashlib.sha256(full).hexdigest(), 12),
     ]
-    assert _table(lakehouse, BRONZE_POINTS.name, "select hour(ts), value from t order by ts") == [
+    assert table_rows(lakehouse, BRONZE_POINTS.name, "select hour(ts), value from t order by ts") == [
         (h - 1, 100.0 * h)
         for h in range(6, 18)  # 06:00 Europe/Berlin in March is 05:00 UTC
     ]
@@ -121,14 +109,14 @@ def test_a_new_file_truncated_while_staged_is_not_recorded(env, truncate_while_s
     truncate_while_staging.append((path, _mid_line(full, 4)))
     cut = land_new_files(lakehouse, config, landing)
     assert [f.status for f in cut.files] == ["deferred"]
-    assert _table(lakehouse, FILE_LEDGER.name, "select count(*) from t") == []
-    assert _table(lakehouse, BRONZE_POINTS.name, "select count(*) from t") == []
-    assert _table(lakehouse, QUARANTINE.name, "select count(*) from t") == []
+    assert table_rows(lakehouse, FILE_LEDGER.name, "select count(*) from t") == []
+    assert table_rows(lakehouse, BRONZE_POINTS.name, "select count(*) from t") == []
+    assert table_rows(lakehouse, QUARANTINE.name, "select count(*) from t") == []
 
     path.write_bytes(full)
     again = land_new_files(lakehouse, config, landing)
     assert [(f.status, f.rows_new, f.rows_quarantined) for f in again.files] == [("landed", 12, 0)]
-    assert _table(lakehouse, FILE_LEDGER.name, "select file_sha256 from t") == [(hashlib.sha256(full).hexdigest(),)]
+    assert table_rows(lakehouse, FILE_LEDGER.name, "select file_sha256 from t") == [(hashlib.sha256(full).hexdigest(),)]
 
 
 def test_a_file_younger_than_the_settle_time_is_left_for_later(env):
@@ -139,7 +127,7 @@ def test_a_file_younger_than_the_settle_time_is_left_for_later(env):
     assert [(f.source_file, f.status) for f in young.files] == [("historian/young.csv", "deferred")]
     (note,) = young.notes
     assert note.startswith("historian/young.csv: modified 0 s ago, within the settle time of 30 s")
-    assert _table(lakehouse, FILE_LEDGER.name, "select count(*) from t") == []
+    assert table_rows(lakehouse, FILE_LEDGER.name, "select count(*) from t") == []
 
     old = time.time() - 31
     os.utime(path, (old, old))

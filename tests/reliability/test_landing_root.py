@@ -11,28 +11,15 @@ import os
 import threading
 from pathlib import Path
 
-import duckdb
-from deltalake import DeltaTable
-
 from assets.core.landing import Lakehouse, land_new_files
 from assets.core.plant import parse_plant_config
 from assets.core.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE
 from conftest import HEADER, one_machine_config
 from conftest import aveva_row as r
 
+from .tables import table_rows
+
 PASSES = 25
-
-
-def _table(lakehouse: Lakehouse, name: str, sql: str) -> list[tuple]:
-    if not os.path.isdir(lakehouse.uri(name)):
-        return []
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'").fetchall()
-        con.register("t", DeltaTable(lakehouse.uri(name)).to_pyarrow_dataset())
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def _outside(tmp_path: Path) -> Path:
@@ -46,8 +33,8 @@ def _outside(tmp_path: Path) -> Path:
 
 
 def _leaks(lakehouse: Lakehouse) -> tuple[list, list]:
-    bronze = _table(lakehouse, BRONZE_POINTS.name, "select tag, value from t where tag like '%SECRET%'")
-    quarantine = _table(lakehouse, QUARANTINE.name, "select line, raw from t where raw like '%SECRET%'")
+    bronze = table_rows(lakehouse, BRONZE_POINTS.name, "select tag, value from t where tag like '%SECRET%'")
+    quarantine = table_rows(lakehouse, QUARANTINE.name, "select line, raw from t where raw like '%SECRET%'")
     return bronze, quarantine
 
 
@@ -93,7 +80,7 @@ def test_a_file_swapped_for_a_link_in_a_loop_never_lands_the_outside_file(tmp_pa
     assert swaps[0] > PASSES  # the file was swapped during the passes, not once before them
     assert _leaks(lakehouse) == ([], [])
     # whatever a pass found under the name, only the inside file's rows were ever recorded
-    assert {tag for (tag,) in _table(lakehouse, BRONZE_POINTS.name, "select distinct tag from t")} <= {
+    assert {tag for (tag,) in table_rows(lakehouse, BRONZE_POINTS.name, "select distinct tag from t")} <= {
         "L1.FILLER.Total"
     }
     assert set(statuses) <= {"landed", "skipped", "deferred", "refused", "duplicate"}
@@ -135,4 +122,4 @@ def test_a_hard_link_to_an_outside_file_is_refused(tmp_path):
         "(copy the file in instead of linking it)"
     ) in result.notes
     assert _leaks(lakehouse) == ([], [])
-    assert _table(lakehouse, FILE_LEDGER.name, "select source_file from t") == [("historian/good.csv",)]
+    assert table_rows(lakehouse, FILE_LEDGER.name, "select source_file from t") == [("historian/good.csv",)]

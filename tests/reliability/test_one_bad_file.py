@@ -11,9 +11,7 @@ import os
 import tracemalloc
 from pathlib import Path
 
-import duckdb
 import pytest
-from deltalake import DeltaTable
 
 from assets.core.landing import Lakehouse, land_new_files
 from assets.core.plant import parse_plant_config
@@ -21,19 +19,9 @@ from assets.core.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE
 from conftest import HEADER, one_machine_config
 from conftest import aveva_row as r
 
+from .tables import table_rows
+
 GOOD = "historian/good.csv"
-
-
-def _table(lakehouse: Lakehouse, name: str, sql: str) -> list[tuple]:
-    if not os.path.isdir(lakehouse.uri(name)):
-        return []
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'").fetchall()
-        con.register("t", DeltaTable(lakehouse.uri(name)).to_pyarrow_dataset())
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def _setup(tmp_path: Path, **options) -> tuple:
@@ -59,7 +47,7 @@ def _outcomes(result) -> dict[str, tuple]:
 
 def _good_landed(result, lakehouse) -> None:
     assert _outcomes(result)[GOOD] == ("landed", 1, 1, 0)
-    assert _table(lakehouse, BRONZE_POINTS.name, f"select value from t where source_file = '{GOOD}'") == [(5.0,)]
+    assert table_rows(lakehouse, BRONZE_POINTS.name, f"select value from t where source_file = '{GOOD}'") == [(5.0,)]
 
 
 def test_years_0000_and_9999_are_quarantined_and_the_other_rows_land(tmp_path):
@@ -73,7 +61,7 @@ def test_years_0000_and_9999_are_quarantined_and_the_other_rows_land(tmp_path):
     result = land_new_files(lakehouse, config, landing)
     # 3 rows: the two impossible years quarantined (lines 2 and 3), the 2026 row (line 4) landed
     assert _outcomes(result)["historian/years.csv"] == ("landed", 3, 1, 2)
-    assert [line for (line,) in _table(lakehouse, QUARANTINE.name, "select line from t order by line")] == [2, 3]
+    assert [line for (line,) in table_rows(lakehouse, QUARANTINE.name, "select line from t order by line")] == [2, 3]
     _good_landed(result, lakehouse)
 
 
@@ -111,7 +99,7 @@ def test_json_nested_5000_deep_is_quarantined_beyond_the_depth_bound(tmp_path):
     # line 1 nests 5,001 levels (the message object, then 5,000 arrays): quarantined; line 2 lands
     assert outcomes["sensors/deep.jsonl"] == ("landed", 2, 1, 1)
     deep_rows = "select line, reason from t where source_file = 'sensors/deep.jsonl'"
-    assert _table(lakehouse, QUARANTINE.name, deep_rows) == [
+    assert table_rows(lakehouse, QUARANTINE.name, deep_rows) == [
         (1, "JSON nested deeper than 64 levels (source option max_json_depth)")
     ]
     # the document as a whole: rejected with the reason, its one line in quarantine
@@ -132,13 +120,13 @@ def test_an_unexpected_reader_error_rejects_that_file_alone_with_its_class_and_m
     result = land_new_files(lakehouse, config, landing)
     # both lines in quarantine (a JSON-lines file has no header line), nothing landed from the file
     assert _outcomes(result)["sensors/deep.jsonl"] == ("rejected", 2, 0, 2)
-    (status, message) = _table(
+    (status, message) = table_rows(
         lakehouse, FILE_LEDGER.name, "select status, message from t where source_file = 'sensors/deep.jsonl'"
     )[0]
     assert status == "rejected"
     assert message.startswith("unreadable: RecursionError: maximum recursion depth exceeded")
     raw_heads = "select line, left(raw, 8) from t where source_file = 'sensors/deep.jsonl' order by 1"
-    assert _table(lakehouse, QUARANTINE.name, raw_heads) == [(1, '{"ts": "'), (2, '{"ts": "')]
+    assert table_rows(lakehouse, QUARANTINE.name, raw_heads) == [(1, '{"ts": "'), (2, '{"ts": "')]
     _good_landed(result, lakehouse)
 
 
@@ -149,7 +137,7 @@ def test_a_file_name_that_is_not_utf8_is_rejected_by_its_escaped_name(tmp_path):
         handle.write((HEADER + r("2026-03-02 07:00:00", "L1.FILLER.Total", 3)).encode())
     result = land_new_files(lakehouse, config, landing)
     assert _outcomes(result)["historian/caf\\xe9.csv"] == ("rejected", 0, 0, 0)
-    assert _table(lakehouse, FILE_LEDGER.name, "select source_file, status, message from t order by 1") == [
+    assert table_rows(lakehouse, FILE_LEDGER.name, "select source_file, status, message from t order by 1") == [
         (
             "historian/caf\\xe9.csv",
             "rejected",
@@ -176,13 +164,13 @@ def test_a_line_longer_than_max_line_bytes_is_quarantined_and_the_rest_of_the_fi
     )
     result = land_new_files(lakehouse, config, landing)
     assert _outcomes(result)["historian/long.csv"] == ("landed", 3, 2, 1)
-    ((line, reason, raw),) = _table(
+    ((line, reason, raw),) = table_rows(
         lakehouse, QUARANTINE.name, "select line, reason, raw from t where source_file = 'historian/long.csv'"
     )
     assert (line, reason) == (3, "line is longer than 200 bytes (source option max_line_bytes); not read")
     assert raw == r("2026-03-02 08:00:00", "L1.FILLER.Total", long_value).rstrip("\n")
     landed = "select source_line, value from t where source_file = 'historian/long.csv' order by 1"
-    assert _table(lakehouse, BRONZE_POINTS.name, landed) == [(2, 7.0), (4, 9.0)]
+    assert table_rows(lakehouse, BRONZE_POINTS.name, landed) == [(2, 7.0), (4, 9.0)]
     _good_landed(result, lakehouse)
 
 
@@ -224,5 +212,5 @@ def test_a_file_deleted_or_swapped_for_a_link_after_discovery_is_not_read(tmp_pa
     assert "historian/gone.csv: deleted after it was found; nothing recorded, landed on a later run" in result.notes
     assert "historian/swapped.csv: a link (put in place of the file after it was found); not read" in result.notes
     _good_landed(result, lakehouse)
-    assert _table(lakehouse, BRONZE_POINTS.name, "select count(*) from t where tag = 'SECRET.Tag'") == [(0,)]
-    assert _table(lakehouse, FILE_LEDGER.name, "select source_file from t") == [(GOOD,)]
+    assert table_rows(lakehouse, BRONZE_POINTS.name, "select count(*) from t where tag = 'SECRET.Tag'") == [(0,)]
+    assert table_rows(lakehouse, FILE_LEDGER.name, "select source_file from t") == [(GOOD,)]
