@@ -237,6 +237,10 @@ def _cmd_run(args: argparse.Namespace, guard) -> int:
     except UnsafeStoreError as exc:
         raise CommandError(str(exc)) from None
 
+    # at start, whatever there is to do: a run of this CLI whose process died is failed and its slots freed
+    instance = dg.DagsterInstance.get()
+    guard.attach(instance)
+
     print(f"landing new files from {lakehouse.landing_root}")
     problems: list[str] = []  # each makes the exit code non-zero; together they are the last line
     config, landing = lakehouse.plant(), lakehouse.landing_path()
@@ -263,8 +267,6 @@ def _cmd_run(args: argparse.Namespace, guard) -> int:
     from .summary import line_energy_table, line_oee_table
 
     defs = build_definitions(lakehouse)
-    instance = dg.DagsterInstance.get()
-    guard.attach(instance)
     metadata = {}
     if not (pending is not None and pending.nothing_to_do):
         land = guard.execute(defs.resolve_job_def(LANDING_JOB), run_config=QUIET_LOGS, raise_on_error=False)

@@ -187,6 +187,7 @@ def test_the_cli_fails_naming_the_day_machine_check_and_values_and_publishes_not
         "LANDING_ROOT": str(tmp_path / "landing"),
         "LAKEHOUSE_ROOT": str(tmp_path / "lakehouse"),
         "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+        "LANDING_SETTLE_SECONDS": "0",  # the export was written just now
     }
     first = cli(["run", "--start", DAY, "--end", DAY], tmp_path, env)
     assert first.returncode == 0, first.stderr[-3000:]

@@ -57,6 +57,8 @@ class Plant:
             "LANDING_ROOT": str(self.landing),
             "LAKEHOUSE_ROOT": str(self.lake),
             "DAGSTER_HOME": str(self.home),
+            # the tests write their exports just before each run: nothing is left for the settle time
+            "LANDING_SETTLE_SECONDS": "0",
         }
 
     def run(self, *args: str) -> subprocess.CompletedProcess:

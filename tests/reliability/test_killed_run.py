@@ -20,6 +20,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from conftest import HEADER, aveva_row
 from orchestration.cli import ensure_dagster_home
 from orchestration.recovery import HOST_TAG, PID_TAG, PROCESS_START_TAG
 
@@ -32,7 +33,12 @@ BOUND = 240  # seconds a whole `run` of one demo day may take on a loaded 2-core
 def workdir(tmp_path, monkeypatch):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEHOUSE_", "LANDING_", "PLANT_", "DAGSTER_"))}
     env.update(PYTHONPATH=str(REPO), DAGSTER_HOME=str(tmp_path / "dagster_home"), IIOT_EXECUTOR="in_process")
-    (tmp_path / "data" / "landing" / "historian").mkdir(parents=True)
+    folder = tmp_path / "data" / "landing" / "historian"
+    folder.mkdir(parents=True)
+    # something to land, so that each `run` starts a landing run; written ten minutes ago, past the settle time
+    export = folder / "History_20260302.csv"
+    export.write_text(HEADER + aveva_row("2026-03-02 06:00:00", "L1.FILLER.State", 1), encoding="utf-8")
+    os.utime(export, (time.time() - 600, time.time() - 600))
     monkeypatch.setenv("DAGSTER_HOME", env["DAGSTER_HOME"])
     ensure_dagster_home()
     return tmp_path, env
