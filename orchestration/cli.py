@@ -248,13 +248,14 @@ def _cmd_run(args: argparse.Namespace, guard) -> int:
     if isinstance(landing, Path):
         problems += _check_landing_folders(landing, config)
         pending = _pending_files(lakehouse, config, landing)
-    if pending is not None and pending.nothing_to_do:
+    nothing_new = pending is not None and pending.nothing_to_do
+    if nothing_new:
         # nothing new: no Dagster run is started (its start, event log and checks cost seconds)
         print(f"  files landed: 0, rejected: 0, already landed: {pending.already_landed}")
         for note in pending.notes:
             print(f"  note: {note}")
-        if not args.start:
-            print("nothing new to land; no production day gained new data; nothing to rebuild")
+        if not args.start and not _stale_days(lakehouse, config):
+            print("nothing new to land; no production day gained new data or is stale; nothing to rebuild")
             if problems:
                 raise CommandError("; ".join(problems))
             return 0
@@ -268,7 +269,7 @@ def _cmd_run(args: argparse.Namespace, guard) -> int:
 
     defs = build_definitions(lakehouse)
     metadata = {}
-    if not (pending is not None and pending.nothing_to_do):
+    if not nothing_new:
         land = guard.execute(defs.resolve_job_def(LANDING_JOB), run_config=QUIET_LOGS, raise_on_error=False)
         if not land.success:
             raise CommandError(f"landing failed (run {land.run_id}): {_failure(land, lakehouse.lakehouse_root)}")
@@ -290,6 +291,13 @@ def _cmd_run(args: argparse.Namespace, guard) -> int:
         days = [dt.date.fromisoformat(d) for d in metadata.get("touched_days") or []]
     daily = defs.resolve_job_def(DAILY_JOB)
     days, waiting = split_by_partition(daily.partitions_def, days)
+    if not args.start:
+        # the day watermark: days whose last build did not finish, or whose inputs are newer than their marts
+        for stale in _stale_days(lakehouse, config):
+            if stale.day not in days:
+                print(f"  production day {stale}: rebuilt")
+                days.append(stale.day)
+        days.sort()
     if waiting and args.start:
         raise CommandError(f"not a production day that has ended: {', '.join(map(str, waiting))}")
     for day in waiting:
@@ -329,6 +337,17 @@ def _cmd_run(args: argparse.Namespace, guard) -> int:
     if problems:
         raise CommandError("; ".join(problems))
     return 0
+
+
+def _stale_days(lakehouse, config) -> list:
+    """The production days that have ended and are stale by the day watermark (assets/core/watermarks.py)."""
+    from assets.core.marts import stale_days
+
+    from .partitions import production_day_partitions
+
+    partitions = production_day_partitions(config)
+    stale = stale_days(lakehouse.lakehouse_root, config, lakehouse.storage_options())
+    return [s for s in stale if partitions.has_partition_key(s.day.isoformat())]
 
 
 def landing_summary(metadata: dict) -> str:

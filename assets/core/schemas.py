@@ -345,6 +345,21 @@ SILVER_TAG_QUALITY = TableSpec(
     ),
 )
 
+DAY_BUILDS = TableSpec(
+    name="lakehouse__day_builds",
+    description="The watermark of each production day: one row each time a build wrote a silver table's "
+    "day, or published the day's marts. A day whose silver tables are not all there was killed or failed "
+    "mid-build; points landed after its silver build began, or silver newer than its marts, make it stale.",
+    columns=(
+        Col("day", pa.date32(), description="Production day."),
+        Col("layer", pa.string(), isin=("silver", "marts")),
+        Col("table_name", pa.string(), description="The silver table written, or marts.duckdb."),
+        Col("run_id", pa.string(), nullable=True, description="The Dagster run that built it, where one did."),
+        Col("started_at", UTC_TS, description="When the build began reading its inputs: later input is not in it."),
+        Col("built_at", UTC_TS, description="When its commit (or the marts publish) was done."),
+    ),
+)
+
 ALL_TABLES = (
     BRONZE_POINTS,
     QUARANTINE,
@@ -356,4 +371,5 @@ ALL_TABLES = (
     SILVER_ENERGY_INCREMENTS,
     SILVER_SENSOR_INTERVALS,
     SILVER_TAG_QUALITY,
+    DAY_BUILDS,
 )
