@@ -8,7 +8,7 @@ from orchestration.partitions import partition_day
 from orchestration.resources import LakehouseResource
 
 from .checks import schema_check_result, schema_check_spec
-from .core import delta, watermarks
+from .core import config_history, delta, watermarks
 from .core.bronze_reader import register_points
 from .core.calendar import calendar_table, production_day_window
 from .core.modelling import (
@@ -118,8 +118,16 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
 
     def _plant_calendar(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
         started_at, day = watermarks.now(), partition_day(context.partition_key)
+        root, options = lakehouse.lakehouse_root, lakehouse.lakehouse().storage_options
+        # a day of a changed time zone or day_start beside days of the earlier one would overlap them or
+        # leave a gap: only a rebuild of every day (`run --rebuild-all`) may build it
+        conflict = config_history.neighbour_conflict(root, lakehouse.plant(), day, options)
+        if conflict and context.run.tags.get(config_history.REBUILD_ALL_TAG) != "true":
+            raise dg.Failure(description=conflict, allow_retries=False)
         table = calendar_table(lakehouse.plant(), [day])
         _write(lakehouse, SILVER_PLANT_CALENDAR, day, table, context.run_id, started_at)
+        # under the calendar's pool: one writer of the history at a time
+        config_history.record_config(root, lakehouse.plant_config, day, context.run_id, options)
         durations = {k: 0.0 for k in ("day", "shift", "break", "planned")}
         for kind, seconds in zip(table["kind"].to_pylist(), table["duration_s"].to_pylist(), strict=True):
             durations[kind] += seconds

@@ -45,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="land new files, then rebuild the production days they touched")
     run.add_argument("--start", type=_date, help="first production day to rebuild (with --end)")
     run.add_argument("--end", type=_date, help="last production day to rebuild, inclusive")
+    run.add_argument(
+        "--rebuild-all",
+        action="store_true",
+        help="rebuild every production day built so far with the current plant config (required after a "
+        "change of the time zone or day_start)",
+    )
     sql = sub.add_parser("sql", help="query the published marts read-only (no file access, settings locked)")
     sql.add_argument("query", nargs="?", help="the SQL to run (default: read it from stdin)")
     sql.add_argument("--format", dest="sql_format", choices=("table", "csv"), default="table", help="output format")
@@ -221,6 +227,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace, guard) -> int:
     import dagster as dg
 
+    from assets.core import config_history
     from assets.core.object_store import UnsafeStoreError
 
     from .resources import resource_from_env
@@ -229,6 +236,8 @@ def _cmd_run(args: argparse.Namespace, guard) -> int:
         raise CommandError("give both --start and --end, or neither")
     if args.start and args.end < args.start:
         raise CommandError(f"--end {args.end} is before --start {args.start}")
+    if args.start and args.rebuild_all:
+        raise CommandError("give --rebuild-all or --start/--end, not both")
 
     ensure_dagster_home()
     lakehouse = resource_from_env()
@@ -241,9 +250,18 @@ def _cmd_run(args: argparse.Namespace, guard) -> int:
     instance = dg.DagsterInstance.get()
     guard.attach(instance)
 
+    config, landing = lakehouse.plant(), lakehouse.landing_path()
+    # a changed plant config is said before anything lands; a changed calendar needs --rebuild-all
+    check = config_history.check_config(
+        lakehouse.lakehouse_root, config, lakehouse.plant_config, lakehouse.storage_options()
+    )
+    for line in check.report(args.rebuild_all):
+        print(line)
+    if refusal := check.refusal(args.rebuild_all):
+        raise CommandError(refusal)
+
     print(f"landing new files from {lakehouse.landing_root}")
     problems: list[str] = []  # each makes the exit code non-zero; together they are the last line
-    config, landing = lakehouse.plant(), lakehouse.landing_path()
     pending = None
     if isinstance(landing, Path):
         problems += _check_landing_folders(landing, config)
@@ -254,7 +272,7 @@ def _cmd_run(args: argparse.Namespace, guard) -> int:
         print(f"  files landed: 0, rejected: 0, already landed: {pending.already_landed}")
         for note in pending.notes:
             print(f"  note: {note}")
-        if not args.start and not _stale_days(lakehouse, config):
+        if not (args.start or args.rebuild_all) and not _stale_days(lakehouse, config):
             print("nothing new to land; no production day gained new data or is stale; nothing to rebuild")
             if problems:
                 raise CommandError("; ".join(problems))
@@ -289,6 +307,8 @@ def _cmd_run(args: argparse.Namespace, guard) -> int:
         days = [args.start + dt.timedelta(days=i) for i in range((args.end - args.start).days + 1)]
     else:
         days = [dt.date.fromisoformat(d) for d in metadata.get("touched_days") or []]
+    if args.rebuild_all:
+        days = sorted(set(days) | set(check.rebuild_days(config)))
     daily = defs.resolve_job_def(DAILY_JOB)
     days, waiting = split_by_partition(daily.partitions_def, days)
     if not args.start:
@@ -300,13 +320,18 @@ def _cmd_run(args: argparse.Namespace, guard) -> int:
         days.sort()
     if waiting and args.start:
         raise CommandError(f"not a production day that has ended: {', '.join(map(str, waiting))}")
+    if args.rebuild_all:
+        _remove_days_of_earlier_calendar(lakehouse, config, [d for d in waiting if d in check.built_days])
+    run_tags = {config_history.REBUILD_ALL_TAG: "true"} if args.rebuild_all else None
     for day in waiting:
         print(f"  production day {day}: not over yet; built once it has ended (the morning schedule, or run again)")
     if not days and not waiting:
         print("no production day gained new data; nothing to rebuild")
     failed, published = [], []
     for day in days:
-        result = guard.execute(daily, partition_key=day.isoformat(), run_config=QUIET_LOGS, raise_on_error=False)
+        result = guard.execute(
+            daily, partition_key=day.isoformat(), run_config=QUIET_LOGS, raise_on_error=False, tags=run_tags
+        )
         reason = None if result.success else _failure(result, lakehouse.lakehouse_root)
         print(f"  production day {day}: {'ok' if reason is None else f'FAILED: {reason}'}")
         if reason is not None:
@@ -348,6 +373,19 @@ def _stale_days(lakehouse, config) -> list:
     partitions = production_day_partitions(config)
     stale = stale_days(lakehouse.lakehouse_root, config, lakehouse.storage_options())
     return [s for s in stale if partitions.has_partition_key(s.day.isoformat())]
+
+
+def _remove_days_of_earlier_calendar(lakehouse, config, days: list[dt.date]) -> None:
+    """Days of the earlier calendar that the current one cannot build yet: out of silver and the marts."""
+    from assets.core import config_history
+    from assets.core.marts import publish_marts
+
+    if not days:
+        return
+    config_history.remove_days(lakehouse.lakehouse_root, days, lakehouse.storage_options())
+    publish_marts(lakehouse.lakehouse_root, config, days, lakehouse.storage_options())
+    for day in days:
+        print(f"  production day {day}: removed (built with the earlier calendar); built once it has ended")
 
 
 def landing_summary(metadata: dict) -> str:

@@ -360,6 +360,22 @@ DAY_BUILDS = TableSpec(
     ),
 )
 
+PLANT_CONFIG_HISTORY = TableSpec(
+    name="plant_config_history",
+    description="Every plant YAML that built production days: its hash, the YAML itself, and when it was "
+    "first and last taken up by a build (the latest last_used_at is the configuration of the latest build).",
+    unique=("config_sha256",),
+    columns=(
+        Col("config_sha256", pa.string(), description="sha256 of the canonical YAML (comments and layout aside)."),
+        Col("plant_yaml", pa.string(), description="The plant YAML as the build read it."),
+        Col("config_path", pa.string(), description="Where the YAML was read from."),
+        Col("first_used_at", UTC_TS, description="When a build first used this configuration."),
+        Col("last_used_at", UTC_TS, description="When a build last took this configuration up after another."),
+        Col("first_day", pa.date32(), description="The production day whose build first used it."),
+        Col("run_id", pa.string(), nullable=True, description="The run of that build."),
+    ),
+)
+
 ALL_TABLES = (
     BRONZE_POINTS,
     QUARANTINE,
@@ -372,4 +388,5 @@ ALL_TABLES = (
     SILVER_SENSOR_INTERVALS,
     SILVER_TAG_QUALITY,
     DAY_BUILDS,
+    PLANT_CONFIG_HISTORY,
 )
