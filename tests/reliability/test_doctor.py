@@ -174,3 +174,27 @@ def test_a_truncated_newest_log_entry_and_a_leftover_marts_copy_are_found_and_re
     # the cut entry is kept for a look, outside the table
     assert [p.name for p in (root / ".doctor").glob(f"*/{states}/*.json")] == [entry.name]
     _assert_same_tables(root, expected)
+
+
+def test_a_truncated_log_of_a_gold_table_is_named_by_the_error_and_by_doctor(tmp_path):
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    from assets.core.doctor import check
+    from assets.core.errors import unretryable_cause
+    from assets.core.landing import Lakehouse
+
+    table = tmp_path / "lake" / "gold" / "oee_daily"
+    for _ in range(2):
+        write_deltalake(str(table), pa.table({"x": [1, 2]}), mode="append")
+    entry = table / "_delta_log" / f"{1:020d}.json"
+    entry.write_bytes(entry.read_bytes()[:25])
+    with pytest.raises(Exception) as truncated:
+        DeltaTable(str(table))
+    assert unretryable_cause(truncated.value, lakehouse_root=str(tmp_path / "lake")) == (
+        "corrupt Delta log of gold/oee_daily (version 1 is not valid JSON)"
+    )
+    assert [str(p) for p in check(Lakehouse(str(tmp_path / "lake")))] == [
+        f"gold/oee_daily: _delta_log/{1:020d}.json: log entry is not valid JSON: the table cannot be read past "
+        "version 0"
+    ]
