@@ -72,6 +72,14 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--concurrency", type=int, default=1, help="steps this worker runs at once (default 1)")
     worker.add_argument("--name", help="worker name, made unique per host (default: iiot-<pid>)")
     worker.add_argument("--loglevel", default="INFO", help="Celery log level (default INFO)")
+    doctor = sub.add_parser(
+        "doctor", help="check the tables, the ledger against bronze and quarantine, and the marts; name each problem"
+    )
+    doctor.add_argument(
+        "--repair",
+        action="store_true",
+        help="repair what was found: restore damaged logs, land lost points again, rebuild their days",
+    )
     return parser
 
 
@@ -540,6 +548,59 @@ def cmd_marts_download(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Print each problem with its table and file; with --repair, repair them, land and rebuild like
+    `run`, then check again. Exit 1 while any problem is left; the last line counts them."""
+    from assets.core import doctor
+    from assets.core.calendar import production_day_of
+    from assets.core.landing import _heal_tag_catalog, point_span
+
+    from .resources import resource_from_env
+
+    resource = resource_from_env()
+    lakehouse, config = resource.lakehouse(), resource.plant()
+    problems = doctor.check(lakehouse, config)
+    for problem in problems:
+        print(problem)
+    if args.repair and problems:
+        print(f"repairing {len(problems)} problem(s)")
+        plan = doctor.repair(lakehouse, problems)
+        for line in plan.done:
+            print(f"  {line}")
+        ended = production_day_of(config, dt.datetime.now(dt.UTC))
+        if plan.all_days:
+            first, last = point_span(lakehouse)
+            if first is not None:
+                start = production_day_of(config, first)
+                span = (production_day_of(config, last) - start).days + 1
+                plan.days |= {start + dt.timedelta(days=i) for i in range(span)}
+        # the dropped files land again, and the days they touch are rebuilt, as `run` does them
+        try:
+            cmd_run(argparse.Namespace(start=None, end=None))
+        except CommandError as exc:
+            print(f"  run: {exc}")
+        unlanded = doctor.restore_ledger_rows(lakehouse, plan)
+        if plan.relanded or plan.heal_tag_catalog:
+            _heal_tag_catalog(lakehouse, config)
+        for day in sorted(d for d in plan.days if d < ended and d >= config.calendar.first_day):
+            try:
+                cmd_run(argparse.Namespace(start=day, end=day))
+            except CommandError as exc:
+                print(f"  run {day}: {exc}")
+        for name in unlanded:
+            print(f"  {name}: not landed again (is it still in LANDING_ROOT, unchanged?)")
+        print("checking again")
+        problems = doctor.check(lakehouse, config)
+        for problem in problems:
+            print(problem)
+    if problems:
+        if args.repair:
+            raise CommandError(f"{len(problems)} problem(s) left")
+        raise CommandError(f"{len(problems)} problem(s) found; repair with: iiot-lakehouse doctor --repair")
+    print("no problems found")
+    return 0
+
+
 def _failure(result, lakehouse_root: str | None = None) -> str:
     """The root cause of a failed run, from its step failure's error chain: a full disk, a read-only file
     system or a corrupt Delta log in words; else the failure's own description, or the innermost error
@@ -583,6 +644,8 @@ def run(argv: list[str] | None = None) -> int:
             return cmd_marts_download(args)
         if args.command == "worker":
             return cmd_worker(args)
+        if args.command == "doctor":
+            return cmd_doctor(args)
         return cmd_run(args)
     except CommandError as exc:
         print(f"iiot-lakehouse: error: {exc}", file=sys.stderr)
