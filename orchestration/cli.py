@@ -576,7 +576,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
                 plan.days |= {start + dt.timedelta(days=i) for i in range(span)}
         # the dropped files land again, and the days they touch are rebuilt, as `run` does them
         try:
-            cmd_run(argparse.Namespace(start=None, end=None))
+            cmd_run(argparse.Namespace(start=None, end=None, rebuild_all=False))
         except CommandError as exc:
             print(f"  run: {exc}")
         unlanded = doctor.restore_ledger_rows(lakehouse, plan)
@@ -584,7 +584,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             _heal_tag_catalog(lakehouse, config)
         for day in sorted(d for d in plan.days if d < ended and d >= config.calendar.first_day):
             try:
-                cmd_run(argparse.Namespace(start=day, end=day))
+                cmd_run(argparse.Namespace(start=day, end=day, rebuild_all=False))
             except CommandError as exc:
                 print(f"  run {day}: {exc}")
         for name in unlanded:

@@ -23,9 +23,9 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import delta
+from . import delta, watermarks
 from .landing import Lakehouse
-from .marts import MARTS_FILE, marts_path
+from .marts import MARTS_FILE, marts_path, stale_days
 from .schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, TAG_CATALOG
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql" / "doctor"
@@ -96,7 +96,8 @@ def check(lakehouse: Lakehouse, config=None) -> list[Problem]:
         problems += check_bronze_against_ledger(lakehouse)
     if not broken & {QUARANTINE.name, FILE_LEDGER.name}:
         problems += check_quarantine_against_ledger(lakehouse)
-    if config is not None:
+    if config is not None and not broken:
+        # a broken table is repaired by rebuilding its days: their staleness would say the same again
         problems += check_marts_up_to_date(lakehouse, config)
     problems += check_building_files(lakehouse)
     return problems
@@ -253,21 +254,16 @@ def check_quarantine_against_ledger(lakehouse: Lakehouse) -> list[Problem]:
     return problems
 
 
-def check_marts_up_to_date(lakehouse: Lakehouse, config) -> list[Problem]:
-    """Every built production day's marts are as new as the silver and bronze they come from.
-
-    The per-day watermarks (assets/core/watermarks.py) tell; until a lakehouse has them there is
-    nothing to check here.
-    """
-    try:
-        from .watermarks import stale_days  # type: ignore[import-not-found]
-    except ImportError:
-        return []
+def check_marts_up_to_date(lakehouse: Lakehouse, config, now: dt.datetime | None = None) -> list[Problem]:
+    """Every built production day's marts are as new as the silver and bronze they come from, by the
+    day watermark (assets/core/watermarks.py); a day still running is not a problem yet."""
     return [
         Problem(
             "marts", MARTS_FILE, f"production day {stale.day} is out of date: {stale.reason}", "stale_day", stale.day
         )
-        for stale in stale_days(lakehouse.root, config, lakehouse.storage_options)
+        for stale in watermarks.ended(
+            config, stale_days(lakehouse.root, config, lakehouse.storage_options), now or dt.datetime.now(dt.UTC)
+        )
     ]
 
 

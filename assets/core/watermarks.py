@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from . import delta
-from .calendar import production_day_of
+from .calendar import production_day_of, production_day_window
 from .plant import PlantConfig
 from .schemas import (
     BRONZE_POINTS,
@@ -223,7 +223,7 @@ def _why_stale(landed: dt.datetime | None, built: DayBuilds | None, marts_file_e
     return None
 
 
-def ready(stale: Sequence[StaleDay], days: Iterable[dt.date]) -> list[StaleDay]:
-    """The stale days among `days` (the partitions that can be built)."""
-    wanted = set(days)
-    return [s for s in stale if s.day in wanted]
+def ended(config: PlantConfig, stale: Sequence[StaleDay], now: dt.datetime) -> list[StaleDay]:
+    """The stale days that can be built: from calendar.first_day, and over by `now` (the days that are
+    production-day partitions)."""
+    return [s for s in stale if s.day >= config.calendar.first_day and production_day_window(config, s.day)[1] <= now]

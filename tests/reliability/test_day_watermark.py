@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import subprocess
 
 import dagster as dg
 
@@ -20,6 +21,7 @@ from conftest import one_machine_config, write_aveva
 from orchestration.resources import LakehouseResource
 
 from .conftest import marts_rows
+from .test_cli_truth import CLI
 from .test_cli_truth import Plant as CliPlant
 
 # Monday 2 and Tuesday 3 March 2026, Europe/Berlin (UTC+1, no DST change), day_start 06:00: each
@@ -91,8 +93,16 @@ def test_run_rebuilds_days_landed_but_never_built_and_the_days_of_a_lost_marts_f
         (dt_date("2026-03-03"), 86400.0),
     ]
 
-    # the marts file is lost: both days are rebuilt, to the same numbers
+    # the marts file is lost: doctor names both days, and run rebuilds them, to the same numbers
     (plant.lake / "marts.duckdb").unlink()
+    doctor = subprocess.run(
+        [*CLI, "doctor"], cwd=plant.tmp, env=plant.env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert doctor.returncode == 1, doctor.stderr[-3000:]
+    assert doctor.stdout.splitlines() == [
+        f"marts: marts.duckdb: production day {day} is out of date: the published marts file is missing"
+        for day in ("2026-03-02", "2026-03-03")
+    ]
     second = plant.run()
     assert second.returncode == 0, second.stderr[-3000:]
     for day in ("2026-03-02", "2026-03-03"):

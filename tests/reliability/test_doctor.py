@@ -20,6 +20,7 @@ import pytest
 import yaml
 from deltalake import DeltaTable
 
+from assets.core.schemas import DAY_BUILDS
 from conftest import aveva_row as r
 from conftest import one_machine_config, write_aveva
 
@@ -61,6 +62,9 @@ def _tables(root: Path) -> dict[str, list[tuple]]:
             name = log.parent.relative_to(root).as_posix()
             dataset = DeltaTable(str(log.parent)).to_pyarrow_dataset()
             columns = ", ".join(f'"{c}"' for c in dataset.schema.names if c not in RUN_TIMES)
+            if name == DAY_BUILDS.name:
+                # a log of builds: a repair adds its own; what matters is which days and tables are built
+                columns = "distinct day, layer, table_name"
             con.register("t", dataset)
             found[name] = con.execute(f"select {columns} from t order by all").fetchall()
             con.unregister("t")
