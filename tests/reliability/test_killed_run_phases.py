@@ -214,9 +214,11 @@ def test_the_next_run_after_a_kill_finishes_and_gives_the_tables_of_an_uninterru
     assert seconds < BOUND
     got = tables(tmp_path / "lakehouse")
     report("killed run", {"where": where, "next_run_seconds": round(seconds, 1)})
-    assert sorted(got) == sorted(uninterrupted)
+    said = f"the next run said:\n{done.stdout[-1500:]}"
+    missing = sorted(set(uninterrupted) - set(got))
+    assert not missing and set(got) == set(uninterrupted), f"tables missing: {missing}; {said}"
     differ = [name for name in uninterrupted if got[name] != uninterrupted[name]]
-    assert not differ, f"tables that differ from the uninterrupted run's: {differ}"
+    assert not differ, f"tables that differ from the uninterrupted run's: {differ}; {said}"
     with _instance(tmp_path / "dagster_home") as instance:
         # the killed run is recorded as failed, not left running; no pool slot is held any more
         unfinished = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
