@@ -19,6 +19,7 @@ order, without the columns that record when a row was written.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import subprocess
@@ -199,9 +200,23 @@ def kill_during_publish(root: Path, env: dict[str, str]) -> str:
     return f"publish of {DAYS[1]}: copy aside {building.stat().st_size} bytes, {DAYS[0]} published"
 
 
+# After a kill past the landing, the days the killed run touched are known to no later run until a plain
+# `run` rebuilds every day whose inputs are newer than its marts (assets/core/watermarks.py).
+NEEDS_WATERMARKS = pytest.mark.xfail(
+    importlib.util.find_spec("assets.core.watermarks") is None,
+    reason="a plain run rebuilds only the days its own landing touched",
+    strict=True,
+)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "kill_in", [kill_during_landing, kill_during_silver, kill_during_publish], ids=["landing", "silver", "publish"]
+    "kill_in",
+    [
+        pytest.param(kill_during_landing, id="landing"),
+        pytest.param(kill_during_silver, id="silver", marks=NEEDS_WATERMARKS),
+        pytest.param(kill_during_publish, id="publish", marks=NEEDS_WATERMARKS),
+    ],
 )
 def test_the_next_run_after_a_kill_finishes_and_gives_the_tables_of_an_uninterrupted_run(
     tmp_path, exports, uninterrupted, kill_in
