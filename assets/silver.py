@@ -8,7 +8,7 @@ from orchestration.partitions import partition_day
 from orchestration.resources import LakehouseResource
 
 from .checks import schema_check_result, schema_check_spec
-from .core import delta
+from .core import config_history, delta, watermarks
 from .core.bronze_reader import register_points
 from .core.calendar import calendar_table, production_day_window
 from .core.modelling import (
@@ -42,8 +42,15 @@ TILING_CHECK = "states_tile_the_day"
 
 
 def _write(
-    lakehouse: LakehouseResource, spec: TableSpec, day, table: pa.Table | pa.RecordBatchReader, run_id: str
+    lakehouse: LakehouseResource,
+    spec: TableSpec,
+    day,
+    table: pa.Table | pa.RecordBatchReader,
+    run_id: str,
+    started_at,
 ) -> None:
+    """Replace the day's partition, then record the build in the day's watermark (after the commit: a kill
+    in between leaves the day looking unbuilt, and it is rebuilt)."""
     delta.replace_days(
         lakehouse.lakehouse().uri(spec.name),
         spec,
@@ -51,6 +58,9 @@ def _write(
         table if isinstance(table, pa.RecordBatchReader) else spec.conform(table),
         lakehouse.lakehouse().storage_options,
         metadata={"production_day": day.isoformat(), "dagster_run_id": run_id},
+    )
+    watermarks.record_builds(
+        lakehouse.lakehouse_root, "silver", spec.name, [day], started_at, run_id, lakehouse.storage_options()
     )
 
 
@@ -107,9 +117,17 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
             return _plant_calendar(context, lakehouse)
 
     def _plant_calendar(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
-        day = partition_day(context.partition_key)
+        started_at, day = watermarks.now(), partition_day(context.partition_key)
+        root, options = lakehouse.lakehouse_root, lakehouse.lakehouse().storage_options
+        # a day of a changed time zone or day_start beside days of the earlier one would overlap them or
+        # leave a gap: only a rebuild of every day (`run --rebuild-all`) may build it
+        conflict = config_history.neighbour_conflict(root, lakehouse.plant(), day, options)
+        if conflict and context.run.tags.get(config_history.REBUILD_ALL_TAG) != "true":
+            raise dg.Failure(description=conflict, allow_retries=False)
         table = calendar_table(lakehouse.plant(), [day])
-        _write(lakehouse, SILVER_PLANT_CALENDAR, day, table, context.run_id)
+        _write(lakehouse, SILVER_PLANT_CALENDAR, day, table, context.run_id, started_at)
+        # under the calendar's pool: one writer of the history at a time
+        config_history.record_config(root, lakehouse.plant_config, day, context.run_id, options)
         durations = {k: 0.0 for k in ("day", "shift", "break", "planned")}
         for kind, seconds in zip(table["kind"].to_pylist(), table["duration_s"].to_pylist(), strict=True):
             durations[kind] += seconds
@@ -146,13 +164,13 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
             return _machine_states(context, lakehouse)
 
     def _machine_states(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
-        config = lakehouse.plant()
+        config, started_at = lakehouse.plant(), watermarks.now()
         day = partition_day(context.partition_key)
         window = production_day_window(config, day)
         with delta.duckdb_session() as con:
             register_points(con, lakehouse.lakehouse(), config, window, machine_state_points(config))
             states = model_machine_states(con, config, day, window)
-        _write(lakehouse, SILVER_MACHINE_STATES, day, states, context.run_id)
+        _write(lakehouse, SILVER_MACHINE_STATES, day, states, context.run_id, started_at)
         problems = tiling_problems(states, window, [(m.line, m.name) for m in config.oee_machines])
         seconds: dict[str, float] = {}
         for category, duration in zip(states["category"].to_pylist(), states["duration_s"].to_pylist(), strict=True):
@@ -196,7 +214,7 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
                 return _model_day(context, lakehouse)
 
         def _model_day(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
-            config = lakehouse.plant()
+            config, started_at = lakehouse.plant(), watermarks.now()
             day = partition_day(context.partition_key)
             window = production_day_window(config, day)
             with delta.duckdb_session() as con:
@@ -205,12 +223,12 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
                 if isinstance(table, pa.RecordBatchReader):
                     # validated batch by batch on its way into the Delta writer, never held whole
                     validation, totals = ValidationResult(), summary()
-                    _write(lakehouse, spec, day, _checked(table, spec, validation, totals), context.run_id)
+                    _write(lakehouse, spec, day, _checked(table, spec, validation, totals), context.run_id, started_at)
                     return dg.MaterializeResult(
                         metadata={"rows": validation.rows_checked} | totals.result(),
                         check_results=[schema_check_result(spec, validation)],
                     )
-            _write(lakehouse, spec, day, table, context.run_id)
+            _write(lakehouse, spec, day, table, context.run_id, started_at)
             return dg.MaterializeResult(
                 metadata={"rows": table.num_rows} | summary(table),
                 check_results=[schema_check_result(spec, table)],

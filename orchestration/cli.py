@@ -45,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="land new files, then rebuild the production days they touched")
     run.add_argument("--start", type=_date, help="first production day to rebuild (with --end)")
     run.add_argument("--end", type=_date, help="last production day to rebuild, inclusive")
+    run.add_argument(
+        "--rebuild-all",
+        action="store_true",
+        help="rebuild every production day built so far with the current plant config (required after a "
+        "change of the time zone or day_start)",
+    )
     sql = sub.add_parser("sql", help="query the published marts read-only (no file access, settings locked)")
     sql.add_argument("query", nargs="?", help="the SQL to run (default: read it from stdin)")
     sql.add_argument("--format", dest="sql_format", choices=("table", "csv"), default="table", help="output format")
@@ -66,6 +72,14 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--concurrency", type=int, default=1, help="steps this worker runs at once (default 1)")
     worker.add_argument("--name", help="worker name, made unique per host (default: iiot-<pid>)")
     worker.add_argument("--loglevel", default="INFO", help="Celery log level (default INFO)")
+    doctor = sub.add_parser(
+        "doctor", help="check the tables, the ledger against bronze and quarantine, and the marts; name each problem"
+    )
+    doctor.add_argument(
+        "--repair",
+        action="store_true",
+        help="repair what was found: restore damaged logs, land lost points again, rebuild their days",
+    )
     return parser
 
 
@@ -221,6 +235,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace, guard) -> int:
     import dagster as dg
 
+    from assets.core import config_history
     from assets.core.object_store import UnsafeStoreError
 
     from .resources import resource_from_env
@@ -229,6 +244,8 @@ def _cmd_run(args: argparse.Namespace, guard) -> int:
         raise CommandError("give both --start and --end, or neither")
     if args.start and args.end < args.start:
         raise CommandError(f"--end {args.end} is before --start {args.start}")
+    if args.start and args.rebuild_all:
+        raise CommandError("give --rebuild-all or --start/--end, not both")
 
     ensure_dagster_home()
     lakehouse = resource_from_env()
@@ -241,20 +258,30 @@ def _cmd_run(args: argparse.Namespace, guard) -> int:
     instance = dg.DagsterInstance.get()
     guard.attach(instance)
 
+    config, landing = lakehouse.plant(), lakehouse.landing_path()
+    # a changed plant config is said before anything lands; a changed calendar needs --rebuild-all
+    check = config_history.check_config(
+        lakehouse.lakehouse_root, config, lakehouse.plant_config, lakehouse.storage_options()
+    )
+    for line in check.report(args.rebuild_all):
+        print(line)
+    if refusal := check.refusal(args.rebuild_all):
+        raise CommandError(refusal)
+
     print(f"landing new files from {lakehouse.landing_root}")
     problems: list[str] = []  # each makes the exit code non-zero; together they are the last line
-    config, landing = lakehouse.plant(), lakehouse.landing_path()
     pending = None
     if isinstance(landing, Path):
         problems += _check_landing_folders(landing, config)
         pending = _pending_files(lakehouse, config, landing)
-    if pending is not None and pending.nothing_to_do:
+    nothing_new = pending is not None and pending.nothing_to_do
+    if nothing_new:
         # nothing new: no Dagster run is started (its start, event log and checks cost seconds)
         print(f"  files landed: 0, rejected: 0, already landed: {pending.already_landed}")
         for note in pending.notes:
             print(f"  note: {note}")
-        if not args.start:
-            print("nothing new to land; no production day gained new data; nothing to rebuild")
+        if not (args.start or args.rebuild_all) and not _stale_days(lakehouse, config):
+            print("nothing new to land; no production day gained new data or is stale; nothing to rebuild")
             if problems:
                 raise CommandError("; ".join(problems))
             return 0
@@ -268,7 +295,7 @@ def _cmd_run(args: argparse.Namespace, guard) -> int:
 
     defs = build_definitions(lakehouse)
     metadata = {}
-    if not (pending is not None and pending.nothing_to_do):
+    if not nothing_new:
         land = guard.execute(defs.resolve_job_def(LANDING_JOB), run_config=QUIET_LOGS, raise_on_error=False)
         if not land.success:
             raise CommandError(f"landing failed (run {land.run_id}): {_failure(land, lakehouse.lakehouse_root)}")
@@ -288,17 +315,31 @@ def _cmd_run(args: argparse.Namespace, guard) -> int:
         days = [args.start + dt.timedelta(days=i) for i in range((args.end - args.start).days + 1)]
     else:
         days = [dt.date.fromisoformat(d) for d in metadata.get("touched_days") or []]
+    if args.rebuild_all:
+        days = sorted(set(days) | set(check.rebuild_days(config)))
     daily = defs.resolve_job_def(DAILY_JOB)
     days, waiting = split_by_partition(daily.partitions_def, days)
+    if not args.start:
+        # the day watermark: days whose last build did not finish, or whose inputs are newer than their marts
+        for stale in _stale_days(lakehouse, config):
+            if stale.day not in days:
+                print(f"  production day {stale}: rebuilt")
+                days.append(stale.day)
+        days.sort()
     if waiting and args.start:
         raise CommandError(f"not a production day that has ended: {', '.join(map(str, waiting))}")
+    if args.rebuild_all:
+        _remove_days_of_earlier_calendar(lakehouse, config, [d for d in waiting if d in check.built_days])
+    run_tags = {config_history.REBUILD_ALL_TAG: "true"} if args.rebuild_all else None
     for day in waiting:
         print(f"  production day {day}: not over yet; built once it has ended (the morning schedule, or run again)")
     if not days and not waiting:
         print("no production day gained new data; nothing to rebuild")
     failed, published = [], []
     for day in days:
-        result = guard.execute(daily, partition_key=day.isoformat(), run_config=QUIET_LOGS, raise_on_error=False)
+        result = guard.execute(
+            daily, partition_key=day.isoformat(), run_config=QUIET_LOGS, raise_on_error=False, tags=run_tags
+        )
         reason = None if result.success else _failure(result, lakehouse.lakehouse_root)
         print(f"  production day {day}: {'ok' if reason is None else f'FAILED: {reason}'}")
         if reason is not None:
@@ -329,6 +370,30 @@ def _cmd_run(args: argparse.Namespace, guard) -> int:
     if problems:
         raise CommandError("; ".join(problems))
     return 0
+
+
+def _stale_days(lakehouse, config) -> list:
+    """The production days that have ended and are stale by the day watermark (assets/core/watermarks.py)."""
+    from assets.core.marts import stale_days
+
+    from .partitions import production_day_partitions
+
+    partitions = production_day_partitions(config)
+    stale = stale_days(lakehouse.lakehouse_root, config, lakehouse.storage_options())
+    return [s for s in stale if partitions.has_partition_key(s.day.isoformat())]
+
+
+def _remove_days_of_earlier_calendar(lakehouse, config, days: list[dt.date]) -> None:
+    """Days of the earlier calendar that the current one cannot build yet: out of silver and the marts."""
+    from assets.core import config_history
+    from assets.core.marts import publish_marts
+
+    if not days:
+        return
+    config_history.remove_days(lakehouse.lakehouse_root, days, lakehouse.storage_options())
+    publish_marts(lakehouse.lakehouse_root, config, days, lakehouse.storage_options())
+    for day in days:
+        print(f"  production day {day}: removed (built with the earlier calendar); built once it has ended")
 
 
 def landing_summary(metadata: dict) -> str:
@@ -483,6 +548,59 @@ def cmd_marts_download(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Print each problem with its table and file; with --repair, repair them, land and rebuild like
+    `run`, then check again. Exit 1 while any problem is left; the last line counts them."""
+    from assets.core import doctor
+    from assets.core.calendar import production_day_of
+    from assets.core.landing import _heal_tag_catalog, point_span
+
+    from .resources import resource_from_env
+
+    resource = resource_from_env()
+    lakehouse, config = resource.lakehouse(), resource.plant()
+    problems = doctor.check(lakehouse, config)
+    for problem in problems:
+        print(problem)
+    if args.repair and problems:
+        print(f"repairing {len(problems)} problem(s)")
+        plan = doctor.repair(lakehouse, problems)
+        for line in plan.done:
+            print(f"  {line}")
+        ended = production_day_of(config, dt.datetime.now(dt.UTC))
+        if plan.all_days:
+            first, last = point_span(lakehouse)
+            if first is not None:
+                start = production_day_of(config, first)
+                span = (production_day_of(config, last) - start).days + 1
+                plan.days |= {start + dt.timedelta(days=i) for i in range(span)}
+        # the dropped files land again, and the days they touch are rebuilt, as `run` does them
+        try:
+            cmd_run(argparse.Namespace(start=None, end=None))
+        except CommandError as exc:
+            print(f"  run: {exc}")
+        unlanded = doctor.restore_ledger_rows(lakehouse, plan)
+        if plan.relanded or plan.heal_tag_catalog:
+            _heal_tag_catalog(lakehouse, config)
+        for day in sorted(d for d in plan.days if d < ended and d >= config.calendar.first_day):
+            try:
+                cmd_run(argparse.Namespace(start=day, end=day))
+            except CommandError as exc:
+                print(f"  run {day}: {exc}")
+        for name in unlanded:
+            print(f"  {name}: not landed again (is it still in LANDING_ROOT, unchanged?)")
+        print("checking again")
+        problems = doctor.check(lakehouse, config)
+        for problem in problems:
+            print(problem)
+    if problems:
+        if args.repair:
+            raise CommandError(f"{len(problems)} problem(s) left")
+        raise CommandError(f"{len(problems)} problem(s) found; repair with: iiot-lakehouse doctor --repair")
+    print("no problems found")
+    return 0
+
+
 def _failure(result, lakehouse_root: str | None = None) -> str:
     """The root cause of a failed run, from its step failure's error chain: a full disk, a read-only file
     system or a corrupt Delta log in words; else the failure's own description, or the innermost error
@@ -526,6 +644,8 @@ def run(argv: list[str] | None = None) -> int:
             return cmd_marts_download(args)
         if args.command == "worker":
             return cmd_worker(args)
+        if args.command == "doctor":
+            return cmd_doctor(args)
         return cmd_run(args)
     except CommandError as exc:
         print(f"iiot-lakehouse: error: {exc}", file=sys.stderr)

@@ -12,6 +12,7 @@ import dagster as dg
 
 from assets.core import object_store
 from assets.core.landing import PARTIAL_SUFFIXES, discover_files, known_files, local_version
+from assets.core.marts import stale_days
 from assets.core.schemas import BRONZE_POINTS
 
 from .partitions import split_by_partition
@@ -77,9 +78,12 @@ def build_sensors(land_job, daily_job) -> list[dg.SensorDefinition]:
         asset_key=dg.AssetKey(BRONZE_POINTS.name),
         name="landed_days_sensor",
         job=daily_job,
-        description="After landing, rebuilds every production day that gained new points.",
+        description="After landing, rebuilds every production day that gained new points, and every day whose "
+        "last build did not finish or whose inputs are newer than its marts (the day watermark).",
     )
-    def landed_days_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):
+    def landed_days_sensor(
+        context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry, lakehouse: LakehouseResource
+    ):
         materialization = asset_event.asset_materialization
         touched = materialization.metadata.get("touched_days") if materialization else None
         days = [dt.date.fromisoformat(d) for d in (touched.value if touched is not None else [])]
@@ -87,7 +91,14 @@ def build_sensors(land_job, daily_job) -> list[dg.SensorDefinition]:
         if waiting:
             # the running day is built by the morning schedule once it has ended
             context.log.info(f"not over yet, built once ended: {', '.join(map(str, waiting))}")
-        for day in ready:
+        stale = [
+            s
+            for s in stale_days(lakehouse.lakehouse_root, lakehouse.plant(), lakehouse.storage_options())
+            if s.day not in ready and daily_job.partitions_def.has_partition_key(s.day.isoformat())
+        ]
+        for s in stale:
+            context.log.info(f"production day {s}: rebuilt")
+        for day in sorted(ready + [s.day for s in stale]):
             yield dg.RunRequest(run_key=f"{asset_event.run_id}:{day}", partition_key=day.isoformat())
 
     return [landing_folder_sensor, landed_days_sensor]

@@ -139,8 +139,11 @@ def test_a_production_day_still_running_is_left_to_the_morning_schedule(plant_fa
     with dg.DagsterInstance.ephemeral() as instance:
         assert dg.materialize([land_exports], resources={"lakehouse": plant.resource}, instance=instance).success
         sensor = defs.get_sensor_def("landed_days_sensor")
-        with dg.build_sensor_context(instance=instance, definitions=defs) as context:
-            requested = sorted(request.partition_key for request in sensor(context))
+        with dg.build_sensor_context(
+            instance=instance, definitions=defs, resources={"lakehouse": plant.resource}
+        ) as context:
+            # evaluated as the daemon does (a direct call does not hand an asset sensor its resources)
+            requested = sorted(request.partition_key for request in sensor.evaluate_tick(context).run_requests)
     # Landing touched 2 Mar and the day after it, the running day and the day before it. The running
     # day has no partition until it ends: the morning schedule builds it then.
     assert requested == sorted({"2026-03-02", "2026-03-03", (running - dt.timedelta(days=1)).isoformat()})

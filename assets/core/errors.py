@@ -103,8 +103,9 @@ def corrupt_delta_logs(lakehouse_root: str | Path) -> list[tuple[str, int, str]]
     problems: list[tuple[str, int, str]] = []
     if not root.is_dir():
         return problems
-    for log in sorted(root.glob("*/_delta_log")):
-        table = log.parent.name
+    # the gold tables lie one folder deeper (gold/<mart>): named by that path
+    for log in sorted([*root.glob("*/_delta_log"), *root.glob("*/*/_delta_log")]):
+        table = log.parent.relative_to(root).as_posix()
         versions = sorted(int(m.group(1)) for name in os.listdir(log) if (m := _LOG_ENTRY.match(name)))
         if not versions:
             continue

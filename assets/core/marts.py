@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from . import delta, object_store
+from . import delta, object_store, watermarks
 from .locks import exclusive_lock
 from .plant import PlantConfig
 from .schemas import (
@@ -422,11 +422,27 @@ def register_silver(
 
 
 def silver_days(lakehouse_root: str, storage_options: dict[str, str] | None = None) -> list[dt.date]:
-    """Every production day that silver holds a calendar for."""
+    """Every production day whose silver build finished: each silver table recorded it in the day's
+    watermark. A day another run is building right now, or whose build was killed, is not one: marts
+    built from it would read half a day. A lakehouse that keeps no watermark yet gives the days its
+    silver holds a calendar for."""
+    built = watermarks.built_silver_days(lakehouse_root, storage_options)
+    if built is not None:
+        return built
     with delta.duckdb_session() as con:
         register_silver(con, lakehouse_root, None, storage_options)
         rows = con.sql("select distinct day from silver__plant_calendar order by 1").fetchall()
     return [r[0] for r in rows]
+
+
+def stale_days(
+    lakehouse_root: str, config: PlantConfig, storage_options: dict[str, str] | None = None
+) -> list[watermarks.StaleDay]:
+    """The production days to rebuild by the day watermark, and why (`watermarks.stale_days`), with the
+    published marts file itself checked: a file lost or deleted makes every built day stale."""
+    uri = marts_uri(lakehouse_root)
+    exists = object_store.exists(uri, storage_options or {}) if object_store.is_remote(uri) else Path(uri).is_file()
+    return watermarks.stale_days(lakehouse_root, config, storage_options, marts_file_exists=exists)
 
 
 def publish_marts(
@@ -451,6 +467,7 @@ def publish_marts(
     remote = object_store.is_remote(marts_uri(lakehouse_root))
     days = sorted(set(days))
     written: dict[str, int] = {}
+    started_at = watermarks.now()  # silver written after this is not in these marts
     # The lock is a local file: for a remote lakehouse it orders the publishers of this machine, and the
     # Dagster pool `marts_publish` those of one instance.
     with exclusive_lock(target.with_suffix(".lock")):
@@ -497,6 +514,9 @@ def publish_marts(
         if remote:
             object_store.upload(target, marts_uri(lakehouse_root), storage_options or {})
         publish_all_gold(target, lakehouse_root, marts, days, storage_options)
+        watermarks.record_builds(
+            lakehouse_root, "marts", watermarks.MARTS_TABLE, days, started_at, storage_options=storage_options
+        )
     return written
 
 

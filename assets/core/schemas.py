@@ -345,6 +345,37 @@ SILVER_TAG_QUALITY = TableSpec(
     ),
 )
 
+DAY_BUILDS = TableSpec(
+    name="lakehouse__day_builds",
+    description="The watermark of each production day: one row each time a build wrote a silver table's "
+    "day, or published the day's marts. A day whose silver tables are not all there was killed or failed "
+    "mid-build; points landed after its silver build began, or silver newer than its marts, make it stale.",
+    columns=(
+        Col("day", pa.date32(), description="Production day."),
+        Col("layer", pa.string(), isin=("silver", "marts")),
+        Col("table_name", pa.string(), description="The silver table written, or marts.duckdb."),
+        Col("run_id", pa.string(), nullable=True, description="The Dagster run that built it, where one did."),
+        Col("started_at", UTC_TS, description="When the build began reading its inputs: later input is not in it."),
+        Col("built_at", UTC_TS, description="When its commit (or the marts publish) was done."),
+    ),
+)
+
+PLANT_CONFIG_HISTORY = TableSpec(
+    name="plant_config_history",
+    description="Every plant YAML that built production days: its hash, the YAML itself, and when it was "
+    "first and last taken up by a build (the latest last_used_at is the configuration of the latest build).",
+    unique=("config_sha256",),
+    columns=(
+        Col("config_sha256", pa.string(), description="sha256 of the canonical YAML (comments and layout aside)."),
+        Col("plant_yaml", pa.string(), description="The plant YAML as the build read it."),
+        Col("config_path", pa.string(), description="Where the YAML was read from."),
+        Col("first_used_at", UTC_TS, description="When a build first used this configuration."),
+        Col("last_used_at", UTC_TS, description="When a build last took this configuration up after another."),
+        Col("first_day", pa.date32(), description="The production day whose build first used it."),
+        Col("run_id", pa.string(), nullable=True, description="The run of that build."),
+    ),
+)
+
 ALL_TABLES = (
     BRONZE_POINTS,
     QUARANTINE,
@@ -356,4 +387,6 @@ ALL_TABLES = (
     SILVER_ENERGY_INCREMENTS,
     SILVER_SENSOR_INTERVALS,
     SILVER_TAG_QUALITY,
+    DAY_BUILDS,
+    PLANT_CONFIG_HISTORY,
 )

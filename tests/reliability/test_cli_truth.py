@@ -118,7 +118,7 @@ def test_a_rejected_file_fails_the_run_and_a_second_run_with_nothing_new_starts_
         f"landing new files from {plant.landing}",
         "  files landed: 0, rejected: 0, already landed: 1",
         "  note: stray.csv: in no source's folder; not read; it could go in: historian/ (aveva_historian_csv)",
-        "nothing new to land; no production day gained new data; nothing to rebuild",
+        "nothing new to land; no production day gained new data or is stale; nothing to rebuild",
     ]
     assert len(plant.runs()) == 2  # no Dagster run was started
     report("nothing new", {"second_run_s": round(seconds, 1)})
