@@ -26,28 +26,11 @@ import yaml
 from . import delta
 from .calendar import production_day_window, production_days_between
 from .plant import Machine, PlantConfig, PlantConfigError, parse_plant_config
-from .schemas import (
-    DAY_BUILDS,
-    PLANT_CONFIG_HISTORY,
-    SILVER_COUNT_INCREMENTS,
-    SILVER_ENERGY_INCREMENTS,
-    SILVER_MACHINE_STATES,
-    SILVER_PLANT_CALENDAR,
-    SILVER_SENSOR_INTERVALS,
-    SILVER_TAG_QUALITY,
-)
+from .schemas import DAY_BUILDS, PLANT_CONFIG_HISTORY, SILVER_DAY_TABLES, SILVER_PLANT_CALENDAR
 
 # The run tag of a build that rebuilds every day with a changed calendar: its days may sit beside days
 # not yet rebuilt, and only for such a run is that expected.
 REBUILD_ALL_TAG = "iiot/rebuild_all"
-SILVER_DAY_TABLES = (
-    SILVER_PLANT_CALENDAR,
-    SILVER_MACHINE_STATES,
-    SILVER_COUNT_INCREMENTS,
-    SILVER_ENERGY_INCREMENTS,
-    SILVER_SENSOR_INTERVALS,
-    SILVER_TAG_QUALITY,
-)
 _ARROW = "\u2192"
 
 

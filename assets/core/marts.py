@@ -28,15 +28,7 @@ import pyarrow as pa
 from . import delta, object_store, watermarks
 from .locks import exclusive_lock
 from .plant import PlantConfig
-from .schemas import (
-    SILVER_COUNT_INCREMENTS,
-    SILVER_ENERGY_INCREMENTS,
-    SILVER_MACHINE_STATES,
-    SILVER_PLANT_CALENDAR,
-    SILVER_SENSOR_INTERVALS,
-    SILVER_TAG_QUALITY,
-    TableSpec,
-)
+from .schemas import SILVER_DAY_TABLES, SILVER_PLANT_CALENDAR
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 AUDIT_SQL = Path("audit") / "marts_audit.sql"
@@ -49,14 +41,7 @@ MARTS_FILE = "marts.duckdb"
 # The marts file is written in the storage format of DuckDB 1.4 (the long-term-support line many
 # analysts still run), so DuckDB 1.4, 1.5 and newer (the duckdb command-line client on PyPI) open it.
 STORAGE_VERSION = "v1.4.0"
-SILVER_INPUTS: tuple[TableSpec, ...] = (
-    SILVER_PLANT_CALENDAR,
-    SILVER_MACHINE_STATES,
-    SILVER_COUNT_INCREMENTS,
-    SILVER_ENERGY_INCREMENTS,
-    SILVER_SENSOR_INTERVALS,
-    SILVER_TAG_QUALITY,
-)
+SILVER_INPUTS = SILVER_DAY_TABLES  # the marts read every silver table
 
 
 @dataclass(frozen=True)

@@ -345,6 +345,16 @@ SILVER_TAG_QUALITY = TableSpec(
     ),
 )
 
+# every silver table is one production day per partition, and the marts read them all
+SILVER_DAY_TABLES: tuple[TableSpec, ...] = (
+    SILVER_PLANT_CALENDAR,
+    SILVER_MACHINE_STATES,
+    SILVER_COUNT_INCREMENTS,
+    SILVER_ENERGY_INCREMENTS,
+    SILVER_SENSOR_INTERVALS,
+    SILVER_TAG_QUALITY,
+)
+
 DAY_BUILDS = TableSpec(
     name="lakehouse__day_builds",
     description="The watermark of each production day: one row each time a build wrote a silver table's "

@@ -23,29 +23,10 @@ import pyarrow as pa
 from . import delta
 from .calendar import production_day_of, production_day_window
 from .plant import PlantConfig
-from .schemas import (
-    BRONZE_POINTS,
-    DAY_BUILDS,
-    SILVER_COUNT_INCREMENTS,
-    SILVER_ENERGY_INCREMENTS,
-    SILVER_MACHINE_STATES,
-    SILVER_PLANT_CALENDAR,
-    SILVER_SENSOR_INTERVALS,
-    SILVER_TAG_QUALITY,
-)
+from .schemas import BRONZE_POINTS, DAY_BUILDS, SILVER_DAY_TABLES
 
 # the silver tables a production day's marts read: a day is built when each of them is
-SILVER_TABLES: tuple[str, ...] = tuple(
-    spec.name
-    for spec in (
-        SILVER_PLANT_CALENDAR,
-        SILVER_MACHINE_STATES,
-        SILVER_COUNT_INCREMENTS,
-        SILVER_ENERGY_INCREMENTS,
-        SILVER_SENSOR_INTERVALS,
-        SILVER_TAG_QUALITY,
-    )
-)
+SILVER_TABLES: tuple[str, ...] = tuple(spec.name for spec in SILVER_DAY_TABLES)
 MARTS_TABLE = "marts.duckdb"
 _ONE_DAY = dt.timedelta(days=1)
 
