@@ -289,3 +289,29 @@ def test_the_points_of_an_earlier_name_are_read_under_the_current_one_and_the_cu
         ("L1.FILLER.Energy", at(2, 11)),
         ("L1.FILLER.Status", at(2, 8)),
     ]
+
+
+def test_a_day_rebuilt_after_its_state_and_counter_tags_were_renamed_keeps_its_oee(plant_factory):
+    plant = plant_factory()
+    plant.export(
+        "mon.csv",
+        [
+            r("2026-03-02 07:00:00", "L1.FILLER.State", 1),
+            r("2026-03-02 07:00:00", "L1.FILLER.Total", 0),
+            r("2026-03-02 14:00:00", "L1.FILLER.Total", 12_600),
+        ],
+    )
+    plant.land()
+    plant.build_day("2026-03-02")  # records the first YAML in plant_config_history
+    before = plant.oee("2026-03-02")
+    plant.config_path.write_text(yaml.safe_dump(_renamed_filler()), encoding="utf-8")
+    plant.build_day("2026-03-02")  # rebuilt with the renamed tags (Status, Count)
+    after = plant.oee("2026-03-02")
+
+    # By hand: the early shift 06:00..14:00 is 8 h planned; running from 07:00, 7 h = 25,200 s: availability
+    # 7 / 8. The 07:00 reading has none before it and counts nothing; 14:00 counts 12,600 - 0 = 12,600. At the
+    # ideal 1 s per unit, performance 12,600 / 25,200 = 0.5. Reading only the new names: no state (0 h run)
+    # and no count.
+    expected = {"availability": 0.875, "run_time_s": 25_200, "total_count": 12_600, "performance": 0.5}
+    assert {k: before[k] for k in expected} == expected
+    assert {k: after[k] for k in expected} == expected

@@ -163,12 +163,13 @@ def _register_points_before_day(
     since = window[0] - dt.timedelta(days=config.state_lookback_days)
     _register_scan(con, "bronze_before_day_scan", lakehouse, since, window[0])
     # at the same time, the current name's point is the last one (rank 0), as in `points`
+    # (with no aliases, the plain aggregate: the look-back of every tag is millions of points)
     aliased = f"left join {_alias_values(aliases)} on a.alias = s.tag" if aliases else ""
-    tag, rank = ("coalesce(a.tag, s.tag)", "-coalesce(a.rank, 0)") if aliases else ("s.tag", "0")
+    tag, last = ("coalesce(a.tag, s.tag)", "(s.ts, -coalesce(a.rank, 0))") if aliases else ("s.tag", "s.ts")
     con.execute(
         f"""
         create or replace temp table points_before_day as
-        select {tag} as tag, min(s.source) as source, max(s.ts) as ts, arg_max(s.quality, (s.ts, {rank})) as quality
+        select {tag} as tag, min(s.source) as source, max(s.ts) as ts, arg_max(s.quality, {last}) as quality
         from bronze_before_day_scan as s {aliased}
         where s.ts >= $since and s.ts < $day_start
         group by 1

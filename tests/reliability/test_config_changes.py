@@ -3,7 +3,8 @@
 A change of the time zone moves every production day's window: building the next day with it beside a
 day of the earlier zone left six hours in no production day. It is refused until `run --rebuild-all`
 rebuilds every day with the new zone. A renamed tag applies to the days built from then on: the run says
-so and names the days built with the earlier YAML, which the history table keeps.
+so and names the days built with the earlier YAML, which the history table keeps; a day rebuilt with the
+new name reads the earlier name's points as its history.
 """
 
 from __future__ import annotations
