@@ -99,7 +99,7 @@ def register_points(
     columns = "tag, ts, value, value_text, quality, source"
     select = f"select {columns} from bronze_points_scan where {where}"
     if aliases:
-        family = _string_list(tuple({name for pair in aliases for name in pair}))
+        family = _string_list(tuple(sorted({name for pair in aliases for name in pair})))
         # The renamed tags' points, earlier names read as the current one, held (the machine roles' few
         # points). Where the current name and an earlier one both have a point at the same time, the
         # current name's wins (rank 0), then the most recently used earlier name's: one point per time.
