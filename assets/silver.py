@@ -8,7 +8,7 @@ from orchestration.partitions import partition_day
 from orchestration.resources import LakehouseResource
 
 from .checks import schema_check_result, schema_check_spec
-from .core import config_history, delta, watermarks
+from .core import config_history, delta, tag_aliases, watermarks
 from .core.bronze_reader import register_points
 from .core.calendar import calendar_table, production_day_window
 from .core.modelling import (
@@ -76,6 +76,11 @@ def _checked(
             yield batch
 
     return pa.RecordBatchReader.from_batches(reader.schema, batches())
+
+
+def _aliases(context: dg.AssetExecutionContext, lakehouse: LakehouseResource, config) -> tag_aliases.TagAliases:
+    """The earlier names of the plant's renamed tags (plant_config_history, read once per run)."""
+    return tag_aliases.aliases_for_build(lakehouse.lakehouse_root, config, context.run_id, lakehouse.storage_options())
 
 
 def tiling_problems(states: pa.Table, window, machines: list[tuple[str, str]]) -> list[str]:
@@ -168,7 +173,8 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         day = partition_day(context.partition_key)
         window = production_day_window(config, day)
         with delta.duckdb_session() as con:
-            register_points(con, lakehouse.lakehouse(), config, window, machine_state_points(config))
+            selection = machine_state_points(config, _aliases(context, lakehouse, config))
+            register_points(con, lakehouse.lakehouse(), config, window, selection)
             states = model_machine_states(con, config, day, window)
         _write(lakehouse, SILVER_MACHINE_STATES, day, states, context.run_id, started_at)
         problems = tiling_problems(states, window, [(m.line, m.name) for m in config.oee_machines])
@@ -218,7 +224,8 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
             day = partition_day(context.partition_key)
             window = production_day_window(config, day)
             with delta.duckdb_session() as con:
-                register_points(con, lakehouse.lakehouse(), config, window, points(config))
+                selection = points(config, _aliases(context, lakehouse, config))
+                register_points(con, lakehouse.lakehouse(), config, window, selection)
                 table = model(con, config, day, window)
                 if isinstance(table, pa.RecordBatchReader):
                     # validated batch by batch on its way into the Delta writer, never held whole

@@ -35,6 +35,9 @@ class PointSelection:
     # also `tag_last_seen`: per selected tag, its last point ever landed (from the tag catalog), so a model
     # tells the last reading of a series from one whose next reading lies beyond the look-ahead
     last_seen: bool = False
+    # (earlier name, current tag) of the machine roles' renamed tags (see tag_aliases), per current tag
+    # the most recently used name first: an earlier name is read with its tag, under the current name
+    aliases: tuple[tuple[str, str], ...] = ()
 
 
 def _span(
@@ -81,25 +84,58 @@ def register_points(
     since, until = _span(config, window, selection)
     # a view of `points` reads this scan for as long as the connection lives
     _register_scan(con, "bronze_points_scan", lakehouse, since, until)
+    aliases = _selected_aliases(selection)
     # Literals, not bind parameters: a view takes none. The times are timestamps we made; the tags
     # come from the validated plant config and are quoted as SQL string literals.
     where = f"ts >= {_timestamp(since)} and ts < {_timestamp(until)}"
     if selection.tags is not None:
         # a list tested while DuckDB scans, before anything is held
-        where += f" and list_contains({_string_list(selection.tags)}, tag)"
+        where += f" and list_contains({_string_list(selection.tags + tuple(a for a, _ in aliases))}, tag)"
     if selection.except_tags:
-        where += f" and not list_contains({_string_list(selection.except_tags)}, tag)"
+        # an excepted tag's earlier names are excepted with it (a renamed state tag is no sensor)
+        excepted = set(selection.except_tags)
+        names = selection.except_tags + tuple(a for a, tag in selection.aliases if tag in excepted)
+        where += f" and not list_contains({_string_list(names)}, tag)"
+    columns = "tag, ts, value, value_text, quality, source"
+    select = f"select {columns} from bronze_points_scan where {where}"
+    if aliases:
+        family = _string_list(tuple(sorted({name for pair in aliases for name in pair})))
+        # The renamed tags' points, earlier names read as the current one, held (the machine roles' few
+        # points). Where the current name and an earlier one both have a point at the same time, the
+        # current name's wins (rank 0), then the most recently used earlier name's: one point per time.
+        con.execute(
+            "create or replace temp table aliased_points as "
+            "select coalesce(a.tag, s.tag) as tag, s.ts, s.value, s.value_text, s.quality, s.source "
+            f"from ({select} and list_contains({family}, tag)) as s "
+            f"left join {_alias_values(aliases)} on a.alias = s.tag "
+            "qualify row_number() over (partition by coalesce(a.tag, s.tag), s.ts order by coalesce(a.rank, 0)) = 1"
+        ).fetchall()
+        select = f"{select} and not list_contains({family}, tag) union all select {columns} from aliased_points"
     kind = "table" if selection.held else "view"
-    con.execute(
-        f"create or replace temp {kind} points as "
-        f"select tag, ts, value, value_text, quality, source from bronze_points_scan where {where}"
-    ).fetchall()
+    con.execute(f"create or replace temp {kind} points as {select}").fetchall()
     if selection.held:
         con.unregister("bronze_points_scan")
     if selection.before_day:
-        _register_points_before_day(con, lakehouse, config, window)
+        _register_points_before_day(con, lakehouse, config, window, aliases)
     if selection.last_seen:
-        _register_last_seen(con, lakehouse, selection.tags or ())
+        _register_last_seen(con, lakehouse, selection.tags or (), aliases)
+
+
+def _selected_aliases(selection: PointSelection) -> tuple[tuple[str, str], ...]:
+    """The aliases of the tags the selection reads."""
+    if selection.tags is not None:
+        return tuple((a, tag) for a, tag in selection.aliases if tag in set(selection.tags))
+    return tuple((a, tag) for a, tag in selection.aliases if tag not in set(selection.except_tags))
+
+
+def _alias_values(aliases: tuple[tuple[str, str], ...]) -> str:
+    """(alias, tag, rank) as an inline table: per tag, the earlier names in the order given, from rank 1."""
+    rank: dict[str, int] = {}
+    rows = []
+    for alias, tag in aliases:
+        rank[tag] = rank.get(tag, 0) + 1
+        rows.append(f"({delta.string_literal(alias)}, {delta.string_literal(tag)}, {rank[tag]})")
+    return f"(values {', '.join(rows)}) as a(alias, tag, rank)"
 
 
 def _timestamp(value: dt.datetime) -> str:
@@ -116,30 +152,41 @@ def _register_points_before_day(
     lakehouse: Lakehouse,
     config: PlantConfig,
     window: tuple[dt.datetime, dt.datetime],
+    aliases: tuple[tuple[str, str], ...] = (),
 ) -> None:
     """Register `points_before_day`: per tag seen in the look-back, its first source and its last point
-    before the day began (time and quality).
+    before the day began (time and quality); a tag's earlier names count as the tag.
 
     That is all a day's tag-quality figures take from the look-back, so the look-back is read by one
     streaming aggregate instead of being held point by point.
     """
     since = window[0] - dt.timedelta(days=config.state_lookback_days)
     _register_scan(con, "bronze_before_day_scan", lakehouse, since, window[0])
+    # at the same time, the current name's point is the last one (rank 0), as in `points`
+    # (with no aliases, the plain aggregate: the look-back of every tag is millions of points)
+    aliased = f"left join {_alias_values(aliases)} on a.alias = s.tag" if aliases else ""
+    tag, last = ("coalesce(a.tag, s.tag)", "(s.ts, -coalesce(a.rank, 0))") if aliases else ("s.tag", "s.ts")
     con.execute(
-        """
+        f"""
         create or replace temp table points_before_day as
-        select tag, min(source) as source, max(ts) as ts, arg_max(quality, ts) as quality
-        from bronze_before_day_scan
-        where ts >= $since and ts < $day_start
-        group by tag
+        select {tag} as tag, min(s.source) as source, max(s.ts) as ts, arg_max(s.quality, {last}) as quality
+        from bronze_before_day_scan as s {aliased}
+        where s.ts >= $since and s.ts < $day_start
+        group by 1
         """,
         {"since": since, "day_start": window[0]},
     ).fetchall()
     con.unregister("bronze_before_day_scan")
 
 
-def _register_last_seen(con: duckdb.DuckDBPyConnection, lakehouse: Lakehouse, tags: tuple[str, ...]) -> None:
-    """Register `tag_last_seen` (tag, last_seen): the tag catalog's last point of each of `tags`."""
+def _register_last_seen(
+    con: duckdb.DuckDBPyConnection,
+    lakehouse: Lakehouse,
+    tags: tuple[str, ...],
+    aliases: tuple[tuple[str, str], ...] = (),
+) -> None:
+    """Register `tag_last_seen` (tag, last_seen): the tag catalog's last point of each of `tags`, under
+    any of its names."""
     delta.register_table(
         con,
         "tag_catalog_scan",
@@ -147,9 +194,11 @@ def _register_last_seen(con: duckdb.DuckDBPyConnection, lakehouse: Lakehouse, ta
         TAG_CATALOG,
         storage_options=lakehouse.storage_options,
     )
+    names = {alias: tag for alias, tag in aliases}
     con.execute(
         "create or replace temp table tag_last_seen as "
-        "select tag, last_seen from tag_catalog_scan where list_contains($tags::varchar[], tag)",
-        {"tags": list(tags)},
+        "select coalesce(map_extract_value($names::map(varchar, varchar), tag), tag) as tag, "
+        "max(last_seen) as last_seen from tag_catalog_scan where list_contains($tags::varchar[], tag) group by 1",
+        {"tags": [*tags, *names], "names": names},
     ).fetchall()
     con.unregister("tag_catalog_scan")

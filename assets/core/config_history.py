@@ -27,6 +27,7 @@ from . import delta
 from .calendar import production_day_window, production_days_between
 from .plant import Machine, PlantConfig, PlantConfigError, parse_plant_config
 from .schemas import DAY_BUILDS, PLANT_CONFIG_HISTORY, SILVER_DAY_TABLES, SILVER_PLANT_CALENDAR
+from .tag_aliases import load_aliases, tags_by_role
 
 # The run tag of a build that rebuilds every day with a changed calendar: its days may sit beside days
 # not yet rebuilt, and only for such a run is that expected.
@@ -49,14 +50,6 @@ def _clock(t: dt.time) -> str:
 
 def _span(item) -> str:
     return f"{_clock(item.start)}-{_clock(item.end)}"
-
-
-def _tags(machine: Machine) -> dict[str, str]:
-    """The machine's tags by role (state, total_count, ..., energy_meter, ...)."""
-    tags = {"state": machine.state_tag} if machine.state_tag else {}
-    tags |= {f"{kind}_count": tag for kind, tag in machine.counter_tags.items()}
-    tags |= {f"energy_{kind}": tag for kind, tag in machine.energy_tags.items()}
-    return tags
 
 
 _MACHINE_SAID = {"name", "line", "area", "ideal_cycle_time_s", "state_tag", "total_count_tag", "good_count_tag"}
@@ -115,7 +108,7 @@ def diff_configs(old: PlantConfig, new: PlantConfig) -> list[str]:
 
 def _machine_changes(where: str, old: Machine, new: Machine) -> list[str]:
     lines = []
-    before, after = _tags(old), _tags(new)
+    before, after = tags_by_role(old), tags_by_role(new)
     for role in sorted(before.keys() | after.keys()):
         if role not in after:
             lines.append(f"tag removed on {where} ({role}): {before[role]}")
@@ -186,7 +179,9 @@ def days_covering(config: PlantConfig, windows: Sequence[tuple[dt.date, dt.datet
 class ConfigCheck:
     """The current configuration against the days built and the configuration of the latest build."""
 
-    changes: list[str]  # what changed since the latest build ([] if nothing, or no build recorded)
+    # what changed since the latest build ([] if nothing, or no build recorded), and how the earlier names
+    # of renamed tags are read
+    changes: list[str]
     built: list[tuple[dt.date, dt.datetime, dt.datetime]]  # the days silver holds, with their windows
     other_calendar: list[dt.date]  # days whose window is not the one the current calendar gives them
 
@@ -238,6 +233,8 @@ def check_config(root: str, config: PlantConfig, config_path: str, storage_optio
     text = Path(config_path).read_text(encoding="utf-8")
     if latest is not None and latest["config_sha256"] != config_sha256(text):
         changes = describe_change(latest["plant_yaml"], config, origin=latest["config_path"])
+        # a renamed tag's earlier points are read as the new tag's history: said after the rename
+        changes = load_aliases(root, config, storage_options).said(changes)
     return ConfigCheck(changes=changes, built=built, other_calendar=other)
 
 

@@ -25,6 +25,7 @@ from .schemas import (
     SILVER_TAG_QUALITY,
     UTC_TS,
 )
+from .tag_aliases import NO_ALIASES, TagAliases
 
 # Time with no valid state (no data, bad quality, a code not in the map) is an unplanned stop for
 # reason "unknown": never running, so missing data can only make OEE look worse, not better.
@@ -512,17 +513,23 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict, relations: dict
             con.unregister(name)
 
 
-def machine_state_points(config: PlantConfig) -> PointSelection:
+# Each selection reads a renamed tag's earlier names too (`aliases`, see tag_aliases), under its
+# current name: a day built before the rename and rebuilt keeps its points.
+
+
+def machine_state_points(config: PlantConfig, aliases: TagAliases = NO_ALIASES) -> PointSelection:
     """The state tags, over the whole look-back: a stop's start may lie days before the day."""
-    return PointSelection(tags=tuple(m.state_tag for m in config.oee_machines))
+    return PointSelection(tags=tuple(m.state_tag for m in config.oee_machines), aliases=aliases.pairs)
 
 
-def count_points(config: PlantConfig) -> PointSelection:
+def count_points(config: PlantConfig, aliases: TagAliases = NO_ALIASES) -> PointSelection:
     """The counter tags, over the look-back (the last reading before the day) and the day's end."""
-    return PointSelection(tags=tuple(tag for m in config.oee_machines for tag in m.counter_tags.values()))
+    return PointSelection(
+        tags=tuple(tag for m in config.oee_machines for tag in m.counter_tags.values()), aliases=aliases.pairs
+    )
 
 
-def energy_points(config: PlantConfig) -> PointSelection:
+def energy_points(config: PlantConfig, aliases: TagAliases = NO_ALIASES) -> PointSelection:
     """The energy tags, over the look-back and the look-ahead (a meter interval over the day's end).
 
     Both reach at least the longest configured energy_max_gap_s, so that a reading the next one closes
@@ -534,24 +541,29 @@ def energy_points(config: PlantConfig) -> PointSelection:
         lookback=max(dt.timedelta(days=config.state_lookback_days), widest),
         lookahead=max(LOOKAHEAD, widest),
         last_seen=True,
+        aliases=aliases.pairs,
     )
 
 
-def sensor_points(config: PlantConfig) -> PointSelection:
-    """Every tag the machine model does not use, from sensor_max_gap_s before the day to its end: a
-    value holds at most that long, so an earlier point cannot reach into the day."""
+def sensor_points(config: PlantConfig, aliases: TagAliases = NO_ALIASES) -> PointSelection:
+    """Every tag the machine model does not use, nor an earlier name of one, from sensor_max_gap_s
+    before the day to its end: a value holds at most that long, so an earlier point cannot reach into
+    the day."""
     return PointSelection(
         except_tags=tuple(model_tags_table(config)["tag"].to_pylist()),
         lookback=dt.timedelta(seconds=config.sensor_max_gap_s),
         lookahead=dt.timedelta(0),
         held=False,
+        aliases=aliases.pairs,
     )
 
 
-def tag_quality_points(config: PlantConfig) -> PointSelection:
+def tag_quality_points(config: PlantConfig, aliases: TagAliases = NO_ALIASES) -> PointSelection:
     """Every tag, over the day alone, and from the look-back each tag's source and last point
     (`points_before_day`): all that the look-back adds to a day's tag quality."""
-    return PointSelection(lookback=dt.timedelta(0), lookahead=dt.timedelta(0), held=False, before_day=True)
+    return PointSelection(
+        lookback=dt.timedelta(0), lookahead=dt.timedelta(0), held=False, before_day=True, aliases=aliases.pairs
+    )
 
 
 def model_machine_states(
