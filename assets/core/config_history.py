@@ -331,7 +331,7 @@ def record_config(
     uri = delta.table_uri(root, PLANT_CONFIG_HISTORY.name)
     with delta.duckdb_session() as con:
         delta.register_table(con, "history", uri, PLANT_CONFIG_HISTORY, storage_options=storage_options)
-        earlier = con.execute("select * from history where config_sha256 = ?", [sha]).to_arrow_table()
+        earlier = con.sql("select * from history where config_sha256 = ?", params=[sha]).to_arrow_table()
     if earlier.num_rows:
         row = earlier.slice(0, 1).to_pylist()[0] | {"last_used_at": now}
         data = PLANT_CONFIG_HISTORY.conform(pa.Table.from_pylist([row]))
