@@ -153,6 +153,18 @@ def ensure_dagster_home() -> Path:
     return path
 
 
+def open_instance():
+    """The Dagster instance of DAGSTER_HOME. Its SQLite databases are created on first open; two processes
+    creating them at once (two runs started together on a new home) stamp the schema version twice and
+    leave a home no later run can open, so the first open is made under a lock file."""
+    import dagster as dg
+    from filelock import FileLock
+
+    home = ensure_dagster_home()
+    with FileLock(str(home / ".instance.lock")):
+        return dg.DagsterInstance.get()
+
+
 def _generated_earlier(config: Path) -> bool:
     import hashlib
 
@@ -255,7 +267,7 @@ def _cmd_run(args: argparse.Namespace, guard) -> int:
         raise CommandError(str(exc)) from None
 
     # at start, whatever there is to do: a run of this CLI whose process died is failed and its slots freed
-    instance = dg.DagsterInstance.get()
+    instance = open_instance()
     guard.attach(instance)
 
     config, landing = lakehouse.plant(), lakehouse.landing_path()

@@ -39,6 +39,7 @@ from assets.core.schemas import (
     TAG_CATALOG,
 )
 from assets.demo.generator import write_demo_exports
+from orchestration.cli import INSTANCE_YAML
 from orchestration.jobs import DAILY_JOB
 
 from .conftest import DEMO_START, PLANT_CONFIG, marts_rows, query, report, sorted_rows
@@ -164,6 +165,13 @@ def _instance(home: Path) -> dg.DagsterInstance:
     return dg.DagsterInstance.from_config(str(home))
 
 
+def _instance_created(home: Path) -> dg.DagsterInstance:
+    """The CLI's instance config written into `home` (as the CLI writes it), and its storage created."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text(INSTANCE_YAML, encoding="utf-8")
+    return _instance(home)
+
+
 def kill_during_landing(root: Path, env: dict[str, str]) -> str:
     # the landing SIGKILLs its own process (the CLI) between the first file's points and its ledger row
     done, _ = run_cli(root, {**env, KILL_AT_ENV: "points_committed"})
@@ -177,10 +185,12 @@ def kill_during_landing(root: Path, env: dict[str, str]) -> str:
 
 def kill_during_silver(root: Path, env: dict[str, str]) -> str:
     home = root / "dagster_home"
+    # the instance's storage is created before the CLI starts: two processes creating it at once would
+    # stamp its schema twice (the CLI orders its own first opens with a lock file; the test does not take it)
+    with _instance_created(home):
+        pass
     process = subprocess.Popen(CLI + ["run"], cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     materialized = dg.DagsterEventType.ASSET_MATERIALIZATION
-    # the CLI creates the instance's storage; the test opens it once it is there
-    wait_for(process, (home / "history" / "runs.db").exists, "the instance's run storage")
     with _instance(home) as instance:
 
         def first_silver_table_written() -> bool:
