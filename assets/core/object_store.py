@@ -254,7 +254,8 @@ _NEED = (
     "Delta commits need conditional writes (PUT with If-None-Match: *) so that concurrent writers never "
     "overwrite each other's commits; use a store that supports them"
 )
-# what obstore (the Rust object_store crate) reports of a request the store answered with an error
+# what obstore (the Rust object_store crate) reports of a request the store answered with an error: its
+# exceptions carry the status and the store's error code only in their text
 _ANSWERED = re.compile(r"Error performing PUT (\S+) .*?status code: (\d{3})[^:]*(?::\s*(.*))?", re.S)
 _CODE = re.compile(r"<Code>([^<]*)</Code>")
 

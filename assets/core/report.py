@@ -362,6 +362,8 @@ def _tick_label(value: float, step: float) -> str:
 
 
 # --------------------------------------------------------------------------------------------- SVG
+# Drawn here rather than with a plotting library: four plain charts do not warrant matplotlib, and
+# plotly would put JavaScript into a page that must open without scripts.
 
 
 def _e(text: object) -> str:

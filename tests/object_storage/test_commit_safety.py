@@ -133,3 +133,14 @@ def test_a_remote_lakehouse_with_no_credentials_anywhere_is_refused_with_what_to
     message = str(refused.value)
     assert message.startswith(f"refusing to start: no credentials for {root}: set AWS_ACCESS_KEY_ID and")
     assert "instance profile" in message
+
+
+def test_a_wrong_secret_is_refused_with_the_stores_answer(s3_server):
+    options = {**s3_server.options(), "aws_secret_access_key": "not-the-secret"}
+    root = s3_server.prefix()
+    with pytest.raises(object_store.UnsafeStoreError) as refused:
+        object_store.require_safe_commits(root, options)
+    message = str(refused.value)
+    # SeaweedFS answers a request signed with another secret 403 SignatureDoesNotMatch
+    assert message.startswith(f"refusing to start: a conditional write to {root} was answered 403 ("), message
+    assert "not-the-secret" not in message and s3_server.access_key not in message
