@@ -16,7 +16,10 @@ pytestmark = pytest.mark.s3
 
 
 def test_a_store_with_conditional_writes_is_accepted(s3_server):
-    object_store.require_safe_commits(s3_server.prefix(), s3_server.options())
+    root = s3_server.prefix()
+    object_store.require_safe_commits(root, s3_server.options())
+    # the probe object is deleted afterwards
+    assert object_store.list_landing(f"{root}/{object_store.PROBE_FOLDER}", s3_server.options()) == []
 
 
 @pytest.mark.parametrize(
