@@ -8,6 +8,7 @@ below is worked out by hand in the comment beside it.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 
 import duckdb
@@ -222,7 +223,7 @@ def test_a_sensor_only_plant_runs_the_whole_pipeline(plant_factory, tmp_path, mo
 
     # The report says why the line has no OEE, and what it used.
     page = (plant.root / "reports" / f"daily_report_{DAY}.html").read_text(encoding="utf-8")
-    assert "no OEE: none of the line&#x27;s machines has a state tag and counters" in page
+    assert "no OEE: none of the line's machines has a state tag and counters" in html.unescape(page)
     assert f"The line used 1,488.0 kWh on {DAY}." in page
 
 

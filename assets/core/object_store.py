@@ -16,21 +16,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
-import http.client
 import os
 import re
 import shutil
 import tempfile
 import threading
-import urllib.parse
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import obstore
 import pyarrow.fs as pafs
+from obstore.exceptions import AlreadyExistsError, BaseError, PreconditionError
+from obstore.store import S3Store
 
 # The standard AWS variables and the delta-rs storage option each one becomes.
 AWS_ENV_OPTIONS = {
@@ -254,25 +254,86 @@ _NEED = (
     "Delta commits need conditional writes (PUT with If-None-Match: *) so that concurrent writers never "
     "overwrite each other's commits; use a store that supports them"
 )
+# what obstore (the Rust object_store crate) reports of a request the store answered with an error: its
+# exceptions carry the status and the store's error code only in their text
+_ANSWERED = re.compile(r"Error performing PUT (\S+) .*?status code: (\d{3})[^:]*(?::\s*(.*))?", re.S)
+_CODE = re.compile(r"<Code>([^<]*)</Code>")
+
+_OBSTORE_CONFIG = {
+    "aws_access_key_id": "access_key_id",
+    "aws_secret_access_key": "secret_access_key",
+    "aws_session_token": "session_token",
+    "aws_region": "region",
+    "aws_endpoint_url": "endpoint",
+}
+
+
+def _probe_store(root: str, options: Mapping[str, str]) -> S3Store:
+    """An obstore S3 store on the root's bucket, configured from the delta-rs storage options.
+
+    obstore rather than a hand-written request signer: it is the Rust object_store crate that delta-rs
+    writes through, so the probe signs and addresses its requests (path-style on a configured endpoint)
+    as the commits do, and without keys it finds web-identity, ECS task-role or EC2 instance-profile
+    credentials.
+    """
+    bucket, _, prefix = _fs_path(root).partition("/")
+    config = {ours: options[theirs] for theirs, ours in _OBSTORE_CONFIG.items() if options.get(theirs)}
+    config.setdefault("region", "us-east-1")
+    allow_http = str(options.get("aws_allow_http", "")).lower() in ("1", "true", "yes")
+    allow_http = allow_http or options.get("aws_endpoint_url", "").startswith("http://")
+    return S3Store(
+        bucket,
+        prefix=prefix or None,
+        config=config,
+        client_options={"allow_http": allow_http, "timeout": dt.timedelta(seconds=30)},
+        # a store that rejects the header answers 501 at once: a few retries, not the default three minutes
+        retry_config={"max_retries": 2, "retry_timeout": dt.timedelta(seconds=30)},
+    )
+
+
+def _conditional_put(store: S3Store, key: str, body: bytes) -> tuple[int, str] | None:
+    """PUT key with `If-None-Match: *`: None if it was written, else (status, the store's error code).
+
+    Raises OSError if the store gave no answer to this request (unreachable, or no credentials).
+    """
+    try:
+        obstore.put(store, key, body, mode="create")
+    except (AlreadyExistsError, PreconditionError):
+        return 412, "PreconditionFailed"
+    except BaseError as exc:
+        text = str(exc).split("\n\nDebug source:", 1)[0]
+        answered = _ANSWERED.search(text)
+        # an error answer to another request (a credential service's) is no answer to this one
+        if answered and answered.group(1).endswith(key):
+            code = _CODE.search(answered.group(3) or "")
+            return int(answered.group(2)), code.group(1) if code else (answered.group(3) or "").strip()[:200]
+        raise OSError(text) from None
+    return None
 
 
 def _probe(root: str, options: dict[str, str]) -> None:
-    if not (options.get("aws_access_key_id") and options.get("aws_secret_access_key")):
+    if bool(options.get("aws_access_key_id")) != bool(options.get("aws_secret_access_key")):
         raise UnsafeStoreError(
-            f"refusing to start: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for {root}; the check that the "
-            "store makes concurrent commits safe signs its requests with them"
+            f"refusing to start: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for {root}: only one of the two "
+            "is set, so the check that the store makes concurrent commits safe cannot sign its requests"
         )
-    uri = f"{root}/{PROBE_FOLDER}/{uuid.uuid4().hex}.json"
+    key = f"{PROBE_FOLDER}/{uuid.uuid4().hex}.json"
     body = b'{"probe": "conditional write"}'
     try:
-        first = conditional_put(uri, body, options)
-        if not 200 <= first[0] < 300:
+        store = _probe_store(root, options)
+    except BaseError as exc:
+        raise UnsafeStoreError(
+            f"refusing to start: the settings for {root} are not usable ({redact(str(exc), options)})."
+        ) from None
+    try:
+        first = _conditional_put(store, key, body)
+        if first is not None:
             raise UnsafeStoreError(
                 f"refusing to start: a conditional write to {root} was answered {first[0]} "
                 f"({redact(first[1], options)}). {_NEED}."
             )
-        second = conditional_put(uri, body, options)
-        if 200 <= second[0] < 300:
+        second = _conditional_put(store, key, body)
+        if second is None:
             raise UnsafeStoreError(
                 f"refusing to start: the store at {root} accepted a second conditional write of the same "
                 f"object, so it ignores If-None-Match and concurrent writers would silently lose commits. {_NEED}."
@@ -283,75 +344,18 @@ def _probe(root: str, options: dict[str, str]) -> None:
                 f"({redact(second[1], options)}) instead of 412 Precondition Failed. {_NEED}."
             )
     except OSError as exc:
+        if not options.get("aws_access_key_id"):
+            raise UnsafeStoreError(
+                f"refusing to start: no credentials for {root}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
+                "run where a web identity, ECS task role or EC2 instance profile provides them "
+                f"({redact(str(exc), options)})."
+            ) from None
         raise UnsafeStoreError(
             f"refusing to start: cannot reach the store at {root} to check its conditional writes "
             f"({redact(str(exc), options)})."
         ) from None
     finally:
         try:
-            filesystem(options).delete_file(_fs_path(uri))
-        except OSError:
+            obstore.delete(store, key)
+        except BaseError:
             pass  # never written, or the store is unreachable: nothing to clean up
-
-
-def _endpoint(bucket: str, options: Mapping[str, str]) -> tuple[str, str, str]:
-    """(scheme, host, path prefix) of a bucket: path-style on a configured endpoint, as delta-rs does."""
-    endpoint = options.get("aws_endpoint_url")
-    if endpoint:
-        parsed = urllib.parse.urlsplit(endpoint)
-        return parsed.scheme or "https", parsed.netloc, f"{parsed.path.rstrip('/')}/{bucket}"
-    region = options.get("aws_region") or "us-east-1"
-    return "https", f"{bucket}.s3.{region}.amazonaws.com", ""
-
-
-def conditional_put(uri: str, body: bytes, options: Mapping[str, str]) -> tuple[int, str]:
-    """PUT an object with `If-None-Match: *`, signed with AWS Signature Version 4: (status, error text).
-
-    pyarrow's S3 file system cannot send conditional headers, so this one request is made directly.
-    """
-    bucket, _, key = _fs_path(uri).partition("/")
-    scheme, host, prefix = _endpoint(bucket, options)
-    path = urllib.parse.quote(f"{prefix}/{key}", safe="/-_.~")
-    now = dt.datetime.now(dt.UTC)
-    amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
-    region = options.get("aws_region") or "us-east-1"
-    headers = {
-        "host": host,
-        "if-none-match": "*",
-        "x-amz-content-sha256": hashlib.sha256(body).hexdigest(),
-        "x-amz-date": amz_date,
-    }
-    if options.get("aws_session_token"):
-        headers["x-amz-security-token"] = options["aws_session_token"]
-    if options.get("aws_access_key_id"):
-        signed = ";".join(sorted(headers))
-        canonical = "\n".join(
-            [
-                "PUT",
-                path,
-                "",
-                "".join(f"{name}:{headers[name].strip()}\n" for name in sorted(headers)),
-                signed,
-                headers["x-amz-content-sha256"],
-            ]
-        )
-        scope = f"{day}/{region}/s3/aws4_request"
-        to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
-        signing_key = f"AWS4{options.get('aws_secret_access_key', '')}".encode()
-        for part in (day, region, "s3", "aws4_request"):
-            signing_key = hmac.new(signing_key, part.encode(), hashlib.sha256).digest()
-        signature = hmac.new(signing_key, to_sign.encode(), hashlib.sha256).hexdigest()
-        headers["authorization"] = (
-            f"AWS4-HMAC-SHA256 Credential={options['aws_access_key_id']}/{scope}, "
-            f"SignedHeaders={signed}, Signature={signature}"
-        )
-    connection_type = http.client.HTTPConnection if scheme == "http" else http.client.HTTPSConnection
-    connection = connection_type(host, timeout=30)
-    try:
-        connection.request("PUT", path, body=body, headers=headers)
-        response = connection.getresponse()
-        text = response.read().decode("utf-8", "replace")
-    finally:
-        connection.close()
-    match = re.search(r"<Code>([^<]*)</Code>", text)
-    return response.status, match.group(1) if match else response.reason

@@ -5,6 +5,8 @@ of the day, the downtime Pareto of the week and the energy per good unit trend. 
 the styling is inline CSS: no JavaScript and nothing fetched from elsewhere, so the page opens on a PC
 without network access, from a file share or an e-mail attachment. Every text that comes from the data is
 HTML-escaped, and a missing table, a day without rows or an undefined ratio shows a "no data" note.
+This module reads the data and draws the charts; the page around them is the jinja2 template
+templates/daily_report.html.j2.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import jinja2
+from markupsafe import Markup
 
 LineKey = tuple[str, str, str]  # (site, area, line)
 
@@ -358,6 +362,8 @@ def _tick_label(value: float, step: float) -> str:
 
 
 # --------------------------------------------------------------------------------------------- SVG
+# Drawn here rather than with a plotting library: four plain charts do not warrant matplotlib, and
+# plotly would put JavaScript into a page that must open without scripts.
 
 
 def _e(text: object) -> str:
@@ -610,137 +616,41 @@ def energy_trend_svg(rows: Sequence[EnergyRow]) -> str:
 
 # --------------------------------------------------------------------------------------------- page
 
-CSS = """
-body { font-family: sans-serif; color: #222; margin: 24px; max-width: 1320px; }
-h1 { font-size: 22px; margin: 0 0 4px 0; }
-h2 { font-size: 18px; border-bottom: 2px solid #0072B2; padding-bottom: 4px; margin-top: 32px; }
-h3 { font-size: 14px; margin: 12px 0 4px 0; }
-.sub { color: #555; margin: 0 0 16px 0; }
-table.headline { border-collapse: collapse; margin: 8px 0 16px 0; }
-table.headline th, table.headline td { border: 1px solid #ccc; padding: 4px 10px; }
-table.headline th { background: #f0f4f8; }
-table.headline td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.nodata { color: #8a4b00; background: #fff6e5; border: 1px solid #f0c987; padding: 6px 10px; display: inline-block; }
-.charts { display: flex; flex-wrap: wrap; gap: 8px 24px; }
-.chart { flex: 0 0 auto; }
-.note { color: #555; font-size: 12px; }
-"""
+# jinja2 rather than hand-joined strings: the page reads as HTML in one file, and autoescape escapes
+# every text from the data without an escape call at each place.
+_PAGE = jinja2.Environment(
+    loader=jinja2.PackageLoader("assets.core", "templates"),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    undefined=jinja2.StrictUndefined,
+)
+_PAGE.filters["finite"] = finite
 
 
-def _no_data(text: str) -> str:
-    return f'<p class="nodata">No data: {_e(text)}</p>'
+def _markup(draw):
+    # the charts' SVG is markup built from escaped parts, not text for the template to escape again
+    return lambda *args: Markup(draw(*args))
 
 
-def _headline_table(report: DailyReport) -> str:
-    if not report.lines:
-        return _no_data(f"no line has figures for {report.day.isoformat()} in {report.marts_name}.")
-    rows = [headline(line) for line in report.lines]
-    columns = list(rows[0])
-    out = ['<table class="headline"><thead><tr>']
-    out += [f'<th scope="col">{_e(c)}</th>' for c in columns]
-    out.append("</tr></thead><tbody>")
-    for row in rows:
-        out.append("<tr>")
-        for c in columns:
-            if c == "Line":
-                out.append(f'<th scope="row">{_e(row[c])}</th>')
-            else:
-                out.append(f'<td class="num">{_e(row[c])}</td>')
-        out.append("</tr>")
-    out.append("</tbody></table>")
-    return "".join(out)
-
-
-def _section(title: str, content: str) -> str:
-    return f'<div class="chart"><h3>{_e(title)}</h3>{content}</div>'
-
-
-def _line_section(report: DailyReport, line: LineReport) -> str:
-    site, area, name = line.key
-    day = report.day.isoformat()
-    parts = [f'<section><h2>Line {_e(name)} <span class="note">{_e(area)}, {_e(site)}</span></h2>']
-    parts.append('<div class="charts">')
-
-    # a line with energy rows but never an OEE row has no machine with a state tag and counters: oee_line_daily
-    # has a row for every production day of every line that has one
-    no_oee = (
-        "no OEE: none of the line's machines has a state tag and counters (energy and sensor assets only)."
-        if line.energy and not line.trend
-        else None
-    )
-    title = f"OEE trend, last {len(line.trend)} production days up to {day}"
-    if OEE_TABLE in report.missing:
-        parts.append(_section("OEE trend", _no_data(report.missing[OEE_TABLE] + ".")))
-    elif no_oee:
-        parts.append(_section("OEE", _no_data(no_oee)))
-    elif not line.trend:
-        parts.append(_section("OEE trend", _no_data(f"no OEE rows up to {day}.")))
-    else:
-        parts.append(_section(title, oee_trend_svg(line)))
-
-    title = f"Loss waterfall, {day}"
-    if OEE_TABLE in report.missing:
-        parts.append(_section(title, _no_data(report.missing[OEE_TABLE] + ".")))
-    elif no_oee:
-        pass
-    elif line.today is None:
-        parts.append(_section(title, _no_data(f"no OEE row for {day}.")))
-    elif not finite(line.today.get("planned_production_time_s")):
-        parts.append(_section(title, _no_data(f"no planned production time on {day}.")))
-    else:
-        parts.append(_section(title, waterfall_svg(line.today)))
-
-    week_end = report.week_start + dt.timedelta(days=6)
-    title = f"Downtime Pareto, week {report.week_start.isoformat()} to {week_end.isoformat()}"
-    if PARETO_TABLE in report.missing:
-        parts.append(_section(title, _no_data(report.missing[PARETO_TABLE] + ".")))
-    elif no_oee:
-        pass  # no machine state, so no stops
-    elif not line.pareto:
-        parts.append(_section(title, _no_data("no downtime recorded for this week.")))
-    else:
-        more = len(line.pareto) - MAX_PARETO_REASONS
-        note = f'<p class="note">and {more} more reasons</p>' if more > 0 else ""
-        parts.append(_section(title, pareto_svg(line.pareto) + note))
-
-    title = f"Energy per good unit, last {len(line.energy)} production days up to {day}"
-    if ENERGY_TABLE in report.missing:
-        parts.append(_section("Energy per good unit", _no_data(report.missing[ENERGY_TABLE] + ".")))
-    elif not line.energy:
-        parts.append(_section("Energy per good unit", _no_data(f"no energy rows up to {day}.")))
-    elif all(finite(r.kwh_per_good_unit) is None for r in line.energy):
-        today = line.energy_today
-        kwh = finite(today.kwh_total) if today else None
-        used = f" The line used {kwh:,.1f} kWh on {day}." if kwh is not None else ""
-        parts.append(_section(title, _no_data(f"no good units, so no kWh per unit, on these days.{used}")))
-    else:
-        parts.append(_section(title, energy_trend_svg(line.energy)))
-
-    parts.append("</div></section>")
-    return "".join(parts)
+_PAGE.globals.update(
+    finite=finite,
+    max_pareto_reasons=MAX_PARETO_REASONS,
+    oee_trend_svg=_markup(oee_trend_svg),
+    waterfall_svg=_markup(waterfall_svg),
+    pareto_svg=_markup(pareto_svg),
+    energy_trend_svg=_markup(energy_trend_svg),
+)
 
 
 def render_report_html(report: DailyReport) -> str:
-    """The report as one self-contained HTML page."""
-    site = ", ".join(report.sites) or "unknown site"
-    day = report.day
-    title = f"Daily report {site} {day.isoformat()}"
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
-        f"<header><h1>Daily report: {_e(site)}</h1>",
-        f'<p class="sub">Production day {_e(day.strftime("%A"))} {_e(day.isoformat())}'
-        f" &middot; from {_e(report.marts_name)}</p></header>",
-        _headline_table(report),
-    ]
-    if not report.lines:
-        # Without lines there are no sections to carry the notes; say here which tables were missing.
-        parts += [_no_data(reason + ".") + "<br>" for _, reason in sorted(report.missing.items())]
-    parts += [_line_section(report, line) for line in report.lines]
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
+    """The report as one self-contained HTML page (templates/daily_report.html.j2)."""
+    return _PAGE.get_template("daily_report.html.j2").render(
+        report=report,
+        headlines=[headline(line) for line in report.lines],
+        week_end=report.week_start + dt.timedelta(days=6),
+    )
 
 
 def render_daily_report(marts_file: Path, day: dt.date, trend_days: int = 14) -> str:
