@@ -54,7 +54,8 @@ def test_a_mart_sql_without_its_yaml_fails_at_load(sql_dir):
 def test_a_mart_built_before_the_mart_it_reads_fails_at_load(sql_dir):
     # reliability_monthly sums reliability_daily: built first, there is no reliability_daily to read yet
     edit_yaml(sql_dir / "marts" / "reliability_monthly.yml", lambda spec: spec.update(order=0))
-    with pytest.raises(MartDefinitionError, match="mart reliability_monthly: marts/reliability_monthly.sql does not"):
+    bind = "mart reliability_monthly: sql/marts/reliability_monthly.sql does not bind"
+    with pytest.raises(MartDefinitionError, match=bind):
         load_marts(sql_dir)
 
 

@@ -86,7 +86,6 @@ STAGING: tuple[str, ...] = (
 
 MARTS_DIR = Path("marts")
 _MART_KEYS = {"name", "order", "description", "grain", "scope", "columns", "checks"}
-_SCOPE_NAMES = ("day", "month", "period")
 
 
 def audit_checks(sql_dir: Path = SQL_DIR) -> tuple[str, ...]:
@@ -119,7 +118,10 @@ def load_marts(sql_dir: Path = SQL_DIR) -> tuple[Mart, ...]:
 
 def _read_mart(yml: Path, known_checks: set[str]) -> Mart:
     name = yml.stem
-    spec = yaml.safe_load(yml.read_text(encoding="utf-8"))
+    try:
+        spec = yaml.safe_load(yml.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise MartDefinitionError(f"mart {name}: {yml.name} is no YAML: {error}") from error
     if not isinstance(spec, dict):
         raise MartDefinitionError(f"mart {name}: {yml.name} is not a mapping")
     missing = sorted(_MART_KEYS - {"checks"} - set(spec))
@@ -132,12 +134,16 @@ def _read_mart(yml: Path, known_checks: set[str]) -> Mart:
         raise MartDefinitionError(f"mart {name}: {yml.name} names it {spec['name']!r}")
     if not yml.with_suffix(".sql").is_file():
         raise MartDefinitionError(f"mart {name}: {yml.with_suffix('.sql').name} is missing")
-    if spec["scope"] not in _SCOPE_NAMES:
-        raise MartDefinitionError(f"mart {name}: scope {spec['scope']!r} is none of {', '.join(_SCOPE_NAMES)}")
+    if spec["scope"] not in _SCOPES:
+        raise MartDefinitionError(f"mart {name}: scope {spec['scope']!r} is none of {', '.join(_SCOPES)}")
     if not isinstance(spec["order"], int):
         raise MartDefinitionError(f"mart {name}: order {spec['order']!r} is not a whole number")
-    columns = spec["columns"] or {}
+    columns = spec["columns"]
+    if not isinstance(columns, dict):
+        raise MartDefinitionError(f"mart {name}: columns in {yml.name} is no mapping of column to description")
     for column, doc in columns.items():
+        if not isinstance(column, str):  # YAML reads on, off, yes, no, null and numbers as no name
+            raise MartDefinitionError(f"mart {name}: column {column!r} in {yml.name} must be quoted")
         if not isinstance(doc, str) or not doc.strip():
             raise MartDefinitionError(f"mart {name}: column {column} has no description in {yml.name}")
     checks = tuple(spec.get("checks") or ())
@@ -154,7 +160,7 @@ def _read_mart(yml: Path, known_checks: set[str]) -> Mart:
         scope=spec["scope"],
         grain=spec["grain"],
         order=spec["order"],
-        columns=tuple((str(c), d) for c, d in columns.items()),
+        columns=tuple(columns.items()),
         checks=checks,
     )
 
@@ -175,17 +181,18 @@ def _check_columns(marts: Sequence[Mart], sql_dir: Path) -> None:
             try:
                 produced = [d[0] for d in con.sql(f"select * from ({query}) limit 0", params={"days": []}).description]
             except duckdb.Error as error:
-                raise MartDefinitionError(f"mart {mart.name}: {mart.sql_file} does not bind: {error}") from error
+                raise MartDefinitionError(f"mart {mart.name}: sql/{mart.sql_file} does not bind: {error}") from error
             documented = [c for c, _ in mart.columns]
             for column in produced:
                 if column not in documented:
                     raise MartDefinitionError(
-                        f"mart {mart.name}: column {column} of {mart.sql_file} is not documented in its YAML"
+                        f"mart {mart.name}: column {column} of sql/{mart.sql_file} is not documented in its YAML"
                     )
             for column in documented:
                 if column not in produced:
                     raise MartDefinitionError(
-                        f"mart {mart.name}: column {column} documented in its YAML is not produced by {mart.sql_file}"
+                        f"mart {mart.name}: column {column} documented in its YAML is not produced by "
+                        f"sql/{mart.sql_file}"
                     )
             con.execute(f"create table {mart.name} as select * from ({query}) limit 0", {"days": []}).fetchall()
     finally:
