@@ -21,9 +21,11 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import pyarrow as pa
+import yaml
 
 from . import delta, object_store, watermarks
 from .locks import exclusive_lock
@@ -46,16 +48,31 @@ SILVER_INPUTS = SILVER_DAY_TABLES  # the marts read every silver table
 
 @dataclass(frozen=True)
 class Mart:
-    """A mart: its table name, the SQL file that builds it, what a rebuild replaces, and its description.
+    """A mart, as its YAML beside its SQL declares it (sql/marts/<name>.yml and <name>.sql).
 
     scope "day" replaces the rows of the days being rebuilt, "month" the months they fall in, and
-    "period" the day rows of those days and the week rows of their ISO weeks.
+    "period" the day rows of those days and the week rows of their ISO weeks. `order` is the build order:
+    a mart may read the marts before it. `columns` holds every output column of the SQL with the
+    description written into the DuckDB file; `checks` names the audit checks (sql/audit/marts_audit.sql)
+    that guard the mart's rows.
     """
 
     name: str
     sql_file: str
     description: str
     scope: str = "day"
+    grain: str = ""
+    order: int = 0
+    columns: tuple[tuple[str, str], ...] = ()
+    checks: tuple[str, ...] = ()
+
+    def doc(self, column: str) -> str | None:
+        """The description of one output column."""
+        return dict(self.columns).get(column)
+
+
+class MartDefinitionError(ValueError):
+    """A mart's YAML does not match its SQL (a column undocumented or gone, a key missing, ...)."""
 
 
 STAGING: tuple[str, ...] = (
@@ -67,242 +84,119 @@ STAGING: tuple[str, ...] = (
     "stg_oee_rollups",
 )
 
-# In build order: a mart may read the marts before it.
-MARTS: tuple[Mart, ...] = (
-    Mart(
-        "oee_daily", "oee_daily.sql", "OEE per machine per production day, with the times, counts and losses behind it."
-    ),
-    Mart(
-        "oee_shift",
-        "oee_shift.sql",
-        "OEE per machine per shift occurrence (a shift across midnight is one row).",
-    ),
-    Mart(
-        "oee_line_daily",
-        "oee_line_daily.sql",
-        "OEE per line per production day: machine times summed, ratios recomputed through ideal time, the output "
-        "machine's counts.",
-    ),
-    Mart(
-        "oee_site_daily",
-        "oee_site_daily.sql",
-        "OEE per site per production day: machine times summed, ratios recomputed through ideal time, the lines' "
-        "outputs summed.",
-    ),
-    Mart(
-        "oee_line_shift",
-        "oee_line_shift.sql",
-        "OEE per line per shift occurrence: machine times summed, ratios recomputed through ideal time, the output "
-        "machine's counts.",
-    ),
-    Mart(
-        "downtime_events",
-        "downtime_events.sql",
-        "One row per stop; a stop across a day or shift edge is one event.",
-    ),
-    Mart(
-        "downtime_pareto",
-        "downtime_pareto.sql",
-        "Stop seconds and events per reason per line and machine, per day and ISO week, ranked.",
-        scope="period",
-    ),
-    Mart(
-        "reliability_daily",
-        "reliability_daily.sql",
-        "Failures, MTBF and MTTR per machine per production day.",
-    ),
-    Mart(
-        "reliability_monthly",
-        "reliability_monthly.sql",
-        "Failures, MTBF and MTTR per machine per calendar month.",
-        scope="month",
-    ),
-    Mart(
-        "energy_daily",
-        "energy_daily.sql",
-        "kWh per machine, line and site per day: running, stopped, idle, outside shifts.",
-    ),
-    Mart(
-        "energy_shift",
-        "energy_shift.sql",
-        "kWh per machine, line and site per shift occurrence.",
-    ),
-    Mart(
-        "sensor_hourly",
-        "sensor_hourly.sql",
-        "Condition-monitoring tags per hour: time-weighted mean, min, max, good share.",
-    ),
-    Mart(
-        "data_quality_daily",
-        "data_quality_daily.sql",
-        "Per tag and day: points, bad share, longest gap, coverage.",
-    ),
-)
+MARTS_DIR = Path("marts")
+_MART_KEYS = {"name", "order", "description", "grain", "scope", "columns", "checks"}
 
-# Column descriptions written into the DuckDB file (COMMENT ON); "table.column" entries override.
-COLUMN_DOCS: dict[str, str] = {
-    "site": "Site name from the plant config.",
-    "area": "Area of the line.",
-    "line": "Production line.",
-    "machine": "Machine name within the line (NULL on line and site roll-up rows).",
-    "machines": "Machines summed into the row.",
-    "level": "Roll-up level of the row: machine, line or site.",
-    "day": "Production day: the plant-local date on which it starts (at calendar.day_start).",
-    "shift_name": "Shift name from the plant config.",
-    "shift_start": "Start of the shift occurrence (timestamp with time zone).",
-    "shift_end": "End of the shift occurrence (timestamp with time zone).",
-    "calendar_time_s": "Length of the production day (82800 or 90000 on DST days), or of the shift, in seconds.",
-    "scheduled_time_s": "Shift time inside the window, seconds (shifts run on the working days they start on).",
-    "break_time_s": "Planned breaks inside the shifts, seconds.",
-    "not_scheduled_time_s": "Time in shifts, outside breaks, when the machine was not scheduled (no orders, ...).",
-    "planned_production_time_s": "Scheduled time less breaks less not-scheduled time, seconds.",
-    "run_time_s": "Running time inside planned production time, minor stops included, seconds.",
-    "planned_stop_time_s": "Planned stops (changeover, cleaning) inside planned production time, seconds.",
-    "unplanned_stop_time_s": "Unplanned stops that are not minor stops, inside planned production time, including "
-    "time with no valid state (reason 'unknown'), seconds.",
-    "minor_stop_time_s": "Unplanned stops shorter than the machine's microstop_threshold_s, seconds (in run time).",
-    "unknown_state_time_s": "Time with no valid machine state (no data, bad quality, unmapped code), seconds.",
-    "ideal_cycle_time_s": "Ideal cycle time of the machine, seconds per unit.",
-    "total_count": "Units counted inside planned production time.",
-    "good_count": "Good units counted inside planned production time.",
-    "reject_count": "Rejected units counted inside planned production time.",
-    "ideal_time_s": "Net run time: ideal cycle time x total count, seconds.",
-    "availability": "run_time_s / planned_production_time_s.",
-    "performance": "ideal_time_s / run_time_s (NULL where run time is 0).",
-    "quality": "good_count / total_count (NULL where nothing was counted).",
-    "oee": "fully_productive_time_s / planned_production_time_s, NULL only where planned production time is 0 "
-    "(a machine stopped through planned time: 0); = availability x performance x quality where all three are defined.",
-    "availability_loss_s": "planned_production_time_s - run_time_s.",
-    "performance_loss_s": "run_time_s - ideal_time_s (minor stops and speed loss).",
-    "quality_loss_s": "reject_count x ideal cycle time, seconds.",
-    "fully_productive_time_s": "good_count x ideal cycle time, seconds.",
-    "breakdown_loss_s": "Six big losses: unplanned stops (not minor), seconds.",
-    "setup_loss_s": "Six big losses: planned stops (setup, changeover), seconds.",
-    "minor_stop_loss_s": "Six big losses: minor stops, seconds.",
-    "speed_loss_s": "Six big losses: performance loss less minor stops, seconds.",
-    "teep": "fully_productive_time_s / calendar_time_s (= oee x utilization).",
-    "utilization": "planned_production_time_s / calendar_time_s.",
-    "data_quality_ok": "False when a number of the row rests on poor data (see data_quality_reason).",
-    "data_quality_reason": "Why the data behind the row is poor: no valid state, silent counter, bad readings, "
-    "a counter reset more than once, counter readings that are no count (negative, fractional), or performance "
-    "above 1.01 (the ideal cycle time or the counts are wrong).",
-    "start": "Start of the stop (timestamp with time zone).",
-    "end": "End of the stop; NULL while it lasts.",
-    "duration_s": "Length of the stop, seconds (until the last state seen while it lasts).",
-    "in_planned_time_s": "Seconds of the stop in planned production time (shifts less breaks); the Pareto and "
-    "the failures count only these.",
-    "in_breaks_s": "Seconds of the stop in planned breaks.",
-    "outside_shifts_s": "Seconds of the stop outside every shift (nights, weekends).",
-    "not_modelled_yet_s": "Seconds of the stop on production days not modelled yet (its end was seen in the "
-    "look-ahead); in_planned_time_s + in_breaks_s + outside_shifts_s + not_modelled_yet_s = duration_s.",
-    "ongoing": "True while the stop has no end yet.",
-    "category": "planned_stop, unplanned_stop or minor_stop.",
-    "reason": "Reason from the plant config's state map; 'unknown' for time with no valid state.",
-    "is_minor_stop": "An unplanned stop shorter than the machine's microstop_threshold_s.",
-    "is_data_gap": "A stop recorded because there was no valid state (reason 'unknown'), not a failure.",
-    "period": "day or week.",
-    "period_start": "The production day, or the Monday of the ISO week.",
-    "seconds": "Stop seconds of the reason in planned production time, of the stops starting in the period.",
-    "events": "Stops of the reason with time in planned production time, starting in the period.",
-    "share": "The reason's share of the period's stop seconds.",
-    "cumulative_share": "Share of the period's stop seconds of this reason and every reason ranked above it.",
-    "rank": "1 = the reason with the most stop seconds.",
-    "failures": "Unplanned stops with time in planned production time that are neither minor stops nor data "
-    "gaps, counted where they start; a stop through breaks or time outside shifts in one state is one failure.",
-    "failure_time_s": "Seconds of those failures in planned production time.",
-    "mtbf_s": "Mean time between failures: run_time_s / failures (NULL without a failure).",
-    "mttr_s": "Mean time to repair: failure_time_s / failures (NULL without a failure).",
-    "month": "First day of the calendar month of the production days.",
-    "days": "Production days in the month.",
-    "kwh_total": "Energy in kWh: the sum of the parts below (kwh_running, kwh_stopped, kwh_idle_scheduled, "
-    "kwh_scheduled_no_state and, on day rows, kwh_outside_scheduled; a NULL part counts 0).",
-    "kwh_running": "kWh while running (minor stops included) in planned production time. NULL on a monitoring "
-    "asset (no state tag and counters), whose running and stopped times are unknown; on a line or site row the "
-    "sum over its machines with OEE.",
-    "kwh_stopped": "kWh during planned and unplanned stops in planned production time. NULL on a monitoring asset.",
-    "kwh_idle_scheduled": "kWh inside shifts during breaks and not-scheduled time. NULL on a monitoring asset.",
-    "kwh_scheduled_no_state": "kWh inside shifts of monitoring assets (no state tag and counters: a compressor, "
-    "a meter), which no machine state splits into running, stopped and idle; 0 on a machine with OEE, the sum "
-    "over its monitoring assets on a line or site row.",
-    "kwh_outside_scheduled": "kWh outside every shift: nights, weekends.",
-    "kwh_per_good_unit": "kwh_total / good_count (NULL without a good unit, and on a monitoring asset's row).",
-    "energy_daily.good_count": "Good units: a machine row's own; a line row's, those of the line's output machine "
-    "(plant YAML output_machine, default its last machine with OEE), never the sum over its machines; a site "
-    "row's, the sum of its lines' outputs. NULL on a monitoring asset and on a line without a machine with OEE.",
-    "energy_shift.good_count": "Good units: a machine row's own; a line row's, those of the line's output machine "
-    "(plant YAML output_machine, default its last machine with OEE), never the sum over its machines; a site "
-    "row's, the sum of its lines' outputs. NULL on a monitoring asset and on a line without a machine with OEE.",
-    "tag": "Historian tag.",
-    "source": "Source name from the plant config.",
-    "hour": "The UTC hour (timestamp with time zone).",
-    "mean": "Time-weighted mean of the valid values.",
-    "min": "Smallest valid value.",
-    "max": "Largest valid value.",
-    "valid_s": "Seconds of the hour inside the day with a valid value in force.",
-    "good_share": "Share of the hour with a good-quality value in force.",
-    "points": "Points of the tag in the day.",
-    "bad_share": "Share of the points with bad quality.",
-    "uncertain_share": "Share of the points with uncertain quality.",
-    "longest_gap_s": "Longest time without a point, day edges included, seconds.",
-    "coverage": "Share of the day with a valid value in force.",
-    "used_in_oee": "True when an OEE or energy number rests on the tag.",
-    "role": "What the tag is for the machine: state, total_count, reject_count, energy_meter, ...",
-    "energy_unknown_s": "Energy tags: seconds of the day whose energy is unknown: no reading stands for them (a "
-    "power reading stands until the next, at most the max gap, the last of a series for one typical interval; "
-    "an interval reading for its interval; a meter between two readings). NULL for other tags.",
-    "energy_spread_s": "Energy tags: seconds of the day covered by a meter step across more than the max gap, "
-    "whose kWh is known in total but not where it fell (spread evenly over the gap). NULL for other tags.",
-    "energy_max_gap_s": "Energy tags: the longest a reading stood for that day: energy_max_gap_s from the plant "
-    "config, else three typical reading intervals (the lower median spacing of the tag's readings in the day, "
-    "its look-back and look-ahead). NULL for interval energy and a tag with fewer than two readings.",
-    "energy_daily.data_quality_ok": "False when a kWh figure of the row rests on energy nobody measured: time "
-    "with no reading standing for it (unknown, not counted) or a meter step spread over a gap (see "
-    "data_quality_reason and data_quality_daily.energy_unknown_s).",
-    "energy_daily.data_quality_reason": "Why the energy of the row is uncertain: minutes of unknown energy, kWh "
-    "of a meter step spread over a gap; on line and site rows per machine.",
-    "counter_resets": "Counter tags: readings more than counter_backstep_tolerance below the counter's high that "
-    "the rate shows are no wrap (the reading's value counts). NULL on other tags.",
-    "counter_wraps": "Counter tags: wraps at counter_rollover. NULL on other tags.",
-    "counter_backsteps": "Counter tags: readings at most counter_backstep_tolerance below the counter's high: "
-    "jitter, counting nothing until the counter passes its high again. NULL on other tags.",
-    "bad_counter_readings": "Counter tags: readings of good or uncertain quality that are no count (negative, "
-    "fractional, text), not counted. NULL on other tags.",
-}
 
-# Line and site rows sum machine times (machine-seconds) and recompute the ratios through ideal time; their
-# counts are the output machine's, since a filler's bottles and a packer's packs do not add up.
-_ROLLUP_DOCS: dict[str, str] = {
-    "calendar_time_s": "Length of the window itself: the production day (86400; 82800 or 90000 on DST days) or "
-    "the shift, seconds. Not a sum over machines (that is machine_calendar_time_s).",
-    "machine_calendar_time_s": "calendar_time_s summed over the row's machines (machine-seconds): the denominator "
-    "of teep and utilization.",
-    "machine_scheduled_time_s": "Scheduled time summed over the row's machines (machine-seconds).",
-    "planned_production_time_s": "Planned production time summed over the row's machines (machine-seconds).",
-    "run_time_s": "Run time summed over the row's machines (machine-seconds).",
-    "planned_stop_time_s": "Planned stop time summed over the row's machines (machine-seconds).",
-    "unplanned_stop_time_s": "Unplanned stop time (not minor) summed over the row's machines (machine-seconds).",
-    "minor_stop_time_s": "Minor stop time summed over the row's machines (machine-seconds).",
-    "unknown_state_time_s": "Time with no valid state summed over the row's machines (machine-seconds).",
-    "ideal_time_s": "Sum over the row's machines of total count x ideal cycle time, seconds.",
-    "fully_productive_time_s": "Sum over the row's machines of good count x ideal cycle time, seconds.",
-    "quality_loss_s": "Sum over the row's machines of reject count x ideal cycle time, seconds.",
-    "output_total_count": "Units counted by the line's output machine (plant YAML output_machine, default the "
-    "line's last machine); on a site row, the sum of its lines' outputs. Never the sum over all machines.",
-    "output_good_count": "Good units of the line's output machine: the line's output (on a site row, the sum of "
-    "its lines' outputs). The report's good units and energy_daily's line good_count.",
-    "output_reject_count": "Rejected units of the line's output machine (on a site row, the sum over its lines).",
-    "availability": "run_time_s / planned_production_time_s (NULL where nothing was planned).",
-    "performance": "ideal_time_s / run_time_s: ideal time over run time summed over the machines (NULL where no "
-    "machine ran).",
-    "quality": "fully_productive_time_s / ideal_time_s: good units weighted by their ideal cycle time, so machines "
-    "counting different things roll up (NULL where nothing was counted).",
-    "oee": "fully_productive_time_s / planned_production_time_s, NULL only where nothing was planned; "
-    "= availability x performance x quality where all three are defined.",
-    "teep": "fully_productive_time_s / machine_calendar_time_s (= oee x utilization).",
-    "utilization": "planned_production_time_s / machine_calendar_time_s.",
-}
-for _table in ("oee_line_daily", "oee_line_shift", "oee_site_daily"):
-    COLUMN_DOCS.update({f"{_table}.{column}": doc for column, doc in _ROLLUP_DOCS.items()})
+def audit_checks(sql_dir: Path = SQL_DIR) -> tuple[str, ...]:
+    """The checks the marts audit reports, by name (`'check': '<name>'` in sql/audit/marts_audit.sql)."""
+    text = (sql_dir / AUDIT_SQL).read_text(encoding="utf-8")
+    return tuple(sorted(set(re.findall(r"'check': '([a-z_]+)'", text))))
+
+
+def load_marts(sql_dir: Path = SQL_DIR) -> tuple[Mart, ...]:
+    """Every mart of sql/marts/, in build order, from its YAML; checked against what its SQL produces.
+
+    Raises MartDefinitionError naming the mart (and the column) when a YAML is incomplete, a SQL file has
+    no YAML, or the SQL's output columns and the YAML's documented columns differ."""
+    folder = sql_dir / MARTS_DIR
+    known_checks = set(audit_checks(sql_dir))
+    marts = []
+    for sql_file in sorted(folder.glob("*.sql")):
+        if not sql_file.with_suffix(".yml").is_file():
+            raise MartDefinitionError(f"mart {sql_file.stem}: {sql_file.with_suffix('.yml').name} is missing")
+    for yml in sorted(folder.glob("*.yml")):
+        marts.append(_read_mart(yml, known_checks))
+    orders = [m.order for m in marts]
+    for mart in marts:
+        if orders.count(mart.order) > 1:
+            raise MartDefinitionError(f"mart {mart.name}: order {mart.order} is taken by another mart")
+    marts.sort(key=lambda m: m.order)
+    _check_columns(marts, sql_dir)
+    return tuple(marts)
+
+
+def _read_mart(yml: Path, known_checks: set[str]) -> Mart:
+    name = yml.stem
+    try:
+        spec = yaml.safe_load(yml.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise MartDefinitionError(f"mart {name}: {yml.name} is no YAML: {error}") from error
+    if not isinstance(spec, dict):
+        raise MartDefinitionError(f"mart {name}: {yml.name} is not a mapping")
+    missing = sorted(_MART_KEYS - {"checks"} - set(spec))
+    unknown = sorted(set(spec) - _MART_KEYS)
+    if missing or unknown:
+        raise MartDefinitionError(
+            f"mart {name}: {yml.name} lacks {missing or 'nothing'}, has unknown {unknown or 'none'}"
+        )
+    if spec["name"] != name:
+        raise MartDefinitionError(f"mart {name}: {yml.name} names it {spec['name']!r}")
+    if not yml.with_suffix(".sql").is_file():
+        raise MartDefinitionError(f"mart {name}: {yml.with_suffix('.sql').name} is missing")
+    if spec["scope"] not in _SCOPES:
+        raise MartDefinitionError(f"mart {name}: scope {spec['scope']!r} is none of {', '.join(_SCOPES)}")
+    if not isinstance(spec["order"], int):
+        raise MartDefinitionError(f"mart {name}: order {spec['order']!r} is not a whole number")
+    columns = spec["columns"]
+    if not isinstance(columns, dict):
+        raise MartDefinitionError(f"mart {name}: columns in {yml.name} is no mapping of column to description")
+    for column, doc in columns.items():
+        if not isinstance(column, str):  # YAML reads on, off, yes, no, null and numbers as no name
+            raise MartDefinitionError(f"mart {name}: column {column!r} in {yml.name} must be quoted")
+        if not isinstance(doc, str) or not doc.strip():
+            raise MartDefinitionError(f"mart {name}: column {column} has no description in {yml.name}")
+    checks = tuple(spec.get("checks") or ())
+    for check in checks:
+        if check not in known_checks:
+            raise MartDefinitionError(f"mart {name}: check {check!r} is not one the marts audit reports")
+    for key in ("description", "grain"):
+        if not isinstance(spec[key], str) or not spec[key].strip():
+            raise MartDefinitionError(f"mart {name}: {yml.name} has no {key}")
+    return Mart(
+        name=_checked(name),
+        sql_file=str(MARTS_DIR / f"{name}.sql"),
+        description=spec["description"],
+        scope=spec["scope"],
+        grain=spec["grain"],
+        order=spec["order"],
+        columns=tuple(columns.items()),
+        checks=checks,
+    )
+
+
+def _check_columns(marts: Sequence[Mart], sql_dir: Path) -> None:
+    """Bind each mart's SQL over empty inputs (in build order, each mart an empty table for the next) and
+    compare its output columns with the columns its YAML documents."""
+    con = duckdb.connect(":memory:")
+    try:
+        for spec in SILVER_INPUTS:
+            con.register(spec.name, spec.empty())
+        con.register("silver__plant_calendar_every_day", SILVER_PLANT_CALENDAR.empty())
+        # a plant without machines: the dimension tables empty, with their columns
+        _register_dimensions(con, SimpleNamespace(site="", lines=(), machines=(), oee_machines=()))
+        _register_staging(con, sql_dir)
+        for mart in marts:
+            query = read_sql(mart, sql_dir)
+            try:
+                produced = [d[0] for d in con.sql(f"select * from ({query}) limit 0", params={"days": []}).description]
+            except duckdb.Error as error:
+                raise MartDefinitionError(f"mart {mart.name}: sql/{mart.sql_file} does not bind: {error}") from error
+            documented = [c for c, _ in mart.columns]
+            for column in produced:
+                if column not in documented:
+                    raise MartDefinitionError(
+                        f"mart {mart.name}: column {column} of sql/{mart.sql_file} is not documented in its YAML"
+                    )
+            for column in documented:
+                if column not in produced:
+                    raise MartDefinitionError(
+                        f"mart {mart.name}: column {column} documented in its YAML is not produced by "
+                        f"sql/{mart.sql_file}"
+                    )
+            con.execute(f"create table {mart.name} as select * from ({query}) limit 0", {"days": []}).fetchall()
+    finally:
+        con.close()
 
 
 def marts_path(lakehouse_root: str) -> Path:
@@ -435,7 +329,7 @@ def publish_marts(
     config: PlantConfig,
     days: Sequence[dt.date],
     storage_options: dict[str, str] | None = None,
-    marts: Sequence[Mart] = MARTS,
+    marts: Sequence[Mart] | None = None,
     sql_dir: Path = SQL_DIR,
 ) -> dict[str, int]:
     """Rebuild the given production days of every mart aside, audit them, and publish the file atomically.
@@ -448,6 +342,7 @@ def publish_marts(
     the copy replace the published file and gold take the days. Otherwise the copy is deleted, the
     published file and gold keep their previous numbers, and MartsAuditError names each problem.
     """
+    marts = MARTS if marts is None else marts
     target = marts_path(lakehouse_root)
     remote = object_store.is_remote(marts_uri(lakehouse_root))
     days = sorted(set(days))
@@ -654,8 +549,6 @@ def _register_inputs(
     sql_dir: Path,
 ) -> None:
     """Silver (some days or all), the plant's dimensions, and the staging views the marts share."""
-    from .modelling import model_tags_table
-
     register_silver(con, lakehouse_root, days, storage_options)
     # A stop may span days that neither the days rebuilt nor their neighbours cover (a week-long breakdown
     # rebuilt with the day it ended): downtime_events splits it on the calendar of every day, a few rows each.
@@ -666,9 +559,19 @@ def _register_inputs(
         SILVER_PLANT_CALENDAR,
         storage_options=storage_options,
     )
+    _register_dimensions(con, config)
+    _register_staging(con, sql_dir)
+
+
+def _register_dimensions(con: duckdb.DuckDBPyConnection, config: PlantConfig) -> None:
+    from .modelling import model_tags_table
+
     con.register("dim_machine", dim_machine(config))
     con.register("dim_asset", dim_asset(config))
     con.register("dim_tag", model_tags_table(config))
+
+
+def _register_staging(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> None:
     for view in STAGING:
         query = (sql_dir / "staging" / f"{view}.sql").read_text(encoding="utf-8")
         con.execute(f"create or replace temp view {_checked(view)} as {query}").fetchall()
@@ -729,7 +632,7 @@ def _describe(con: duckdb.DuckDBPyConnection, mart: Mart) -> None:
         ).fetchall()
     ]
     for column in columns:
-        doc = COLUMN_DOCS.get(f"{name}.{column}") or COLUMN_DOCS.get(column)
+        doc = mart.doc(column)
         if doc:
             con.execute(f'comment on column {name}."{column}" is {delta.string_literal(doc)}').fetchall()
 
@@ -740,3 +643,8 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+# Every mart, in build order, read from sql/marts/*.yml when the module loads: a mart whose YAML and SQL
+# disagree stops the code from loading, naming the mart and the column.
+MARTS: tuple[Mart, ...] = load_marts()

@@ -1,4 +1,5 @@
-"""The analysts' reference of the marts, written from the published file's own descriptions.
+"""The analysts' reference of the marts, written from the published file's own descriptions (which come
+from sql/marts/<mart>.yml) and each mart's grain and audit checks.
 
 `python -m assets.core.marts_docs data/lakehouse/marts.duckdb > docs/marts.md` regenerates it; a
 test keeps docs/marts.md in step with what the marts hold.
@@ -131,7 +132,11 @@ def render_marts_reference(marts_file: Path) -> str:
                 "where table_name = ? and schema_name = 'main' order by column_index",
                 [mart.name],
             ).fetchall()
-            parts.append(f"## `{mart.name}`\n\n{mart.description}\n\n| column | type | meaning |\n|---|---|---|")
+            audited = f" Audited before publishing: {', '.join(f'`{c}`' for c in mart.checks)}." if mart.checks else ""
+            parts.append(
+                f"## `{mart.name}`\n\n{mart.description}\n\nGrain: {mart.grain}{audited}\n\n"
+                "| column | type | meaning |\n|---|---|---|"
+            )
             for name, dtype, comment in rows:
                 parts.append(f"| `{name}` | {dtype} | {(comment or '').replace('|', '/')} |")
             parts.append("")
