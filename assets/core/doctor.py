@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import delta, watermarks
-from .landing import Lakehouse
+from .lakehouse import Lakehouse
 from .marts import MARTS_FILE, marts_path, stale_days
 from .schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, TAG_CATALOG
 
