@@ -26,6 +26,7 @@ import hashlib
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import delta, object_store
@@ -60,6 +61,7 @@ from .schemas import BRONZE_POINTS, TAG_CATALOG
 from .tag_catalog import STATS_SCHEMA, update_tag_catalog
 
 
+@dataclass
 class LandingResult:
     """What one landing pass did, over every source."""
 
