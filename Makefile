@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 UV_VERSION := 0.13.8
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install run test ui lint lock clean bench
+.PHONY: install run test ui lint imports lock clean bench
 
 install: $(VENV)/.installed
 
@@ -37,6 +37,12 @@ bench: install
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	$(MAKE) --no-print-directory imports
+
+## imports: the import contract (pyproject.toml [tool.importlinter]): layers import one way, no circles.
+## Reported, not enforced yet: a broken contract prints its imports and does not fail the build.
+imports: install
+	$(VENV)/bin/lint-imports || echo "import contract: broken (reporting only)"
 
 ## lock: re-resolve the pinned dependencies into requirements.lock (needs the package registry)
 lock: install

@@ -7,7 +7,7 @@ from orchestration.resources import LakehouseResource
 
 from .checks import schema_check_result, schema_check_spec
 from .core import delta
-from .core.landing import land_new_files
+from .core.landing import land_new_files, settle_seconds
 from .core.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, TAG_CATALOG
 from .core.validation import ValidationResult
 from .failures import no_retry_for_storage_faults
@@ -85,8 +85,6 @@ def land_exports(context: dg.AssetExecutionContext, lakehouse: LakehouseResource
 
 
 def _land_exports(context: dg.AssetExecutionContext, lakehouse: LakehouseResource, config: LandingConfig):
-    from orchestration.sensors import settle_seconds
-
     plant = lakehouse.plant()
     only = set(config.files) if config.files else None
     # the sensor's settle time applies to every landing: a file still being written is left for later

@@ -6,10 +6,10 @@ import re
 import dagster as dg
 import duckdb
 
-from orchestration.partitions import partition_day
 from orchestration.resources import LakehouseResource
 
 from .core import object_store
+from .core.calendar import partition_day
 from .core.marts import (
     PERFORMANCE_TOLERANCE,
     AuditProblem,

@@ -4,10 +4,10 @@ import re
 
 import dagster as dg
 
-from orchestration.partitions import partition_day
 from orchestration.resources import LakehouseResource
 
 from .core import object_store
+from .core.calendar import partition_day
 from .core.marts import fetch_published_marts, marts_uri
 from .core.report import DailyReport, headline_markdown, load_daily_report, ratio, write_report
 

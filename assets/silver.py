@@ -4,13 +4,12 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from orchestration.partitions import partition_day
 from orchestration.resources import LakehouseResource
 
 from .checks import schema_check_result, schema_check_spec
 from .core import config_history, delta, tag_aliases, watermarks
 from .core.bronze_reader import register_points
-from .core.calendar import calendar_table, production_day_window
+from .core.calendar import calendar_table, partition_day, production_day_window
 from .core.modelling import (
     SENSOR_BATCH_ROWS,
     count_points,

@@ -13,6 +13,8 @@ import sys
 import traceback
 from pathlib import Path
 
+# The commands import the lakehouse (Dagster, DuckDB, Arrow ...) inside the functions that use it, for the
+# start-up time of the command: `--help`, a wrong argument or `sql` answer without loading Dagster.
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 

@@ -71,6 +71,8 @@ def executor_from_env(environ: dict[str, str] | None = None) -> dg.ExecutorDefin
             return dg.multiprocess_executor
         return dg.multiprocess_executor.configured({"max_concurrent": limit}, name="multiprocess")
     if name == "k8s":
+        # imported only when chosen, as the Celery one below: each loads its client libraries (Kubernetes,
+        # Celery and Redis), which every command and run on the other executors would otherwise load too
         from dagster_k8s import k8s_job_executor
 
         if limit is None:

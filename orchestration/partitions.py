@@ -6,7 +6,10 @@ import datetime as dt
 
 import dagster as dg
 
+from assets.core.calendar import partition_day
 from assets.core.plant import PlantConfig
+
+__all__ = ["partition_day", "production_day_partitions", "split_by_partition"]
 
 
 def production_day_partitions(config: PlantConfig) -> dg.DailyPartitionsDefinition:
@@ -19,11 +22,6 @@ def production_day_partitions(config: PlantConfig) -> dg.DailyPartitionsDefiniti
         minute_offset=start.minute,
         fmt="%Y-%m-%d",
     )
-
-
-def partition_day(key: str) -> dt.date:
-    """A partition key back to the production day it names."""
-    return dt.date.fromisoformat(key)
 
 
 def split_by_partition(

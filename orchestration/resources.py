@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.core import delta, object_store
-from assets.core.landing import Lakehouse
+from assets.core.lakehouse import Lakehouse
 from assets.core.plant import DEFAULT_PLANT_CONFIG, PlantConfig, load_plant_config
 
 DEFAULT_LAKEHOUSE_ROOT = "./data/lakehouse"

@@ -3,7 +3,6 @@
 import datetime as dt
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -11,21 +10,14 @@ from functools import partial
 import dagster as dg
 
 from assets.core import object_store
-from assets.core.landing import PARTIAL_SUFFIXES, discover_files, known_files, local_version
+from assets.core.landing import PARTIAL_SUFFIXES, discover_files, known_files, local_version, settle_seconds
 from assets.core.marts import stale_days
 from assets.core.schemas import BRONZE_POINTS
 
 from .partitions import split_by_partition
 from .resources import LakehouseResource
 
-# A file must be this old, and its size unchanged since the last tick, before it is landed: an export
-# still being written is left for a later tick.
-DEFAULT_SETTLE_SECONDS = 30.0
 MAX_REQUESTS_PER_TICK = 200
-
-
-def settle_seconds() -> float:
-    return float(os.environ.get("LANDING_SETTLE_SECONDS", DEFAULT_SETTLE_SECONDS))
 
 
 def build_sensors(land_job, daily_job) -> list[dg.SensorDefinition]:

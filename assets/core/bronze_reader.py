@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import duckdb
 
 from . import delta
-from .landing import Lakehouse
+from .lakehouse import Lakehouse
 from .plant import PlantConfig
 from .schemas import BRONZE_POINTS, TAG_CATALOG
 

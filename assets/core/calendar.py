@@ -163,6 +163,11 @@ def production_day_of(config: PlantConfig, instant: dt.datetime) -> dt.date:
     raise ValueError(f"no production day contains {instant!r}")  # pragma: no cover
 
 
+def partition_day(key: str) -> dt.date:
+    """A production-day partition key (the plant-local date on which the day starts) back to that day."""
+    return dt.date.fromisoformat(key)
+
+
 def production_days_between(config: PlantConfig, start_instant: dt.datetime, end_instant: dt.datetime) -> list[dt.date]:
     """Every production day whose window meets the closed interval [start_instant, end_instant], in order.
 

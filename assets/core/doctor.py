@@ -23,8 +23,10 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
+
 from . import delta, watermarks
-from .landing import Lakehouse
+from .lakehouse import Lakehouse
 from .marts import MARTS_FILE, marts_path, stale_days
 from .schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, TAG_CATALOG
 
@@ -343,7 +345,6 @@ def repair(lakehouse: Lakehouse, problems: list[Problem], now: dt.datetime | Non
 
 
 def _add_actions(table) -> list[dict]:
-    import pyarrow as pa
 
     actions = pa.table(table.get_add_actions(flatten=False)).to_pylist()
     return actions
@@ -411,7 +412,6 @@ def restore_ledger_rows(lakehouse: Lakehouse, plan: RepairPlan) -> list[str]:
     """Once the dropped files are landed again: their ledger rows as first written (the new row counts
     the points still in bronze as duplicates of themselves). The file's version is the new row's, so a
     later landing knows the file without reading it. Returns the files that did not land again."""
-    import pyarrow as pa
 
     now = {row["file_key"]: row for row in _ledger_rows(lakehouse)}
     missing = []

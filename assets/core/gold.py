@@ -6,6 +6,8 @@ publish replaces the rebuilt scope of each mart (its days, weeks or months) in o
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import pyarrow as pa
 from deltalake import write_deltalake
@@ -67,8 +69,6 @@ def publish_gold(
 
 def gold_predicate(mart: str, rows: pa.Table, days: list, scope_sql: str) -> str:
     """The Delta predicate that selects a publish's scope in a gold table."""
-    import datetime as dt
-
     one_day = dt.timedelta(days=1)
     if scope_sql.startswith("month"):
         months = sorted({d.replace(day=1) for d in days})

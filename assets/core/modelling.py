@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from .bronze_reader import LOOKAHEAD, PointSelection
 from .plant import Machine, PlantConfig
+from .plant_tags import model_tags_table
 from .schemas import (
     SILVER_COUNT_INCREMENTS,
     SILVER_ENERGY_INCREMENTS,
@@ -83,18 +84,6 @@ def energy_max_gap_s(config: PlantConfig, machine: Machine) -> float | None:
     """The longest a reading of the machine's energy tag may stand for: the machine's
     energy_max_gap_s, else modelling's; None leaves it to three typical reading intervals of the tag."""
     return machine.energy_max_gap_s if machine.energy_max_gap_s is not None else config.energy_max_gap_s
-
-
-def model_tags_table(config: PlantConfig) -> pa.Table:
-    """Every tag the machine model uses, with its machine and role."""
-    rows = []
-    for m in config.machines:
-        if m.state_tag is not None:
-            rows.append((m.line, m.name, m.state_tag, "state"))
-        rows.extend((m.line, m.name, tag, f"{kind}_count") for kind, tag in m.counter_tags.items())
-        rows.extend((m.line, m.name, tag, f"energy_{kind}") for kind, tag in m.energy_tags.items())
-    names = ["line", "machine", "tag", "role"]
-    return pa.table({n: pa.array([r[i] for r in rows], pa.string()) for i, n in enumerate(names)})
 
 
 def counter_tags_table(config: PlantConfig) -> pa.Table:

@@ -15,15 +15,9 @@ from pathlib import Path
 
 from ..readers.archives import is_zip
 from . import delta
-from .landing import (
-    KnownFiles,
-    Lakehouse,
-    _unclaimed,
-    discover_files,
-    known_files,
-    local_version,
-    source_folders_hint,
-)
+from .lakehouse import Lakehouse
+from .landing_discovery import _unclaimed, discover_files, local_version, source_folders_hint
+from .landing_ledger import KnownFiles, known_files
 from .plant import PlantConfig, Source
 from .schemas import BRONZE_POINTS, TAG_CATALOG
 

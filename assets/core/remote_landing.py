@@ -13,15 +13,11 @@ import datetime as dt
 import os
 
 from . import object_store
-from .landing import (
-    PARTIAL_SUFFIXES,
-    STAGING_PREFIX,
-    FileReport,
-    KnownFiles,
-    Lakehouse,
-    land_path,
-    source_folders_hint,
-)
+from .lakehouse import Lakehouse
+from .landing_discovery import PARTIAL_SUFFIXES, source_folders_hint
+from .landing_ledger import FileReport, KnownFiles
+from .landing_staging import STAGING_PREFIX
+from .landing_units import land_path
 from .plant import PlantConfig, Source
 
 

@@ -11,8 +11,8 @@ import datetime as dt
 import pyarrow as pa
 
 from . import delta
-from .modelling import model_tags_table
 from .plant import PlantConfig
+from .plant_tags import model_tags_table
 from .schemas import TAG_CATALOG
 
 _MERGE_SQL = """

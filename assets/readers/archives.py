@@ -20,6 +20,7 @@ fresh binary stream. A plain file is one member named like the file; a `.gz` one
 
 from __future__ import annotations
 
+import gzip
 import io
 import zipfile
 import zlib
@@ -139,8 +140,6 @@ def open_gzip(
     path: Path, max_total_bytes: int = MAX_TOTAL_BYTES, max_ratio: float = MAX_RATIO, label: str | None = None
 ) -> Opener:
     """An opener of the decompressed content of a `.gz` file, within the limits (`label`: its name in messages)."""
-    import gzip
-
     path = Path(path)
     label = label or path.name
     size = path.stat().st_size
@@ -231,8 +230,6 @@ def _zip_opener(path: Path, info: zipfile.ZipInfo, max_total_bytes: int, max_rat
             problems=problems,
         )
         if is_gzip(Path(info.filename)):
-            import gzip
-
             # A .gz inside a zip: decompress once more, under the same limits.
             inner_gz = gzip.GzipFile(fileobj=io.BufferedReader(reader), mode="rb")
             return _wrap(

@@ -140,7 +140,7 @@ def test_two_landings_at_once_on_the_same_folder_never_double_a_point(tmp_path, 
 
 def test_a_transient_io_failure_is_retried_without_doubling_data(tmp_path, demo_exports, monkeypatch):
     from assets.bronze import land_exports
-    from assets.core import landing as landing_module
+    from assets.core import landing_commit
     from orchestration.resources import LakehouseResource
 
     landing = tmp_path / "landing"
@@ -150,7 +150,7 @@ def test_a_transient_io_failure_is_retried_without_doubling_data(tmp_path, demo_
     lake = tmp_path / "lakehouse"
 
     # The ledger write of the first file fails once, after its points were committed: the worst moment.
-    real = landing_module.write_ledger_row
+    real = landing_commit.write_ledger_row
     failures = []
 
     def flaky(*args, **kwargs):
@@ -159,7 +159,8 @@ def test_a_transient_io_failure_is_retried_without_doubling_data(tmp_path, demo_
             raise OSError(5, "Input/output error (injected, once)")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(landing_module, "write_ledger_row", flaky)
+    # the commit writes the ledger row after the points (landing_commit imports write_ledger_row)
+    monkeypatch.setattr(landing_commit, "write_ledger_row", flaky)
     resource = LakehouseResource(lakehouse_root=str(lake), landing_root=str(landing), plant_config=PLANT_CONFIG)
     started = time.perf_counter()
     result = dg.materialize([land_exports], resources={"lakehouse": resource}, run_config=workers.QUIET)

@@ -20,7 +20,7 @@ from .conftest import PLANT_CONFIG, copy_lakehouse, history, query, report, sort
 
 SEED = 20260302
 KILLS_PER_BATCH = 6  # 5 batches: 30 kills at least (a run that ends before its kill is tried again)
-# Points of the commit order a kill is sent to exactly (see landing._kill_point); the rest are random.
+# Points of the commit order a kill is sent to exactly (see landing_commit._kill_point); the rest are random.
 NAMED_POINTS = ("staged", "quarantined", "points_committed", "ledger_written", "landed")
 HEADER = "DateTime,TagName,Value,vValue,Quality,QualityDetail,OPCQuality,wwRetrievalMode\n"
 

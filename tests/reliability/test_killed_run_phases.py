@@ -5,7 +5,7 @@ Real CLI processes (executor in_process, so the steps run in the CLI's own proce
 them) against a real DAGSTER_HOME and lakehouse in tmp_path, on two production days of the demo plant.
 Where the kill lands is chosen, not timed:
 
-- landing: the landing's own kill point (IIOT_LANDING_KILL_AT, assets/core/landing.py) SIGKILLs the
+- landing: the landing's own kill point (IIOT_LANDING_KILL_AT, assets/core/landing_commit.py) SIGKILLs the
   CLI after the first file's points are committed and before its ledger row is written;
 - silver: the test watches the run's event log; at the first silver table written for the first day it
   freezes the CLI (SIGSTOP), checks that the marts step has not started, and kills it;
