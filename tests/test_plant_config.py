@@ -47,21 +47,21 @@ def broken(path: list, value):
             [{"name": "a", "start": "06:00", "end": "14:00"}, {"name": "b", "start": "13:00", "end": "20:00"}],
             "calendar.shifts: shifts 'a' and 'b' overlap",
         ),
-        (["sources", 0, "format"], "excel", "sources[0].format: unknown format 'excel'"),
-        (["sources", 0, "folder"], "../etc", "sources[0].folder: must be a relative folder inside LANDING_ROOT"),
-        (["lines", 0, "machines", 0, "ideal_cycle_time_s"], -1, "lines[0].machines[0].ideal_cycle_time_s: must be a"),
-        (["lines", 0, "machines", 0, "states", 3], "broken", "lines[0].machines[0].states.3.category: must be one of"),
-        (["lines", 0, "machines", 0, "reject_count_tag"], KeyError, "lines[0].machines[0]: needs two of"),
-        (["lines", 0, "machines", 0, "speed"], 3, "lines[0].machines[0].speed: is not a known key"),
+        (["sources", 0, "format"], "excel", "sources[historian].format: unknown format 'excel'"),
+        (["sources", 0, "folder"], "../etc", "sources[historian].folder: must be a relative folder inside LANDING_ROOT"),
+        (["lines", 0, "machines", 0, "ideal_cycle_time_s"], -1, "lines[L1].machines[FILLER].ideal_cycle_time_s: must be a"),
+        (["lines", 0, "machines", 0, "states", 3], "broken", "lines[L1].machines[FILLER].states.3.category: must be one of"),
+        (["lines", 0, "machines", 0, "reject_count_tag"], KeyError, "lines[L1].machines[FILLER]: needs two of"),
+        (["lines", 0, "machines", 0, "speed"], 3, "lines[L1].machines[FILLER].speed: is not a known key"),
         (
             ["lines", 0, "machines", 0, "counter_backstep_tolerance"],
             -1,
-            "lines[0].machines[0].counter_backstep_tolerance: must be a whole number of counts >= 0, got -1",
+            "lines[L1].machines[FILLER].counter_backstep_tolerance: must be a whole number of counts >= 0, got -1",
         ),
         (
             ["lines", 0, "machines", 0, "counter_backstep_tolerance"],
             2.5,
-            "lines[0].machines[0].counter_backstep_tolerance: must be a whole number of counts >= 0, got 2.5",
+            "lines[L1].machines[FILLER].counter_backstep_tolerance: must be a whole number of counts >= 0, got 2.5",
         ),
     ],
 )
@@ -90,7 +90,7 @@ def test_source_options_are_checked_when_the_config_loads():
     raw["sources"][0] = {"name": "logger", "format": "sensor_csv", "folder": "logger", "options": {"delimter": ";"}}
     with pytest.raises(PlantConfigError) as error:
         parse_plant_config(raw, origin="plant.yaml")
-    assert str(error.value).startswith("plant.yaml: sources[0].options.delimter: is not an option of format sensor_csv")
+    assert str(error.value).startswith("plant.yaml: sources[logger].options.delimter: is not an option of format sensor_csv")
     raw["sources"][0]["options"] = {"delimiter": ";", "decimal_comma": True}
     options = parse_plant_config(raw).sources[0].options
     assert (options["delimiter"], options["decimal_comma"], options["interval_label"]) == (";", True, "start")
