@@ -332,7 +332,10 @@ _STATES_SCHEMA = {
                 "type": "object",
                 "additionalProperties": False,
                 "required": ["category"],
-                "properties": {"category": {"enum": list(STATE_CATEGORIES)}, "reason": {"type": "string"}},
+                "properties": {
+                    "category": {"enum": list(STATE_CATEGORIES), "description": "What the state means for OEE."},
+                    "reason": {"type": "string", "description": "The reason reported with the state (a stop reason)."},
+                },
             },
         ]
     },

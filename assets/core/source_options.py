@@ -271,8 +271,8 @@ def validate_source_options(fmt: str, options: dict[str, Any] | None, path: str 
         if key not in defaults:
             raise fail(
                 key,
-                f"is not an option of format {fmt}{did_you_mean(key, sorted(defaults))}; "
-                f"known: {', '.join(sorted(defaults))}",
+                f"is not an option of format {fmt}; known: {', '.join(sorted(defaults))}"
+                + did_you_mean(key, sorted(defaults)),
             )
         problem = _CHECKS[key](options[key])
         if problem:
