@@ -232,8 +232,8 @@ def test_a_sensor_only_plant_runs_the_whole_pipeline(plant_factory, tmp_path, mo
         # a state without counters
         (
             lambda m: (m.pop("total_count_tag"), m.pop("reject_count_tag")),
-            "lines[L1].machines[FILLER]: needs two of total_count_tag, good_count_tag, reject_count_tag: a machine with "
-            "state_tag has OEE; a machine without state_tag and counters is a monitoring asset",
+            "lines[L1].machines[FILLER]: needs two of total_count_tag, good_count_tag, reject_count_tag: a machine "
+            "with state_tag has OEE; a machine without state_tag and counters is a monitoring asset",
         ),
         (
             lambda m: m.pop("reject_count_tag"),
