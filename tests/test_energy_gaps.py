@@ -247,7 +247,7 @@ def test_a_single_reading_stands_for_nothing_and_the_spans_tile_the_day():
     ("where", "value", "problem"),
     [
         ("modelling", 0, "modelling.energy_max_gap_s: must be a positive number"),
-        ("machine", "15 min", "lines[0].machines[0].energy_max_gap_s: must be a positive number"),
+        ("machine", "15 min", "lines[L1].machines[FILLER].energy_max_gap_s: must be a positive number"),
     ],
 )
 def test_energy_max_gap_s_must_be_a_positive_number_of_seconds(where, value, problem):

@@ -233,36 +233,36 @@ def test_a_sensor_only_plant_runs_the_whole_pipeline(plant_factory, tmp_path, mo
         # a state without counters
         (
             lambda m: (m.pop("total_count_tag"), m.pop("reject_count_tag")),
-            "lines[0].machines[0]: needs two of total_count_tag, good_count_tag, reject_count_tag: a machine with "
-            "state_tag has OEE; a machine without state_tag and counters is a monitoring asset",
+            "lines[L1].machines[FILLER]: needs two of total_count_tag, good_count_tag, reject_count_tag: a machine "
+            "with state_tag has OEE; a machine without state_tag and counters is a monitoring asset",
         ),
         (
             lambda m: m.pop("reject_count_tag"),
-            "lines[0].machines[0]: needs two of total_count_tag, good_count_tag, reject_count_tag (it has only "
+            "lines[L1].machines[FILLER]: needs two of total_count_tag, good_count_tag, reject_count_tag (it has only "
             "total_count_tag)",
         ),
         # counters without a state
         (
             lambda m: m.pop("state_tag"),
-            "lines[0].machines[0].state_tag: is required with total_count_tag, reject_count_tag: a machine with "
+            "lines[L1].machines[FILLER].state_tag: is required with total_count_tag, reject_count_tag: a machine with "
             "counters has OEE and needs state_tag, states, two counters and ideal_cycle_time_s",
         ),
         # a monitoring asset with what only OEE uses
         (
             lambda m: [m.pop(k) for k in ("state_tag", "total_count_tag", "reject_count_tag", "states")],
-            "lines[0].machines[0].ideal_cycle_time_s: a machine without state_tag has no OEE: remove "
+            "lines[L1].machines[FILLER].ideal_cycle_time_s: a machine without state_tag has no OEE: remove "
             "ideal_cycle_time_s or add state_tag, states and two of total_count_tag, good_count_tag, reject_count_tag",
         ),
         (
             lambda m: [m.pop(k) for k in ("state_tag", "total_count_tag", "reject_count_tag", "ideal_cycle_time_s")],
-            "lines[0].machines[0].states: a machine without state_tag has no OEE: remove states",
+            "lines[L1].machines[FILLER].states: a machine without state_tag has no OEE: remove states",
         ),
         (
             lambda m: (
                 [m.pop(k) for k in ("state_tag", "total_count_tag", "reject_count_tag", "ideal_cycle_time_s")]
                 + [m.pop("states"), m.update(microstop_threshold_s=60)]
             ),
-            "lines[0].machines[0].microstop_threshold_s: a machine without state_tag has no OEE",
+            "lines[L1].machines[FILLER].microstop_threshold_s: a machine without state_tag has no OEE",
         ),
     ],
 )
@@ -279,7 +279,7 @@ def test_the_output_machine_is_a_machine_with_oee():
     # default: the line's last machine with OEE, not the compressor listed after it
     assert parse_plant_config(config).lines[0].output_machine == "FILLER"
     config["lines"][0]["output_machine"] = "COMPRESSOR"
-    with pytest.raises(PlantConfigError, match=r"lines\[0\]\.output_machine: 'COMPRESSOR' has no state_tag and "):
+    with pytest.raises(PlantConfigError, match=r"lines\[L1\]\.output_machine: 'COMPRESSOR' has no state_tag and "):
         parse_plant_config(config)
     # a line of monitoring assets only has no output, and may name none
     only = sensor_only_config()

@@ -279,7 +279,7 @@ def test_output_machine_must_name_a_machine_of_its_line():
     with pytest.raises(PlantConfigError) as error:
         parse_plant_config(config, origin="plant.yaml")
     assert str(error.value) == (
-        "plant.yaml: lines[0].output_machine: must name a machine of the line (FILLER, PACKER), got 'CAPPER'"
+        "plant.yaml: lines[L1].output_machine: must name a machine of the line (FILLER, PACKER), got 'CAPPER'"
     )
     # the default is the line's last machine
     config["lines"][0].pop("output_machine")

@@ -494,11 +494,11 @@ def test_the_earliest_time_defaults_to_a_year_before_the_first_production_day():
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"earliest_timestamp": "last year"}, "sources[0].options.earliest_timestamp: must be a date"),
-        ({"earliest_timestamp": "0001-01-01"}, "sources[0].options.earliest_timestamp: must be 1900-01-01 or later"),
-        ({"latest_timestamp_ahead_s": -1}, "sources[0].options.latest_timestamp_ahead_s: must be a number"),
-        ({"latest_timestamp_ahead_s": 10**9}, "sources[0].options.latest_timestamp_ahead_s: must be a number"),
-        ({"timestamp_format": "%d.%m.%Y %H:%M %z"}, "sources[0].options.timestamp_format: must not contain %z"),
+        ({"earliest_timestamp": "last year"}, "sources[historian].options.earliest_timestamp: must be a date"),
+        ({"earliest_timestamp": "0001-01-01"}, "sources[historian].options.earliest_timestamp: must be 1900-01-01 or"),
+        ({"latest_timestamp_ahead_s": -1}, "sources[historian].options.latest_timestamp_ahead_s: must be a number"),
+        ({"latest_timestamp_ahead_s": 10**9}, "sources[historian].options.latest_timestamp_ahead_s: must be a number"),
+        ({"timestamp_format": "%d.%m.%Y %H:%M %z"}, "sources[historian].options.timestamp_format: must not contain %z"),
     ],
 )
 def test_range_options_are_checked_with_their_path(options, message):

@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -119,7 +119,7 @@ def _machine_changes(where: str, old: Machine, new: Machine) -> list[str]:
     if old.ideal_cycle_time_s != new.ideal_cycle_time_s:
         lines.append(f"ideal_cycle_time_s on {where}: {old.ideal_cycle_time_s:g} {_ARROW} {new.ideal_cycle_time_s:g}")
     other = [
-        f.name for f in fields(Machine) if f.name not in _MACHINE_SAID and getattr(old, f.name) != getattr(new, f.name)
+        name for name in Machine.model_fields if name not in _MACHINE_SAID and getattr(old, name) != getattr(new, name)
     ]
     if other:
         lines.append(f"other settings changed on {where}: {', '.join(other)}")

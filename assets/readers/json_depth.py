@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-DEFAULT_MAX_JSON_DEPTH = 64
+from ..core.source_options import DEFAULT_MAX_JSON_DEPTH  # noqa: F401  (the options carry it)
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(r"[\[\]{}]")

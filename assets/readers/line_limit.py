@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 import pyarrow as pa
 
-DEFAULT_MAX_LINE_BYTES = 16 << 20
+from ..core.source_options import DEFAULT_MAX_LINE_BYTES  # noqa: F401  (the options carry it)
+
 RAW_BYTES = 10_000  # the first bytes of an overlong line kept for its quarantine row
 
 
