@@ -3,14 +3,13 @@
 import dagster as dg
 import pyarrow as pa
 
-from orchestration.resources import LakehouseResource
-
 from .checks import schema_check_result, schema_check_spec
 from .core import delta
 from .core.landing import land_new_files, settle_seconds
 from .core.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, TAG_CATALOG
 from .core.validation import ValidationResult
 from .failures import no_retry_for_storage_faults
+from .resources import LakehouseResource
 
 BRONZE_GROUP = "bronze"
 

@@ -4,9 +4,8 @@ import datetime as dt
 
 import dagster as dg
 
-from orchestration.resources import LakehouseResource
-
 from .core.maintenance import DEFAULT_RETENTION, MIN_RETENTION, maintain_lakehouse
+from .resources import LakehouseResource
 
 MAINTENANCE_GROUP = "maintenance"
 

@@ -6,8 +6,6 @@ import re
 import dagster as dg
 import duckdb
 
-from orchestration.resources import LakehouseResource
-
 from .core import object_store
 from .core.calendar import partition_day
 from .core.marts import (
@@ -26,6 +24,7 @@ from .core.schemas import (
     SILVER_PLANT_CALENDAR,
 )
 from .failures import no_retry_for_storage_faults
+from .resources import LakehouseResource
 
 MART_GROUP = "marts"
 BOUNDS_CHECK = "ratios_and_times_in_bounds"

@@ -4,12 +4,11 @@ import re
 
 import dagster as dg
 
-from orchestration.resources import LakehouseResource
-
 from .core import object_store
 from .core.calendar import partition_day
 from .core.marts import fetch_published_marts, marts_uri
 from .core.report import DailyReport, headline_markdown, load_daily_report, ratio, write_report
+from .resources import LakehouseResource
 
 REPORT_GROUP = "marts"
 REPORTS_DIR = "reports"

@@ -4,8 +4,6 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from orchestration.resources import LakehouseResource
-
 from .checks import schema_check_result, schema_check_spec
 from .core import config_history, delta, tag_aliases, watermarks
 from .core.bronze_reader import register_points
@@ -35,6 +33,7 @@ from .core.schemas import (
 )
 from .core.validation import KEY_ORDERED, ValidationResult, validated_stream
 from .failures import no_retry_for_storage_faults
+from .resources import LakehouseResource
 
 SILVER_GROUP = "silver"
 TILING_CHECK = "states_tile_the_day"
