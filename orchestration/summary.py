@@ -8,24 +8,19 @@ from pathlib import Path
 
 import duckdb
 
-# Roll-ups sum times and recompute the ratios: averaging percentages would weight a machine that ran ten
-# minutes like one that ran all day. Quality and OEE go through ideal time (good x ideal cycle time), since
-# a filler's bottles and a packer's packs do not add up; good units are the line's output machine's.
-_LINE_SQL = """
-select
-    line,
-    count(distinct day) as days,
-    sum(planned_production_time_s) / 3600 as planned_h,
-    sum(run_time_s) / nullif(sum(planned_production_time_s), 0) as availability,
-    sum(ideal_time_s) / nullif(sum(run_time_s), 0) as performance,
-    sum(fully_productive_time_s) / nullif(sum(ideal_time_s), 0) as quality,
-    sum(fully_productive_time_s) / nullif(sum(planned_production_time_s), 0) as oee,
-    sum(output_good_count) as good_units
-from oee_line_daily
-where day in (select unnest(?::date[]))
-group by line
-order by line
-"""
+from assets.core.marts import SQL_DIR, register_oee_ratios
+
+SUMMARY_SQL_DIR = SQL_DIR / "summary"
+
+
+def _rows(marts_file: Path, query_file: str, days: Sequence[dt.date]) -> list[tuple]:
+    con = duckdb.connect(str(marts_file), read_only=True)
+    try:
+        register_oee_ratios(con)
+        query = (SUMMARY_SQL_DIR / query_file).read_text(encoding="utf-8")
+        return con.execute(query, {"days": list(days)}).fetchall()
+    finally:
+        con.close()
 
 
 def _pct(value) -> str:
@@ -35,28 +30,9 @@ def _pct(value) -> str:
     return f"{100 * value:5.1f}%"
 
 
-# Every line with an energy figure, monitoring assets' lines included: a sensor-only plant has energy, no OEE.
-_ENERGY_SQL = """
-select
-    line,
-    count(distinct day) as days,
-    sum(kwh_total) as kwh,
-    sum(kwh_outside_scheduled) as kwh_outside,
-    count(*) filter (where not data_quality_ok) as flagged_days
-from energy_daily
-where level = 'line' and day in (select unnest(?::date[]))
-group by line
-order by line
-"""
-
-
 def line_oee_table(marts_file: Path, days: Sequence[dt.date]) -> str:
     """OEE per line over the days, rolled up through ideal time; a plant without a machine with OEE says so."""
-    con = duckdb.connect(str(marts_file), read_only=True)
-    try:
-        rows = con.execute(_LINE_SQL, [list(days)]).fetchall()
-    finally:
-        con.close()
+    rows = _rows(marts_file, "line_oee.sql", days)
     first, last = min(days), max(days)
     lines = [f"OEE per line, production days {first} .. {last}"]
     if not rows:
@@ -75,11 +51,7 @@ def line_oee_table(marts_file: Path, days: Sequence[dt.date]) -> str:
 
 def line_energy_table(marts_file: Path, days: Sequence[dt.date]) -> str:
     """kWh per line over the days (every machine and monitoring asset of the line), or '' without energy."""
-    con = duckdb.connect(str(marts_file), read_only=True)
-    try:
-        rows = con.execute(_ENERGY_SQL, [list(days)]).fetchall()
-    finally:
-        con.close()
+    rows = _rows(marts_file, "line_energy.sql", days)
     rows = [r for r in rows if r[2]]
     if not rows:
         return ""

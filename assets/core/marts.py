@@ -571,7 +571,17 @@ def _register_dimensions(con: duckdb.DuckDBPyConnection, config: PlantConfig) ->
     con.register("dim_tag", model_tags_table(config))
 
 
+OEE_RATIOS_SQL = Path("staging") / "oee_ratios.sql"
+
+
+def register_oee_ratios(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> None:
+    """The OEE ratio macros (availability, performance, quality, oee) as temporary macros of the connection:
+    never stored in the marts file, and creatable on a read-only connection."""
+    con.execute((sql_dir / OEE_RATIOS_SQL).read_text(encoding="utf-8")).fetchall()
+
+
 def _register_staging(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> None:
+    register_oee_ratios(con, sql_dir)
     for view in STAGING:
         query = (sql_dir / "staging" / f"{view}.sql").read_text(encoding="utf-8")
         con.execute(f"create or replace temp view {_checked(view)} as {query}").fetchall()

@@ -5,9 +5,8 @@
 -- are never added across machines. What adds up is time:
 --   * machine times (planned production, run, stops, ideal time = total x ideal cycle, fully productive
 --     time = good x ideal cycle) are summed over the machines: machine-seconds;
---   * availability = sum run / sum planned; performance = sum ideal / sum run;
---     quality = sum fully productive / sum ideal; oee = sum fully productive / sum planned;
---     so availability x performance x quality = oee wherever all three are defined;
+--   * the ratios (sql/staging/oee_ratios.sql) are taken from the summed times, so availability x
+--     performance x quality = oee wherever all three are defined;
 --   * the row's output is its output machine's count (dim_machine.is_output_machine: the plant YAML's
 --     `output_machine`, default the line's last machine); a site's output is the sum of its lines';
 --   * calendar_time_s is the window's own length (the day's 86,400 s, 82,800 or 90,000 on DST days, or
@@ -60,10 +59,10 @@ summed as (
 
 select
     *,
-    run_time_s / nullif(planned_production_time_s, 0) as availability,
-    ideal_time_s / nullif(run_time_s, 0) as performance,
-    fully_productive_time_s / nullif(ideal_time_s, 0) as quality,
-    fully_productive_time_s / nullif(planned_production_time_s, 0) as oee,
+    availability(run_time_s, planned_production_time_s) as availability,
+    performance(ideal_time_s, run_time_s) as performance,
+    quality(fully_productive_time_s, ideal_time_s) as quality,
+    oee(fully_productive_time_s, planned_production_time_s) as oee,
     planned_production_time_s - run_time_s as availability_loss_s,
     run_time_s - ideal_time_s as performance_loss_s,
     unplanned_stop_time_s as breakdown_loss_s,

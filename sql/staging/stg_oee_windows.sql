@@ -147,9 +147,11 @@ ratios as (
     select
         *,
         ideal_cycle_time_s * total_count as ideal_time_s,
-        run_time_s / nullif(planned_production_time_s, 0) as availability,
-        ideal_cycle_time_s * total_count / nullif(run_time_s, 0) as performance,
-        good_count / nullif(total_count, 0) as quality
+        -- the ratios of sql/staging/oee_ratios.sql; quality from the counts (one machine: the ideal cycle
+        -- time cancels)
+        availability(run_time_s, planned_production_time_s) as availability,
+        performance(ideal_cycle_time_s * total_count, run_time_s) as performance,
+        quality(good_count, total_count) as quality
     from times
 )
 
@@ -158,7 +160,7 @@ ratios as (
 -- quality (no count) are NULL. Where all three factors are defined their product is this same OEE.
 select
     *,
-    good_count * ideal_cycle_time_s / nullif(planned_production_time_s, 0) as oee,
+    oee(good_count * ideal_cycle_time_s, planned_production_time_s) as oee,
     planned_production_time_s - run_time_s as availability_loss_s,
     run_time_s - ideal_time_s as performance_loss_s,
     reject_count * ideal_cycle_time_s as quality_loss_s,
