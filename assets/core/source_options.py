@@ -2,8 +2,9 @@
 
 `validate_source_options(format, options, path)` returns the options with every default filled in, or
 raises `SourceOptionsError` naming the key as `<path>.<key>` (the caller passes the path prefix).
-`OPTION_DEFAULTS` is the one registry of every format's keys and defaults; `OPTION_DOCS` describes each
-key for the JSON Schema and the reference page. The options belong to the plant configuration (the
+`FORMATS` is the one registry of formats (each `Format` with its keys' defaults) and `OPTION_DEFAULTS`
+every format's keys and defaults drawn from it; `OPTION_DOCS` describes each key for the JSON Schema and
+the reference page. The options belong to the plant configuration (the
 readers read them from there), so they live in this layer and the readers import them.
 """
 
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from .plant_errors import PlantConfigError, did_you_mean
@@ -25,83 +27,121 @@ DEFAULT_MAX_LINE_BYTES = 16 << 20
 _CSV = {"encoding": "utf-8", "delimiter": ",", "max_line_bytes": DEFAULT_MAX_LINE_BYTES}
 _ARCHIVE = {"max_uncompressed_mb": 8192, "max_compression_ratio": 200}
 
-OPTION_DEFAULTS: dict[str, dict[str, Any]] = {
-    "aveva_historian_csv": {**_CSV},
-    "pi_csv": {
-        **_CSV,
-        "tag_column": None,  # None: Tag, TagName, Name, PI Point, Point (case-insensitive)
-        "timestamp_column": None,  # None: Timestamp, Time, TimeStamp, DateTime, Date
-        "value_column": None,  # None: Value
-        "status_column": None,  # None: Status, Quality, Questionable, Substituted where present
-        "timestamp_format": None,  # None: ISO 8601 and PI's own form 02-Mar-26 06:00:00[.fff]
-        "bad_states": [],  # extra system digital states that mean a bad point
-    },
-    "pi_webapi_json": {"tag_field": "Name", "max_json_mb": 256, "max_json_depth": DEFAULT_MAX_JSON_DEPTH},
-    "ignition_wide_csv": {
-        **_CSV,
-        "timestamp_column": "t_stamp",
-        "timestamp_format": None,
-        "epoch_unit": "ms",
-        "tag_prefix": "",
-    },
-    "ignition_tall_csv": {
-        **_CSV,
-        "tag_column": "Path",
-        "value_column": "Value",
-        "quality_column": "Quality",
-        "timestamp_column": "Timestamp",
-        "timestamp_format": None,
-        "epoch_unit": "ms",
-    },
-    "proficy_csv": {
-        **_CSV,
-        "tag_column": "Tagname",
-        "timestamp_column": "TimeStamp",
-        "value_column": "Value",
-        "quality_column": "DataQuality",
-        "timestamp_format": None,  # None: ISO 8601 only (set e.g. "%m/%d/%Y %I:%M:%S %p" for US exports)
-    },
-    "sensor_jsonl": {
-        "encoding": "utf-8",
-        "ts_field": "ts",
-        "device_field": "device",
-        "metrics_field": "metrics",
-        "quality_field": "quality",
-        "tag_separator": ".",
-        "epoch_unit": "auto",
-        "max_line_bytes": 1 << 20,
-        "max_json_depth": DEFAULT_MAX_JSON_DEPTH,
-    },
-    "sensor_csv": {
-        **_CSV,
-        "decimal_comma": False,
-        "timestamp_column": None,  # None: the first column
-        "timestamp_format": None,  # None: ISO 8601
-        "interval_label": "start",
-        "interval_minutes": None,  # with interval_label end: None infers the step from the first rows
-        "midnight_label": False,
-        "tag_prefix": "",
-        "channels": None,  # None: every column but the timestamp (and a record number: `#`, TOA5's RECORD)
-        "skip_columns": [],
-        "header_line": None,  # None: 1, or 2 in a Campbell Scientific TOA5 file (1-based physical line)
-        "units_line": None,  # None: no units line, or 3 in a TOA5 file; its cells are the columns' units
-        "data_start_line": None,  # None: the line after the header or units line, or 5 in a TOA5 file
-    },
-    "sensor_parquet": {
-        "layout": "auto",  # long (tag, ts, value[, quality]) | wide (ts + one column per channel) | auto
-        "tag_column": "tag",
-        "timestamp_column": "ts",
-        "value_column": "value",
-        "quality_column": "quality",
-        "tag_prefix": "",
-        "channels": None,
-        "skip_columns": [],
-        "epoch_unit": "auto",
-        "max_in_memory_mb": 512,  # a compressed Parquet file is read into memory up to this size
-    },
-}
-for _defaults in OPTION_DEFAULTS.values():
-    _defaults.update(_ARCHIVE)
+
+@dataclass(frozen=True)
+class Format:
+    """A source format: its name (the plant YAML's `format`) and the defaults of the options it takes.
+
+    Every format also takes the archive limits and the time rules below; each key's check is in `_CHECKS`
+    and its description in `OPTION_DOCS` (keyed by option, so a format that reuses keys adds nothing there).
+    """
+
+    name: str
+    options: dict[str, Any]
+
+
+# The one registry of formats. It lives in the plant layer because the plant validates a source's options
+# without importing the readers (the import contract); the readers (assets/readers/__init__.py `READERS`)
+# and the demo (assets/demo/formats.py `FORMATS`) key theirs by these names, and `check_registered` fails
+# at their import naming a declared format without a reader or writer, or one that is not declared.
+FORMATS: tuple[Format, ...] = (
+    Format("aveva_historian_csv", {**_CSV}),
+    Format(
+        "pi_csv",
+        {
+            **_CSV,
+            "tag_column": None,  # None: Tag, TagName, Name, PI Point, Point (case-insensitive)
+            "timestamp_column": None,  # None: Timestamp, Time, TimeStamp, DateTime, Date
+            "value_column": None,  # None: Value
+            "status_column": None,  # None: Status, Quality, Questionable, Substituted where present
+            "timestamp_format": None,  # None: ISO 8601 and PI's own form 02-Mar-26 06:00:00[.fff]
+            "bad_states": [],  # extra system digital states that mean a bad point
+        },
+    ),
+    Format("pi_webapi_json", {"tag_field": "Name", "max_json_mb": 256, "max_json_depth": DEFAULT_MAX_JSON_DEPTH}),
+    Format(
+        "ignition_wide_csv",
+        {
+            **_CSV,
+            "timestamp_column": "t_stamp",
+            "timestamp_format": None,
+            "epoch_unit": "ms",
+            "tag_prefix": "",
+        },
+    ),
+    Format(
+        "ignition_tall_csv",
+        {
+            **_CSV,
+            "tag_column": "Path",
+            "value_column": "Value",
+            "quality_column": "Quality",
+            "timestamp_column": "Timestamp",
+            "timestamp_format": None,
+            "epoch_unit": "ms",
+        },
+    ),
+    Format(
+        "proficy_csv",
+        {
+            **_CSV,
+            "tag_column": "Tagname",
+            "timestamp_column": "TimeStamp",
+            "value_column": "Value",
+            "quality_column": "DataQuality",
+            "timestamp_format": None,  # None: ISO 8601 only (set e.g. "%m/%d/%Y %I:%M:%S %p" for US exports)
+        },
+    ),
+    Format(
+        "sensor_jsonl",
+        {
+            "encoding": "utf-8",
+            "ts_field": "ts",
+            "device_field": "device",
+            "metrics_field": "metrics",
+            "quality_field": "quality",
+            "tag_separator": ".",
+            "epoch_unit": "auto",
+            "max_line_bytes": 1 << 20,
+            "max_json_depth": DEFAULT_MAX_JSON_DEPTH,
+        },
+    ),
+    Format(
+        "sensor_csv",
+        {
+            **_CSV,
+            "decimal_comma": False,
+            "timestamp_column": None,  # None: the first column
+            "timestamp_format": None,  # None: ISO 8601
+            "interval_label": "start",
+            "interval_minutes": None,  # with interval_label end: None infers the step from the first rows
+            "midnight_label": False,
+            "tag_prefix": "",
+            "channels": None,  # None: every column but the timestamp (and a record number: `#`, TOA5's RECORD)
+            "skip_columns": [],
+            "header_line": None,  # None: 1, or 2 in a Campbell Scientific TOA5 file (1-based physical line)
+            "units_line": None,  # None: no units line, or 3 in a TOA5 file; its cells are the columns' units
+            "data_start_line": None,  # None: the line after the header or units line, or 5 in a TOA5 file
+        },
+    ),
+    Format(
+        "sensor_parquet",
+        {
+            "layout": "auto",  # long (tag, ts, value[, quality]) | wide (ts + one column per channel) | auto
+            "tag_column": "tag",
+            "timestamp_column": "ts",
+            "value_column": "value",
+            "quality_column": "quality",
+            "tag_prefix": "",
+            "channels": None,
+            "skip_columns": [],
+            "epoch_unit": "auto",
+            "max_in_memory_mb": 512,  # a compressed Parquet file is read into memory up to this size
+        },
+    ),
+)
+# a format's options: its own, the archive limits, then the time rules it does not set itself
+OPTION_DEFAULTS: dict[str, dict[str, Any]] = {fmt.name: {**fmt.options, **_ARCHIVE} for fmt in FORMATS}
 # Every format reads times by the same rules (readers/rows.py, core/timestamps.py): a timestamp_format
 # alone reads wall-clock texts (None: ISO 8601 only, or the format's own form), and a time outside
 # [earliest_timestamp, now + latest_timestamp_ahead_s] is rejected as out of range. earliest_timestamp
@@ -110,6 +150,24 @@ _TIMES = {"timestamp_format": None, "earliest_timestamp": None, "latest_timestam
 for _defaults in OPTION_DEFAULTS.values():
     for _key, _value in _TIMES.items():
         _defaults.setdefault(_key, _value)
+
+
+class FormatRegistryError(RuntimeError):
+    """A reader or demo writer registry that does not match the declared formats one to one."""
+
+
+def check_registered(what: str, registered: Iterable[str]) -> None:
+    """Raise `FormatRegistryError` naming each declared format without a `what`, and each `what` of an
+    undeclared format; `registered` is the format names the registry holds."""
+    declared, names = [fmt.name for fmt in FORMATS], list(registered)
+    problems = [f"format {name!r} has no {what}" for name in declared if name not in names]
+    problems += [
+        f"{what} for format {name!r}, which assets/core/source_options.py FORMATS does not declare"
+        for name in names
+        if name not in declared
+    ]
+    if problems:
+        raise FormatRegistryError("; ".join(problems))
 
 
 class SourceOptionsError(PlantConfigError):

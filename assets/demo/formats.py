@@ -29,7 +29,7 @@ import math
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..core.source_options import check_registered
 from ..readers.options import validate_source_options
 from ..readers.pi_csv import PI_SYSTEM_STATES
 
@@ -57,42 +58,23 @@ class Point(NamedTuple):
 
 
 @dataclass(frozen=True)
-class FormatTraits:
-    """What a format's files can carry, and the file name extension its exports use."""
+class DemoFormat:
+    """How the demo writes a format: its writer, the extension its exports use, what its files can carry,
+    and the source options (as written in the plant YAML) under which the reader reads the writer's files."""
 
+    write: Callable[[list[Point], _Context], bytes]
     extension: str
     local_time: bool  # timestamps are wall-clock text of the source's time zone
     quality: bool  # uncertain and bad points can be written
     text: bool  # text values (digital states, string tags) can be written
-
-
-FORMATS: dict[str, FormatTraits] = {
-    "aveva_historian_csv": FormatTraits(".csv", local_time=True, quality=True, text=True),
-    "pi_csv": FormatTraits(".csv", local_time=True, quality=True, text=True),
-    "pi_webapi_json": FormatTraits(".json", local_time=False, quality=True, text=True),
-    "ignition_wide_csv": FormatTraits(".csv", local_time=True, quality=False, text=True),
-    "ignition_tall_csv": FormatTraits(".csv", local_time=True, quality=True, text=True),
-    "proficy_csv": FormatTraits(".csv", local_time=True, quality=True, text=True),
-    "sensor_jsonl": FormatTraits(".jsonl", local_time=False, quality=True, text=True),
-    "sensor_csv": FormatTraits(".csv", local_time=True, quality=False, text=False),
-    "sensor_parquet": FormatTraits(".parquet", local_time=False, quality=True, text=True),
-}
-
-# The options a source needs to read what the writers make with their defaults: a European data logger
-# writes `;` and a decimal comma; Proficy writes month-first dates, which no reader assumes (3/2 could be
-# 3 February), so its source names the form; every other format reads the writers' files with its own
-# defaults.
-_SOURCE_OPTIONS: dict[str, dict[str, Any]] = {
-    "sensor_csv": {"delimiter": ";", "decimal_comma": True},
-    "proficy_csv": {"timestamp_format": "%m/%d/%Y %H:%M:%S.%f"},
-}
+    source_options: dict[str, Any] = field(default_factory=dict)
 
 
 def source_options_for(fmt: str) -> dict[str, Any]:
     """The source options (as written in the plant YAML) under which the reader reads this writer's files."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
-    return dict(_SOURCE_OPTIONS.get(fmt, {}))
+    return dict(FORMATS[fmt].source_options)
 
 
 def write_points(
@@ -116,7 +98,7 @@ def write_points(
         raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
     opts = validate_source_options(fmt, source_options_for(fmt) if options is None else options, "options")
     rows = sorted(_checked(points, fmt, lossy), key=lambda p: (p.ts, p.tag))
-    writer = _WRITERS[fmt]
+    writer = FORMATS[fmt].write
     ctx = _Context(tz=ZoneInfo(timezone), options=opts, epoch=epoch, lossy=lossy, fmt=fmt)
     data = writer(rows, ctx)
     path = Path(path)
@@ -563,14 +545,33 @@ def _sensor_parquet(points: list[Point], ctx: _Context) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-_WRITERS: dict[str, Callable[[list[Point], _Context], bytes]] = {
-    "aveva_historian_csv": _aveva,
-    "pi_csv": _pi_csv,
-    "pi_webapi_json": _pi_webapi_json,
-    "ignition_wide_csv": _ignition_wide_csv,
-    "ignition_tall_csv": _ignition_tall_csv,
-    "proficy_csv": _proficy_csv,
-    "sensor_jsonl": _sensor_jsonl,
-    "sensor_csv": _sensor_csv,
-    "sensor_parquet": _sensor_parquet,
+# One writer per format declared in assets/core/source_options.py FORMATS; the check below fails at import
+# naming a format without one. The source options: a European data logger writes `;` and a decimal comma;
+# Proficy writes month-first dates, which no reader assumes (3/2 could be 3 February), so its source names
+# the form; every other format reads the writers' files with its own defaults.
+FORMATS: dict[str, DemoFormat] = {
+    "aveva_historian_csv": DemoFormat(_aveva, ".csv", local_time=True, quality=True, text=True),
+    "pi_csv": DemoFormat(_pi_csv, ".csv", local_time=True, quality=True, text=True),
+    "pi_webapi_json": DemoFormat(_pi_webapi_json, ".json", local_time=False, quality=True, text=True),
+    "ignition_wide_csv": DemoFormat(_ignition_wide_csv, ".csv", local_time=True, quality=False, text=True),
+    "ignition_tall_csv": DemoFormat(_ignition_tall_csv, ".csv", local_time=True, quality=True, text=True),
+    "proficy_csv": DemoFormat(
+        _proficy_csv,
+        ".csv",
+        local_time=True,
+        quality=True,
+        text=True,
+        source_options={"timestamp_format": "%m/%d/%Y %H:%M:%S.%f"},
+    ),
+    "sensor_jsonl": DemoFormat(_sensor_jsonl, ".jsonl", local_time=False, quality=True, text=True),
+    "sensor_csv": DemoFormat(
+        _sensor_csv,
+        ".csv",
+        local_time=True,
+        quality=False,
+        text=False,
+        source_options={"delimiter": ";", "decimal_comma": True},
+    ),
+    "sensor_parquet": DemoFormat(_sensor_parquet, ".parquet", local_time=False, quality=True, text=True),
 }
+check_registered("demo writer", FORMATS)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..core.plant import Source
+from ..core.source_options import check_registered
 from ..core.timestamps import TimestampBounds
 from .archives import iter_members
 from .aveva_historian import read_aveva_historian_csv, staged_rows
@@ -39,7 +40,22 @@ __all__ = [
     "validate_source_options",
 ]
 
-READERS: dict[str, Callable[..., Iterator[ParsedBatch]]] = {
+
+def _read_aveva_historian(stream_opener: Callable, source: Source, options: dict) -> Iterator[ParsedBatch]:
+    return read_aveva_historian_csv(
+        stream_opener,
+        timezone=source.timezone,
+        encoding=options.get("encoding", "utf-8"),
+        delimiter=options.get("delimiter", ","),
+        timestamp_format=options.get("timestamp_format"),
+        bounds=TimestampBounds.from_options(options),
+    )
+
+
+# One reader per format declared in assets/core/source_options.py FORMATS, each called as
+# reader(stream_opener, source, options); the check below fails at import naming a format either misses.
+READERS: dict[str, Callable[[Callable, Source, dict], Iterator[ParsedBatch]]] = {
+    "aveva_historian_csv": _read_aveva_historian,
     "pi_csv": read_pi_csv,
     "pi_webapi_json": read_pi_webapi_json,
     "ignition_wide_csv": read_ignition_wide_csv,
@@ -49,6 +65,7 @@ READERS: dict[str, Callable[..., Iterator[ParsedBatch]]] = {
     "sensor_csv": read_sensor_csv,
     "sensor_parquet": read_sensor_parquet,
 }
+check_registered("reader", READERS)
 
 
 def source_options(source: Source) -> dict:
@@ -64,19 +81,10 @@ def read_source_file(source: Source, stream_opener: Callable) -> Iterator[Parsed
 
     Options are checked before anything is read (a bad option raises `FileRejected` here, not later).
     """
-    options = source_options(source) if source.format in READERS or source.format == "aveva_historian_csv" else {}
-    if source.format == "aveva_historian_csv":
-        return read_aveva_historian_csv(
-            stream_opener,
-            timezone=source.timezone,
-            encoding=options.get("encoding", "utf-8"),
-            delimiter=options.get("delimiter", ","),
-            timestamp_format=options.get("timestamp_format"),
-            bounds=TimestampBounds.from_options(options),
-        )
     reader = READERS.get(source.format)
     if reader is None:
         raise FileRejected(f"no reader for format {source.format!r}")
+    options = source_options(source)
     return reader(stream_opener, source, options)
 
 
