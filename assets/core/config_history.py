@@ -259,33 +259,20 @@ def describe_change(old_yaml: str, new: PlantConfig, origin: str = "earlier plan
 
 def built_windows(root: str, storage_options=None) -> list[tuple[dt.date, dt.datetime, dt.datetime]]:
     """Every production day silver holds, with the UTC window it was built with."""
-    with delta.duckdb_session() as con:
-        delta.register_table(
-            con,
-            "calendar",
-            delta.table_uri(root, SILVER_PLANT_CALENDAR.name),
-            SILVER_PLANT_CALENDAR,
-            storage_options=storage_options,
-        )
-        rows = con.sql("select day, start, \"end\" from calendar where kind = 'day' order by day").fetchall()
-    return [(day, start.astimezone(dt.UTC), end.astimezone(dt.UTC)) for day, start, end in rows]
+    rows = delta.query_table(root, SILVER_PLANT_CALENDAR, _DAY_WINDOWS, storage_options=storage_options)
+    return [(r["day"], r["start"].astimezone(dt.UTC), r["end"].astimezone(dt.UTC)) for r in rows]
+
+
+_DAY_WINDOWS = f"select day, start, \"end\" from {SILVER_PLANT_CALENDAR.name} where kind = 'day' order by day"
 
 
 def neighbour_conflict(root: str, config: PlantConfig, day: dt.date, storage_options=None) -> str | None:
     """Why building `day` with the current calendar would overlap its neighbours or leave a gap beside
     them (they were built with another time zone or day_start), or None."""
     one = dt.timedelta(days=1)
-    with delta.duckdb_session() as con:
-        delta.register_table(
-            con,
-            "calendar",
-            delta.table_uri(root, SILVER_PLANT_CALENDAR.name),
-            SILVER_PLANT_CALENDAR,
-            partitions=delta.date_partitions("day", [day - one, day + one]),
-            storage_options=storage_options,
-        )
-        rows = con.sql("select day, start, \"end\" from calendar where kind = 'day' order by day").fetchall()
-    other = [d for d, start, end in rows if (start, end) != production_day_window(config, d)]
+    neighbours = delta.date_partitions("day", [day - one, day + one])
+    rows = delta.query_table(root, SILVER_PLANT_CALENDAR, _DAY_WINDOWS, None, neighbours, storage_options)
+    other = [r["day"] for r in rows if (r["start"], r["end"]) != production_day_window(config, r["day"])]
     if not other:
         return None
     return (
@@ -297,18 +284,13 @@ def neighbour_conflict(root: str, config: PlantConfig, day: dt.date, storage_opt
 
 def latest_recorded(root: str, storage_options=None) -> dict | None:
     """The history row of the latest build's configuration, or None if no build was recorded."""
-    with delta.duckdb_session() as con:
-        delta.register_table(
-            con,
-            "history",
-            delta.table_uri(root, PLANT_CONFIG_HISTORY.name),
-            PLANT_CONFIG_HISTORY,
-            storage_options=storage_options,
-        )
-        cursor = con.execute("select * from history order by last_used_at desc, first_used_at desc limit 1")
-        names = [d[0] for d in cursor.description]
-        rows = cursor.fetchall()
-    return dict(zip(names, rows[0], strict=True)) if rows else None
+    rows = delta.query_table(
+        root,
+        PLANT_CONFIG_HISTORY,
+        f"select * from {PLANT_CONFIG_HISTORY.name} order by last_used_at desc, first_used_at desc limit 1",
+        storage_options=storage_options,
+    )
+    return rows[0] if rows else None
 
 
 def record_config(
@@ -329,11 +311,15 @@ def record_config(
         return False
     now = now or dt.datetime.now(dt.UTC)
     uri = delta.table_uri(root, PLANT_CONFIG_HISTORY.name)
-    with delta.duckdb_session() as con:
-        delta.register_table(con, "history", uri, PLANT_CONFIG_HISTORY, storage_options=storage_options)
-        earlier = con.sql("select * from history where config_sha256 = ?", params=[sha]).to_arrow_table()
-    if earlier.num_rows:
-        row = earlier.slice(0, 1).to_pylist()[0] | {"last_used_at": now}
+    earlier = delta.query_table(
+        root,
+        PLANT_CONFIG_HISTORY,
+        f"select * from {PLANT_CONFIG_HISTORY.name} where config_sha256 = ?",
+        [sha],
+        storage_options=storage_options,
+    )
+    if earlier:
+        row = earlier[0] | {"last_used_at": now}
         data = PLANT_CONFIG_HISTORY.conform(pa.Table.from_pylist([row]))
         delta.replace_where(
             uri, PLANT_CONFIG_HISTORY, f"config_sha256 = {delta.hex_literal(sha)}", data, storage_options

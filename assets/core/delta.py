@@ -229,6 +229,25 @@ def register_table(
     con.register(view, dataset)
 
 
+def query_table(
+    lakehouse_root: str,
+    spec: TableSpec,
+    sql: str,
+    params: list | None = None,
+    partitions: list[tuple[str, str, object]] | None = None,
+    storage_options: dict[str, str] | None = None,
+) -> list[dict]:
+    """The rows of a query over one Delta table (named in `sql` by its table name), as dicts: the small
+    control tables (the plant config's history, the day watermark, a day's calendar) are read this way."""
+    with duckdb_session() as con:
+        register_table(
+            con, spec.name, table_uri(lakehouse_root, spec.name), spec, partitions, storage_options=storage_options
+        )
+        cursor = con.execute(sql, params or [])
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 # DuckDB types of the partition columns, read from the file paths (dates are all the tables use)
 _HIVE_TYPES = {pa.date32(): "DATE", pa.string(): "VARCHAR"}
 

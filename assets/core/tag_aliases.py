@@ -148,21 +148,13 @@ def parse_recorded(yaml_texts: Iterable[str]) -> list[PlantConfig]:
 
 def load_aliases(root: str, config: PlantConfig, storage_options=None) -> TagAliases:
     """The aliases of `config`'s tags from every configuration in `plant_config_history`."""
-    with delta.duckdb_session() as con:
-        delta.register_table(
-            con,
-            "history",
-            delta.table_uri(root, PLANT_CONFIG_HISTORY.name),
-            PLANT_CONFIG_HISTORY,
-            storage_options=storage_options,
-        )
-        texts = [
-            row[0]
-            for row in con.sql(
-                "select plant_yaml from history order by last_used_at desc, first_used_at desc"
-            ).fetchall()
-        ]
-    return resolve_aliases(config, parse_recorded(texts))
+    rows = delta.query_table(
+        root,
+        PLANT_CONFIG_HISTORY,
+        f"select plant_yaml from {PLANT_CONFIG_HISTORY.name} order by last_used_at desc, first_used_at desc",
+        storage_options=storage_options,
+    )
+    return resolve_aliases(config, parse_recorded([r["plant_yaml"] for r in rows]))
 
 
 # (root, run id) -> (the configuration, its aliases): the history is read once per build and process
