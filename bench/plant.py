@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assets.core.plant import PlantConfig, parse_plant_config
+from assets.plant.config import PlantConfig, parse_plant_config
 
 STATES = {
     1: "running",

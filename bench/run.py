@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from assets.core.calendar import production_day_window
+from assets.plant.calendar import production_day_window
 
 from .exports import write_export
 from .plant import bench_plant, bench_tags, plant_dict

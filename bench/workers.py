@@ -60,7 +60,7 @@ def task_limit(args: dict) -> dict:
 def task_land(args: dict) -> dict:
     """Our landing: every new file in the landing folder into the lakehouse (parse, type, UTC, quality,
     validation, dedup against bronze, quarantine, ledger, Delta commit)."""
-    from assets.core.landing import Lakehouse, land_new_files
+    from assets.bronze.landing import Lakehouse, land_new_files
 
     from .plant import bench_plant
 
@@ -87,12 +87,10 @@ def task_silver_history(args: dict) -> dict:
     """
     import pyarrow as pa
 
-    from assets.core import delta
-    from assets.core.bronze_reader import register_points
-    from assets.core.calendar import calendar_table, production_day_window
-    from assets.core.landing import Lakehouse
-    from assets.core.marts import publish_marts
-    from assets.core.modelling import (
+    from assets.bronze.landing import Lakehouse
+    from assets.marts.build import publish_marts
+    from assets.plant.calendar import calendar_table, production_day_window
+    from assets.silver.modelling import (
         count_points,
         energy_points,
         machine_state_points,
@@ -104,7 +102,9 @@ def task_silver_history(args: dict) -> dict:
         sensor_points,
         tag_quality_points,
     )
-    from assets.core.schemas import (
+    from assets.silver.points import register_points
+    from assets.storage import delta
+    from assets.storage.schemas import (
         SILVER_COUNT_INCREMENTS,
         SILVER_ENERGY_INCREMENTS,
         SILVER_MACHINE_STATES,

@@ -30,7 +30,7 @@ def _date(text: str) -> dt.date:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from assets.core.plant import SOURCE_FORMATS
+    from assets.plant.config import SOURCE_FORMATS
 
     parser = argparse.ArgumentParser(prog="iiot-lakehouse", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -177,8 +177,8 @@ def _demo_to_object_store(landing_uri: str, config, start: dt.date, args: argpar
     """Write the demo exports to a local folder, then upload each under the landing prefix."""
     import tempfile
 
-    from assets.core import object_store
     from assets.demo.generator import write_demo_exports
+    from assets.storage import object_store
 
     options = object_store.storage_options_from_env()
     with tempfile.TemporaryDirectory(prefix="iiot-demo-") as folder:
@@ -193,10 +193,10 @@ def _demo_to_object_store(landing_uri: str, config, start: dt.date, args: argpar
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from assets.core import object_store
-    from assets.core.calendar import production_day_of
-    from assets.core.plant import load_plant_config
     from assets.demo.generator import demo_source, write_demo_exports
+    from assets.plant.calendar import production_day_of
+    from assets.plant.config import load_plant_config
+    from assets.storage import object_store
 
     from .resources import settings_from_env
 
@@ -249,8 +249,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace, guard) -> int:
     import dagster as dg
 
-    from assets.core import config_history
-    from assets.core.object_store import UnsafeStoreError
+    from assets.silver import config_history
+    from assets.storage.object_store import UnsafeStoreError
 
     from .resources import resource_from_env
 
@@ -300,8 +300,8 @@ def _cmd_run(args: argparse.Namespace, guard) -> int:
                 raise CommandError("; ".join(problems))
             return 0
 
-    from assets.core.marts import marts_path, marts_uri
-    from assets.core.schemas import BRONZE_POINTS
+    from assets.marts.build import marts_path, marts_uri
+    from assets.storage.schemas import BRONZE_POINTS
 
     from .definitions import DAILY_JOB, LANDING_JOB, build_definitions
     from .partitions import split_by_partition
@@ -387,8 +387,8 @@ def _cmd_run(args: argparse.Namespace, guard) -> int:
 
 
 def _stale_days(lakehouse, config) -> list:
-    """The production days that have ended and are stale by the day watermark (assets/core/watermarks.py)."""
-    from assets.core.marts import stale_days
+    """The production days that have ended and are stale by the day watermark (assets/silver/watermarks.py)."""
+    from assets.marts.build import stale_days
 
     from .partitions import production_day_partitions
 
@@ -399,8 +399,8 @@ def _stale_days(lakehouse, config) -> list:
 
 def _remove_days_of_earlier_calendar(lakehouse, config, days: list[dt.date]) -> None:
     """Days of the earlier calendar that the current one cannot build yet: out of silver and the marts."""
-    from assets.core import config_history
-    from assets.core.marts import publish_marts
+    from assets.marts.build import publish_marts
+    from assets.silver import config_history
 
     if not days:
         return
@@ -441,7 +441,7 @@ def landing_summary(metadata: dict) -> str:
 
 def _check_landing_folders(landing: Path, config) -> list[str]:
     """A missing LANDING_ROOT stops the run; a missing source folder is a problem the run ends with."""
-    from assets.core.pending import missing_source_folders, source_folders
+    from assets.bronze.pending import missing_source_folders, source_folders
 
     if not landing.is_dir():
         raise CommandError(
@@ -457,7 +457,7 @@ def _check_landing_folders(landing: Path, config) -> list[str]:
 
 def _pending_files(lakehouse, config, landing: Path):
     """What a landing would find, or None to land anyway (the question itself failed: the landing says why)."""
-    from assets.core.pending import pending_files
+    from assets.bronze.pending import pending_files
 
     try:
         return pending_files(lakehouse.lakehouse(), config, landing)
@@ -518,7 +518,7 @@ def _redact(url: str) -> str:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    from assets.core.marts import fetch_published_marts, marts_uri
+    from assets.marts.build import fetch_published_marts, marts_uri
 
     from .analyst_sql import AnalystSqlError
     from .analyst_sql import main as run_sql
@@ -540,8 +540,8 @@ def cmd_sql(args: argparse.Namespace) -> int:
 def cmd_marts_download(args: argparse.Namespace) -> int:
     import shutil
 
-    from assets.core import object_store
-    from assets.core.marts import MARTS_FILE, marts_path, marts_uri
+    from assets.marts.build import MARTS_FILE, marts_path, marts_uri
+    from assets.storage import object_store
 
     from .resources import resource_from_env
 
@@ -565,9 +565,9 @@ def cmd_marts_download(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Print each problem with its table and file; with --repair, repair them, land and rebuild like
     `run`, then check again. Exit 1 while any problem is left; the last line counts them."""
-    from assets.core import doctor
-    from assets.core.calendar import production_day_of
-    from assets.core.landing import _heal_tag_catalog, point_span
+    from assets.bronze.landing import _heal_tag_catalog, point_span
+    from assets.plant.calendar import production_day_of
+    from orchestration import doctor
 
     from .resources import resource_from_env
 
@@ -619,7 +619,7 @@ def _failure(result, lakehouse_root: str | None = None) -> str:
     """The root cause of a failed run, from its step failure's error chain: a full disk, a read-only file
     system or a corrupt Delta log in words; else the failure's own description, or the innermost error
     (the one a retry policy wrapped), never "Exceeded max_retries"."""
-    from assets.core.errors import describe_corrupt_log, describe_storage_error
+    from assets.storage.errors import describe_corrupt_log, describe_storage_error
 
     for event in result.all_events:
         if not event.is_failure or event.event_specific_data is None:
@@ -668,7 +668,7 @@ def run(argv: list[str] | None = None) -> int:
         print(f"iiot-lakehouse: {exc.message}", file=sys.stderr)
         return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - the last word to the user, with the trace for a bug report
-        from assets.core.plant import PlantConfigError
+        from assets.plant.config import PlantConfigError
 
         if isinstance(exc, PlantConfigError):
             print(f"iiot-lakehouse: error in the plant config: {exc}", file=sys.stderr)

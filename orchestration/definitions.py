@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.bronze import land_exports
-from assets.maintenance import maintenance__delta_tables
-from assets.mart import build_mart_assets
-from assets.report import build_report_assets
-from assets.silver import build_silver_assets
+from assets.bronze.assets import land_exports
+from assets.marts.assets import build_mart_assets
+from assets.report.assets import build_report_assets
+from assets.silver.assets import build_silver_assets
+from assets.storage.assets import maintenance__delta_tables
 
 from .executors import executor_from_env
 from .jobs import DAILY_JOB, LANDING_JOB, build_jobs

@@ -6,8 +6,8 @@ import datetime as dt
 
 import dagster as dg
 
-from assets.core.calendar import partition_day
-from assets.core.plant import PlantConfig
+from assets.plant.calendar import partition_day
+from assets.plant.config import PlantConfig
 
 __all__ = ["partition_day", "production_day_partitions", "split_by_partition"]
 

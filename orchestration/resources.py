@@ -1,7 +1,7 @@
-"""The resource every asset uses, for the orchestration's modules: it is declared in `assets.resources`,
+"""The resource every asset uses, for the orchestration's modules: it is declared in `assets.storage.resource`,
 below the asset modules that take it, so that the assets never import the orchestration above them."""
 
-from assets.resources import (
+from assets.storage.resource import (
     DEFAULT_LAKEHOUSE_ROOT,
     DEFAULT_LANDING_ROOT,
     LakehouseResource,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.core.plant import PlantConfig
+from assets.plant.config import PlantConfig
 
 from .jobs import JOB_KIND_TAG
 

@@ -9,10 +9,10 @@ from functools import partial
 
 import dagster as dg
 
-from assets.core import object_store
-from assets.core.landing import PARTIAL_SUFFIXES, discover_files, known_files, local_version, settle_seconds
-from assets.core.marts import stale_days
-from assets.core.schemas import BRONZE_POINTS
+from assets.bronze.landing import PARTIAL_SUFFIXES, discover_files, known_files, local_version, settle_seconds
+from assets.marts.build import stale_days
+from assets.storage import object_store
+from assets.storage.schemas import BRONZE_POINTS
 
 from .partitions import split_by_partition
 from .resources import LakehouseResource

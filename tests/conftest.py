@@ -13,10 +13,10 @@ import pytest
 import yaml
 from deltalake import DeltaTable
 
-from assets.bronze import land_exports
-from assets.core.plant import load_plant_config
-from assets.mart import build_mart_assets
-from assets.silver import build_silver_assets
+from assets.bronze.assets import land_exports
+from assets.marts.assets import build_mart_assets
+from assets.plant.config import load_plant_config
+from assets.silver.assets import build_silver_assets
 from orchestration.partitions import production_day_partitions
 from orchestration.resources import LakehouseResource
 

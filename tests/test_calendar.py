@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pytest
 
-from assets.core.calendar import (
+from assets.plant.calendar import (
     CALENDAR_SCHEMA,
     CalendarWindow,
     calendar_table,
@@ -23,7 +23,7 @@ from assets.core.calendar import (
     production_day_window,
     production_days_between,
 )
-from assets.core.plant import PlantConfig, parse_plant_config
+from assets.plant.config import PlantConfig, parse_plant_config
 
 UTC = dt.UTC
 BERLIN = ZoneInfo("Europe/Berlin")

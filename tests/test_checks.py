@@ -6,9 +6,9 @@ import datetime as dt
 
 import pyarrow as pa
 
-from assets.core.schemas import SILVER_MACHINE_STATES, UTC_TS
-from assets.core.validation import validate
-from assets.silver import tiling_problems
+from assets.silver.assets import tiling_problems
+from assets.storage.schemas import SILVER_MACHINE_STATES, UTC_TS
+from assets.storage.validation import validate
 
 UTC = dt.UTC
 DAY = (dt.datetime(2026, 3, 2, 5, tzinfo=UTC), dt.datetime(2026, 3, 3, 5, tzinfo=UTC))
@@ -67,8 +67,8 @@ def test_an_unknown_category_and_a_duplicate_start_fail_the_schema():
 
 
 def test_a_key_repeated_or_out_of_order_in_an_ordered_stream_fails_the_check_across_groups():
-    from assets.core.schemas import SILVER_SENSOR_INTERVALS
-    from assets.core.validation import KEY_ORDERED, ValidationResult, validated_stream
+    from assets.storage.schemas import SILVER_SENSOR_INTERVALS
+    from assets.storage.validation import KEY_ORDERED, ValidationResult, validated_stream
 
     def batch(starts: list[int]) -> pa.RecordBatch:
         t0 = dt.datetime(2026, 3, 2, 5, tzinfo=UTC)

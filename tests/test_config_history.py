@@ -6,8 +6,8 @@ import copy
 
 import yaml
 
-from assets.core.config_history import calendar_changes, config_sha256, diff_configs
-from assets.core.plant import parse_plant_config
+from assets.plant.config import parse_plant_config
+from assets.silver.config_history import calendar_changes, config_sha256, diff_configs
 from conftest import one_machine_config
 
 

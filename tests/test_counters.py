@@ -16,8 +16,8 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from assets.core.modelling import model_count_increments
-from assets.core.plant import parse_plant_config
+from assets.plant.config import parse_plant_config
+from assets.silver.modelling import model_count_increments
 from conftest import aveva_row as r
 from conftest import mart, one_machine_config, silver
 

@@ -123,8 +123,8 @@ def test_resource_defaults_follow_the_environment_contract(monkeypatch, tmp_path
 def test_a_production_day_still_running_is_left_to_the_morning_schedule(plant_factory):
     import datetime as dt
 
-    from assets.bronze import land_exports
-    from assets.core.calendar import production_day_of
+    from assets.bronze.assets import land_exports
+    from assets.plant.calendar import production_day_of
 
     plant = plant_factory(one_machine_config(working_days=("mon", "tue", "wed", "thu", "fri", "sat", "sun")))
     config = plant.resource.plant()

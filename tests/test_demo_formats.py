@@ -10,9 +10,9 @@ import pytest
 import yaml
 from test_oee_worked_example import ROWS, assert_worked_example_oee
 
-from assets.core.plant import DEFAULT_PLANT_CONFIG, Source, load_plant_config
 from assets.demo.formats import FORMATS, PI_BAD_STATE, Point, source_options_for, write_points
 from assets.demo.generator import demo_source, write_demo_exports
+from assets.plant.config import DEFAULT_PLANT_CONFIG, Source, load_plant_config
 from assets.readers import read_source_file
 from assets.readers.archives import open_single
 from conftest import one_machine_config

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from assets.core.plant import DEFAULT_PLANT_CONFIG, PlantConfig, load_plant_config
 from assets.demo.generator import HEADER, write_demo_exports
+from assets.plant.config import DEFAULT_PLANT_CONFIG, PlantConfig, load_plant_config
 
 UTC = dt.UTC
 FMT = "%Y-%m-%d %H:%M:%S.%f"

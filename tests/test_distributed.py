@@ -21,12 +21,12 @@ import dagster as dg
 import pytest
 from reliability.conftest import history, marts_rows, sorted_rows
 
-from assets.bronze import land_exports
-from assets.core.marts import SILVER_INPUTS, marts_path
-from assets.core.plant import DEFAULT_PLANT_CONFIG, load_plant_config
+from assets.bronze.assets import land_exports
 from assets.demo.generator import write_demo_exports
-from assets.mart import build_mart_assets
-from assets.silver import build_silver_assets
+from assets.marts.assets import build_mart_assets
+from assets.marts.build import SILVER_INPUTS, marts_path
+from assets.plant.config import DEFAULT_PLANT_CONFIG, load_plant_config
+from assets.silver.assets import build_silver_assets
 from conftest import free_port
 from orchestration.cli import ensure_dagster_home
 from orchestration.jobs import DAILY_JOB

@@ -14,9 +14,9 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from assets.core.calendar import production_day_window
-from assets.core.modelling import model_energy
-from assets.core.plant import PlantConfigError, parse_plant_config
+from assets.plant.calendar import production_day_window
+from assets.plant.config import PlantConfigError, parse_plant_config
+from assets.silver.modelling import model_energy
 from conftest import EVERY_DAY, mart, one_machine_config
 from conftest import aveva_row as r
 

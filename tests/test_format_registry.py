@@ -1,12 +1,12 @@
-"""The formats are declared once (assets/core/source_options.py FORMATS); the readers and the demo key theirs by it."""
+"""The formats are declared once (assets/plant/source_options.py FORMATS); the readers and the demo key theirs by it."""
 
 from __future__ import annotations
 
 import pytest
 
-from assets.core import source_options
-from assets.core.source_options import FORMATS, OPTION_DEFAULTS, FormatRegistryError, check_registered
 from assets.demo import formats as demo_formats
+from assets.plant import source_options
+from assets.plant.source_options import FORMATS, OPTION_DEFAULTS, FormatRegistryError, check_registered
 from assets.readers import READERS
 
 # the formats the product reads, written out by hand so that a format dropped from the registry fails here

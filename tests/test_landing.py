@@ -12,9 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
-from assets.core.landing import Lakehouse, land_new_files
-from assets.core.plant import parse_plant_config
-from assets.core.schemas import FILE_LEDGER
+from assets.bronze.landing import Lakehouse, land_new_files
+from assets.plant.config import parse_plant_config
+from assets.storage.schemas import FILE_LEDGER
 from conftest import HEADER, one_machine_config, write_aveva
 from conftest import aveva_row as r
 
@@ -472,7 +472,7 @@ def test_the_tag_catalog_keeps_the_units_an_export_states(tmp_path):
 def test_points_are_committed_in_chunks_that_leave_no_row_behind():
     import pyarrow as pa
 
-    from assets.core.landing import _chunks
+    from assets.bronze.landing import _chunks
 
     rows = pa.table({"x": list(range(10))})
     chunks = _chunks(pa.RecordBatchReader.from_batches(rows.schema, rows.to_batches(max_chunksize=3)), 6)

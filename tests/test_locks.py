@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from assets.core.locks import exclusive_lock
+from assets.storage.locks import exclusive_lock
 
 # A second process that takes the lock, prints the time it got it, and holds it for `hold` seconds.
 _HOLDER = """
 import sys, time
 from pathlib import Path
-from assets.core.locks import exclusive_lock
+from assets.storage.locks import exclusive_lock
 with exclusive_lock(Path(sys.argv[1])):
     print(time.monotonic(), flush=True)
     time.sleep(float(sys.argv[2]))

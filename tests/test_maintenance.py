@@ -9,9 +9,9 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
-from assets.core.maintenance import check_retention, maintain_lakehouse, maintain_table
-from assets.core.schemas import FILE_LEDGER
-from assets.maintenance import MaintenanceConfig, maintenance__delta_tables
+from assets.storage.assets import MaintenanceConfig, maintenance__delta_tables
+from assets.storage.maintenance import check_retention, maintain_lakehouse, maintain_table
+from assets.storage.schemas import FILE_LEDGER
 from conftest import one_machine_config
 from orchestration.definitions import build_definitions
 

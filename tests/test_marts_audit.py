@@ -22,9 +22,9 @@ import yaml
 from deltalake import DeltaTable
 from test_oee_worked_example import ROWS, assert_worked_example_oee
 
-from assets.core import delta
-from assets.core.schemas import SILVER_MACHINE_STATES, UTC_TS
-from assets.mart import BOUNDS_CHECK
+from assets.marts.assets import BOUNDS_CHECK
+from assets.storage import delta
+from assets.storage.schemas import SILVER_MACHINE_STATES, UTC_TS
 from conftest import HEADER, one_machine_config
 
 DAY = "2026-03-02"

@@ -264,7 +264,7 @@ def test_a_day_with_a_gap_in_its_data_is_flagged(plant_factory):
 
 
 def test_every_mart_table_and_column_is_described(plant_factory):
-    from assets.core.marts import MARTS
+    from assets.marts.build import MARTS
 
     plant = plant_factory(one_machine_config())
     plant.export("h.csv", [r("2026-03-02 05:00:00", "L1.FILLER.State", 1)])
@@ -284,7 +284,7 @@ def test_every_mart_table_and_column_is_described(plant_factory):
 def test_the_analysts_reference_in_docs_matches_the_published_marts(plant_factory):
     from pathlib import Path
 
-    from assets.core.marts_docs import render_marts_reference
+    from assets.marts.docs import render_marts_reference
 
     plant = plant_factory(one_machine_config())
     plant.export("h.csv", [r("2026-03-02 05:00:00", "L1.FILLER.State", 1)])
@@ -292,4 +292,4 @@ def test_the_analysts_reference_in_docs_matches_the_published_marts(plant_factor
     plant.build_day("2026-03-02")
     rendered = render_marts_reference(plant.root / "marts.duckdb")
     documented = (Path(__file__).resolve().parents[1] / "docs" / "marts.md").read_text(encoding="utf-8")
-    assert rendered == documented, "regenerate: python -m assets.core.marts_docs <marts.duckdb> > docs/marts.md"
+    assert rendered == documented, "regenerate: python -m assets.marts.docs <marts.duckdb> > docs/marts.md"

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 import yaml
 
-from assets.core.marts import SQL_DIR, MartDefinitionError, audit_checks, load_marts, publish_marts
+from assets.marts.build import SQL_DIR, MartDefinitionError, audit_checks, load_marts, publish_marts
 from conftest import aveva_row as r
 from conftest import one_machine_config
 

@@ -14,7 +14,7 @@ import re
 import duckdb
 import pytest
 
-from assets.core.plant import PlantConfigError, parse_plant_config
+from assets.plant.config import PlantConfigError, parse_plant_config
 from conftest import EVERY_DAY, mart, one_machine_config, silver
 from conftest import aveva_row as r
 from orchestration.cli import run as cli_run

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assets.core.plant import DEFAULT_PLANT_CONFIG, PlantConfigError, load_plant_config, parse_plant_config
+from assets.plant.config import DEFAULT_PLANT_CONFIG, PlantConfigError, load_plant_config, parse_plant_config
 from conftest import one_machine_config
 
 
@@ -156,7 +156,7 @@ def test_the_plant_config_is_read_without_the_readers():
     # the configuration layer sits below the readers: reading a plant with source options loads no reader
     code = (
         "import sys\n"
-        "from assets.core.plant import DEFAULT_PLANT_CONFIG, load_plant_config\n"
+        "from assets.plant.config import DEFAULT_PLANT_CONFIG, load_plant_config\n"
         "assert load_plant_config(DEFAULT_PLANT_CONFIG).sources[0].options['encoding'] == 'utf-8'\n"
         "print(sorted(m for m in sys.modules if m.startswith('assets.readers')))\n"
     )

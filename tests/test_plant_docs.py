@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import re
 
-from assets.core.plant import DEFAULT_PLANT_CONFIG
-from assets.core.plant_docs import REFERENCE_FILE, SCHEMA_FILE, plant_json_schema, render_reference, render_schema
-from assets.core.source_options import OPTION_DEFAULTS, OPTION_DOCS
+from assets.plant.config import DEFAULT_PLANT_CONFIG
+from assets.plant.docs import REFERENCE_FILE, SCHEMA_FILE, plant_json_schema, render_reference, render_schema
+from assets.plant.source_options import OPTION_DEFAULTS, OPTION_DOCS
 
-REGENERATE = "regenerate: python -m assets.core.plant_docs"
+REGENERATE = "regenerate: python -m assets.plant.docs"
 
 
 def test_the_committed_schema_is_the_models_schema():

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from assets.core.plant import Source
+from assets.plant.config import Source
 from assets.readers import FileRejected, read_source_file
 from assets.readers.archives import iter_members, open_single
 from assets.readers.options import SourceOptionsError, validate_source_options

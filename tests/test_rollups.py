@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from assets.core.plant import PlantConfigError, parse_plant_config
+from assets.plant.config import PlantConfigError, parse_plant_config
 from conftest import EVERY_DAY, mart, one_machine_config
 from conftest import aveva_row as r
 from orchestration.summary import line_oee_table

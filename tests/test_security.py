@@ -13,8 +13,8 @@ import duckdb
 import pytest
 from deltalake import DeltaTable
 
-from assets.core.landing import Lakehouse, discover_files, land_new_files
-from assets.core.plant import PlantConfigError, parse_plant_config
+from assets.bronze.landing import Lakehouse, discover_files, land_new_files
+from assets.plant.config import PlantConfigError, parse_plant_config
 from conftest import aveva_row as r
 from conftest import one_machine_config, write_aveva
 from orchestration.analyst_sql import AnalystSqlError, format_csv, run_query

@@ -6,19 +6,13 @@ import datetime as dt
 
 import yaml
 
-from assets.core import delta
-from assets.core.bronze_reader import register_points
-from assets.core.calendar import production_day_window
-from assets.core.config_history import check_config, diff_configs, record_config
-from assets.core.modelling import (
-    count_points,
-    energy_points,
-    machine_state_points,
-    sensor_points,
-    tag_quality_points,
-)
-from assets.core.plant import parse_plant_config
-from assets.core.tag_aliases import Alias, Skipped, load_aliases, resolve_aliases
+from assets.plant.calendar import production_day_window
+from assets.plant.config import parse_plant_config
+from assets.silver.config_history import check_config, diff_configs, record_config
+from assets.silver.modelling import count_points, energy_points, machine_state_points, sensor_points, tag_quality_points
+from assets.silver.points import register_points
+from assets.silver.tag_aliases import Alias, Skipped, load_aliases, resolve_aliases
+from assets.storage import delta
 from conftest import aveva_row as r
 from conftest import one_machine_config
 

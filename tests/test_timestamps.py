@@ -26,9 +26,9 @@ import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable
 
-from assets.core import timestamps
-from assets.core.landing import Lakehouse, land_new_files
-from assets.core.plant import PlantConfigError, parse_plant_config
+from assets.bronze.landing import Lakehouse, land_new_files
+from assets.plant import timestamps
+from assets.plant.config import PlantConfigError, parse_plant_config
 from assets.readers import stage_source_file
 from assets.readers.archives import open_single
 from conftest import HEADER, one_machine_config
@@ -102,7 +102,7 @@ def aveva(local: str, tag: str = "A", value: float = 1.0) -> str:
 
 def staged_whole(tmp_path, text: str, tz: str = "Europe/Berlin", **options) -> bool:
     """Whether the AVEVA whole-file stager (the DuckDB fast path) takes this file."""
-    from assets.core.plant import Source
+    from assets.plant.config import Source
 
     path = tmp_path / f"probe{next(_cases)}.csv"
     path.write_text(text, encoding="utf-8")

@@ -33,8 +33,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from assets.core.plant import Machine, PlantConfig, Source
 from assets.demo.formats import FORMATS, Point, source_options_for, write_points
+from assets.plant.config import Machine, PlantConfig, Source
 
 HEADER = "DateTime,TagName,Value,vValue,Quality,QualityDetail,OPCQuality,wwRetrievalMode"
 SOURCE_FORMAT = "aveva_historian_csv"

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from ..core.plant import Source
-from ..core.source_options import check_registered
-from ..core.timestamps import TimestampBounds
+from assets.plant.config import Source
+from assets.plant.source_options import check_registered
+from assets.plant.timestamps import TimestampBounds
+
 from .archives import iter_members
 from .aveva_historian import read_aveva_historian_csv, staged_rows
 from .aveva_historian import stage_file as stage_aveva_historian_file
@@ -52,7 +53,7 @@ def _read_aveva_historian(stream_opener: Callable, source: Source, options: dict
     )
 
 
-# One reader per format declared in assets/core/source_options.py FORMATS, each called as
+# One reader per format declared in assets/plant/source_options.py FORMATS, each called as
 # reader(stream_opener, source, options); the check below fails at import naming a format either misses.
 READERS: dict[str, Callable[[Callable, Source, dict], Iterator[ParsedBatch]]] = {
     "aveva_historian_csv": _read_aveva_historian,

@@ -24,9 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..core.delta import string_literal
-from ..core.schemas import UTC_TS
-from ..core.timestamps import (
+from assets.plant.timestamps import (
     HAS_OFFSET_SQL,
     ISO_FORM_SQL,
     RANGE_CHECK_SQL,
@@ -36,6 +34,9 @@ from ..core.timestamps import (
     TimestampBounds,
     time_params,
 )
+from assets.storage.delta import string_literal
+from assets.storage.schemas import UTC_TS
+
 from .csv_stream import FileRejected, TextBatch, read_header, stream_text_batches
 from .parsed import ParsedBatch, invalid_rows_table
 from .rows import RowFinisher, RowRules, has_control_characters

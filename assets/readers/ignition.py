@@ -18,7 +18,8 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 
-from ..core.plant import Source
+from assets.plant.config import Source
+
 from .csv_stream import FileRejected, read_header, stream_text_batches
 from .parsed import ParsedBatch, invalid_rows_table
 from .rows import (

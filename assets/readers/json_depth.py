@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import re
 
-from ..core.source_options import DEFAULT_MAX_JSON_DEPTH  # noqa: F401  (the options carry it)
-
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(r"[\[\]{}]")
 

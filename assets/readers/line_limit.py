@@ -13,8 +13,6 @@ from collections.abc import Callable
 
 import pyarrow as pa
 
-from ..core.source_options import DEFAULT_MAX_LINE_BYTES  # noqa: F401  (the options carry it)
-
 RAW_BYTES = 10_000  # the first bytes of an overlong line kept for its quarantine row
 
 

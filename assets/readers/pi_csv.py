@@ -20,7 +20,8 @@ from collections.abc import Iterator
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..core.plant import Source
+from assets.plant.config import Source
+
 from .csv_stream import FileRejected, read_header
 from .parsed import ParsedBatch
 from .rows import RowFinisher, RowRules, find_column, map_text, opc_quality, read_tall_csv, source_times

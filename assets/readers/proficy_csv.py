@@ -15,7 +15,8 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 
-from ..core.plant import Source
+from assets.plant.config import Source
+
 from .csv_stream import FileRejected, read_head_lines, split_line
 from .parsed import ParsedBatch
 from .rows import RowFinisher, RowRules, find_column, map_text, opc_quality, read_tall_csv, source_times

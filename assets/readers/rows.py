@@ -34,8 +34,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..core.schemas import UTC_TS
-from ..core.timestamps import (
+from assets.plant.timestamps import (
     HAS_OFFSET_SQL,
     ISO_FORM_SQL,
     RANGE_CHECK_SQL,
@@ -49,6 +48,8 @@ from ..core.timestamps import (
     time_params,
     wall_clock_candidates,
 )
+from assets.storage.schemas import UTC_TS
+
 from .csv_stream import stream_text_batches
 from .parsed import POINT_COLUMNS, REJECT_COLUMNS, ParsedBatch, invalid_rows_table
 

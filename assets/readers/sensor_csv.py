@@ -44,7 +44,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..core.plant import Source
+from assets.plant.config import Source
+
 from .csv_stream import FileRejected, header_fields, quoted_names, read_head_lines, split_line
 from .ignition import read_wide_csv
 from .parsed import ParsedBatch

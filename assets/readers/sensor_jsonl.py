@@ -20,9 +20,11 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from ..core.plant import Source
+from assets.plant.config import Source
+from assets.plant.source_options import DEFAULT_MAX_JSON_DEPTH
+
 from .csv_stream import FileRejected
-from .json_depth import DEFAULT_MAX_JSON_DEPTH, depth_reason, json_deeper_than
+from .json_depth import depth_reason, json_deeper_than
 from .parsed import ParsedBatch
 from .rows import RowFinisher, RowRules, opc_quality, source_times, staged_table
 

@@ -20,8 +20,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..core.plant import Source
-from ..core.schemas import UTC_TS
+from assets.plant.config import Source
+from assets.storage.schemas import UTC_TS
+
 from .csv_stream import FileRejected
 from .parsed import ParsedBatch
 from .rows import RowFinisher, RowRules, map_text, opc_quality, source_times, unpivot_wide

@@ -11,8 +11,8 @@ import time
 
 import pyarrow as pa
 
-from assets.core import delta, object_store
-from assets.core.schemas import QUARANTINE
+from assets.storage import delta, object_store
+from assets.storage.schemas import QUARANTINE
 
 
 def main(uri: str, writer: int, commits: int, rows: int, go: str) -> None:

@@ -54,7 +54,7 @@ class S3Server:
         }
 
     def options(self, endpoint: str | None = None) -> dict[str, str]:
-        from assets.core.object_store import storage_options_from_env
+        from assets.storage.object_store import storage_options_from_env
 
         return storage_options_from_env(self.env(endpoint))
 
@@ -124,7 +124,7 @@ def _wait_ready(server: S3Server, process: subprocess.Popen, log: Path) -> None:
     """Ready when ListObjects on the bucket answers (the port opens well before the bucket exists)."""
     import pyarrow.fs as pafs
 
-    from assets.core.object_store import filesystem
+    from assets.storage.object_store import filesystem
 
     fs = filesystem(server.options())
     deadline = time.monotonic() + READY_TIMEOUT_S

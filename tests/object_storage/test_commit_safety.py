@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from assets.core import object_store
+from assets.storage import object_store
 from conftest import free_port
 
 pytestmark = pytest.mark.s3

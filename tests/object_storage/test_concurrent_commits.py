@@ -12,8 +12,8 @@ import duckdb
 import pytest
 from deltalake import DeltaTable
 
-from assets.core import delta
-from assets.core.schemas import QUARANTINE
+from assets.storage import delta
+from assets.storage.schemas import QUARANTINE
 
 pytestmark = pytest.mark.s3
 

@@ -9,11 +9,11 @@ import time
 import pytest
 from deltalake import DeltaTable
 
-from assets.core import delta, object_store
-from assets.core.landing import KnownFiles, Lakehouse
-from assets.core.plant import parse_plant_config
-from assets.core.remote_landing import land_remote_files
-from assets.core.schemas import BRONZE_POINTS
+from assets.bronze.landing import KnownFiles, Lakehouse
+from assets.bronze.remote_landing import land_remote_files
+from assets.plant.config import parse_plant_config
+from assets.storage import delta, object_store
+from assets.storage.schemas import BRONZE_POINTS
 from conftest import HEADER, aveva_row, one_machine_config
 
 pytestmark = pytest.mark.s3

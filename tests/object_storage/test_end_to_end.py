@@ -20,11 +20,11 @@ import yaml
 from deltalake import DeltaTable
 from test_oee_worked_example import ROWS, assert_worked_example_oee
 
-from assets.bronze import land_exports
-from assets.core import object_store
-from assets.mart import build_mart_assets
-from assets.report import build_report_assets
-from assets.silver import build_silver_assets
+from assets.bronze.assets import land_exports
+from assets.marts.assets import build_mart_assets
+from assets.report.assets import build_report_assets
+from assets.silver.assets import build_silver_assets
+from assets.storage import object_store
 from conftest import HEADER, one_machine_config
 from orchestration.partitions import production_day_partitions
 from orchestration.resources import resource_from_env
@@ -176,7 +176,7 @@ def test_no_credential_appears_in_run_records_metadata_or_logs(remote_run, s3_se
 
 
 def test_weekly_maintenance_compacts_and_checkpoints_tables_in_the_bucket(remote_run):
-    from assets.core.maintenance import maintain_lakehouse
+    from assets.storage.maintenance import maintain_lakehouse
 
     results = {
         r.table: r

@@ -10,10 +10,10 @@ import datetime as dt
 
 import pytest
 
-from assets.core import object_store
-from assets.core.landing import FileReport, KnownFiles, Lakehouse
-from assets.core.plant import parse_plant_config
-from assets.core.remote_landing import land_remote_files
+from assets.bronze.landing import FileReport, KnownFiles, Lakehouse
+from assets.bronze.remote_landing import land_remote_files
+from assets.plant.config import parse_plant_config
+from assets.storage import object_store
 from conftest import HEADER, aveva_row, one_machine_config
 
 pytestmark = pytest.mark.s3

@@ -8,7 +8,7 @@ import dagster as dg
 import pytest
 import yaml
 
-from assets.core import object_store
+from assets.storage import object_store
 from conftest import HEADER, aveva_row, one_machine_config
 from orchestration.definitions import build_definitions
 from orchestration.resources import resource_from_env

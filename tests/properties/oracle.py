@@ -7,7 +7,7 @@ disagreement with the published marts is a disagreement about a rule, never abou
 Rules used (and where they are written down):
 * a production day D runs from `day_start` on D to `day_start` on D+1, plant-local wall clock; a wall
   time in the spring-forward gap is the instant the gap ends; a repeated (fall-back) wall time is its
-  first occurrence (assets/core/calendar.py's module docstring);
+  first occurrence (assets/plant/calendar.py's module docstring);
 * a shift starts on a working day and ends the next day when end <= start; breaks count inside shifts;
 * a state holds from its point to the next point of the tag; before the first point, and on a bad point
   or an unmapped code, the state is unknown (an unplanned stop); an unplanned stop shorter than the

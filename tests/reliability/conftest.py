@@ -12,9 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.core import delta
-from assets.core.plant import DEFAULT_PLANT_CONFIG, load_plant_config
 from assets.demo.generator import write_demo_exports
+from assets.plant.config import DEFAULT_PLANT_CONFIG, load_plant_config
+from assets.storage import delta
 
 DEMO_START = dt.date(2026, 3, 2)
 PLANT_CONFIG = str(DEFAULT_PLANT_CONFIG)

@@ -7,7 +7,7 @@ import os
 import duckdb
 from deltalake import DeltaTable
 
-from assets.core.landing import Lakehouse
+from assets.bronze.landing import Lakehouse
 
 
 def table_rows(lakehouse: Lakehouse, name: str, sql: str) -> list[tuple]:

@@ -14,9 +14,9 @@ import duckdb
 import pytest
 from deltalake import DeltaTable
 
-from assets.core.landing import Lakehouse, land_new_files
-from assets.core.plant import parse_plant_config
-from assets.core.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE
+from assets.bronze.landing import Lakehouse, land_new_files
+from assets.plant.config import parse_plant_config
+from assets.storage.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE
 
 from .corpus import CANARY, Case, build_corpus, case_paths, plant_config
 

@@ -25,7 +25,7 @@ import pytest
 import yaml
 from deltalake import DeltaTable, write_deltalake
 
-from assets.core.errors import unretryable_cause
+from assets.storage.errors import unretryable_cause
 from conftest import aveva_row as r
 from conftest import one_machine_config, write_aveva
 

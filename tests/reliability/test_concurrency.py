@@ -11,8 +11,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets.core.marts import SILVER_INPUTS, marts_path
-from assets.core.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, SILVER_MACHINE_STATES, TAG_CATALOG
+from assets.marts.build import SILVER_INPUTS, marts_path
+from assets.storage.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, SILVER_MACHINE_STATES, TAG_CATALOG
 
 from . import workers
 from .conftest import DAYS, PLANT_CONFIG, copy_lakehouse, history, query, report, sorted_rows
@@ -139,8 +139,8 @@ def test_two_landings_at_once_on_the_same_folder_never_double_a_point(tmp_path, 
 
 
 def test_a_transient_io_failure_is_retried_without_doubling_data(tmp_path, demo_exports, monkeypatch):
-    from assets.bronze import land_exports
-    from assets.core import landing_commit
+    from assets.bronze import landing_commit
+    from assets.bronze.assets import land_exports
     from orchestration.resources import LakehouseResource
 
     landing = tmp_path / "landing"

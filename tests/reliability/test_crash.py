@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from assets.core.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, TAG_CATALOG
+from assets.storage.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, TAG_CATALOG
 
 from . import workers
 from .conftest import PLANT_CONFIG, copy_lakehouse, history, query, report, sorted_rows

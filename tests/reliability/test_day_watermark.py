@@ -1,4 +1,4 @@
-"""A day that failed, or was interrupted, is rebuilt (the day watermark, assets/core/watermarks.py).
+"""A day that failed, or was interrupted, is rebuilt (the day watermark, assets/silver/watermarks.py).
 
 Each silver build of a day records itself after its commit, each marts publish after the publish. A
 day whose silver build did not finish is neither read beside a neighbour (its half a day would fail the
@@ -14,8 +14,8 @@ import subprocess
 
 import dagster as dg
 
-from assets.bronze import land_exports
-from assets.core.marts import stale_days
+from assets.bronze.assets import land_exports
+from assets.marts.build import stale_days
 from conftest import aveva_row as r
 from conftest import one_machine_config, write_aveva
 from orchestration.resources import LakehouseResource

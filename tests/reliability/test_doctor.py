@@ -20,7 +20,7 @@ import pytest
 import yaml
 from deltalake import DeltaTable
 
-from assets.core.schemas import DAY_BUILDS
+from assets.storage.schemas import DAY_BUILDS
 from conftest import aveva_row as r
 from conftest import one_machine_config, write_aveva
 
@@ -184,9 +184,9 @@ def test_a_truncated_log_of_a_gold_table_is_named_by_the_error_and_by_doctor(tmp
     import pyarrow as pa
     from deltalake import write_deltalake
 
-    from assets.core.doctor import check
-    from assets.core.errors import unretryable_cause
-    from assets.core.landing import Lakehouse
+    from assets.bronze.landing import Lakehouse
+    from assets.storage.errors import unretryable_cause
+    from orchestration.doctor import check
 
     table = tmp_path / "lake" / "gold" / "oee_daily"
     for _ in range(2):

@@ -12,12 +12,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets.core.marts import SILVER_INPUTS, marts_path
-from assets.core.plant import load_plant_config
-from assets.core.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, TAG_CATALOG
 from assets.demo.generator import write_demo_exports
-from assets.mart import build_mart_assets
-from assets.silver import build_silver_assets
+from assets.marts.assets import build_mart_assets
+from assets.marts.build import SILVER_INPUTS, marts_path
+from assets.plant.config import load_plant_config
+from assets.silver.assets import build_silver_assets
+from assets.storage.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, TAG_CATALOG
 from orchestration.partitions import production_day_partitions
 from orchestration.resources import LakehouseResource
 

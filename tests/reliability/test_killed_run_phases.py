@@ -5,7 +5,7 @@ Real CLI processes (executor in_process, so the steps run in the CLI's own proce
 them) against a real DAGSTER_HOME and lakehouse in tmp_path, on two production days of the demo plant.
 Where the kill lands is chosen, not timed:
 
-- landing: the landing's own kill point (IIOT_LANDING_KILL_AT, assets/core/landing_commit.py) SIGKILLs the
+- landing: the landing's own kill point (IIOT_LANDING_KILL_AT, assets/bronze/landing_commit.py) SIGKILLs the
   CLI after the first file's points are committed and before its ledger row is written;
 - silver: the test watches the run's event log; at the first silver table written for the first day it
   freezes the CLI (SIGSTOP), checks that the marts step has not started, and kills it;
@@ -29,16 +29,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets.core.landing import KILL_AT_ENV
-from assets.core.schemas import (
-    BRONZE_POINTS,
-    DAY_BUILDS,
-    FILE_LEDGER,
-    PLANT_CONFIG_HISTORY,
-    QUARANTINE,
-    TAG_CATALOG,
-)
+from assets.bronze.landing import KILL_AT_ENV
 from assets.demo.generator import write_demo_exports
+from assets.storage.schemas import BRONZE_POINTS, DAY_BUILDS, FILE_LEDGER, PLANT_CONFIG_HISTORY, QUARANTINE, TAG_CATALOG
 from orchestration.cli import INSTANCE_YAML
 from orchestration.jobs import DAILY_JOB
 
@@ -67,7 +60,7 @@ WRITTEN_AT = {
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory) -> Path:
     """Two production days of the demo plant: two AVEVA files of ~33,000 rows, written ten minutes ago."""
-    from assets.core.plant import load_plant_config
+    from assets.plant.config import load_plant_config
 
     landing = tmp_path_factory.mktemp("phase_exports") / "landing"
     paths = write_demo_exports(landing, load_plant_config(PLANT_CONFIG), start=DEMO_START, days=len(DAYS))

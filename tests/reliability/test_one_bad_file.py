@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from assets.core.landing import Lakehouse, land_new_files
-from assets.core.plant import parse_plant_config
-from assets.core.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE
+from assets.bronze.landing import Lakehouse, land_new_files
+from assets.plant.config import parse_plant_config
+from assets.storage.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE
 from conftest import HEADER, one_machine_config
 from conftest import aveva_row as r
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from assets.core.marts import audit_published_marts, marts_path, publish_marts, silver_days
-from assets.core.plant import load_plant_config
+from assets.marts.build import audit_published_marts, marts_path, publish_marts, silver_days
+from assets.plant.config import load_plant_config
 
 from .conftest import DAYS, PLANT_CONFIG, copy_lakehouse, marts_rows
 

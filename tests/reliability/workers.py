@@ -20,11 +20,11 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from assets.core import delta
-from assets.core.landing import KILL_AT_ENV, Lakehouse, land_new_files
-from assets.core.marts import marts_path, publish_marts
-from assets.core.plant import load_plant_config
-from assets.silver import build_silver_assets
+from assets.bronze.landing import KILL_AT_ENV, Lakehouse, land_new_files
+from assets.marts.build import marts_path, publish_marts
+from assets.plant.config import load_plant_config
+from assets.silver.assets import build_silver_assets
+from assets.storage import delta
 from orchestration.partitions import production_day_partitions
 from orchestration.resources import LakehouseResource
 
@@ -105,7 +105,7 @@ def replace_day(lake: str, table: str, day: str, tag: str, barrier, out: str | N
     Two of these on the same day race for the same Delta version: one must win, the other either
     commits after it (serialised) or is refused; the day must never hold both copies.
     """
-    from assets.core.schemas import ALL_TABLES
+    from assets.storage.schemas import ALL_TABLES
 
     (spec,) = [s for s in ALL_TABLES if s.name == table]
     uri = delta.table_uri(lake, table)
@@ -128,7 +128,7 @@ def publish_loop(lake: str, plant_config: str, toggle_day: str, publishes: int, 
     and record what each published version holds (so two versions in a row always differ)."""
     from deltalake import DeltaTable
 
-    from assets.core.marts import SILVER_INPUTS
+    from assets.marts.build import SILVER_INPUTS
 
     code = 0
     versions = []

@@ -1,0 +1,20 @@
+"""The tags the plant's machine model uses, as a table: read by the landing's tag catalog, the silver
+models and the marts' tag dimension alike, so it sits beside the plant's definitions below them all."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from assets.plant.config import PlantConfig
+
+
+def model_tags_table(config: PlantConfig) -> pa.Table:
+    """Every tag the machine model uses, with its machine and role."""
+    rows = []
+    for m in config.machines:
+        if m.state_tag is not None:
+            rows.append((m.line, m.name, m.state_tag, "state"))
+        rows.extend((m.line, m.name, tag, f"{kind}_count") for kind, tag in m.counter_tags.items())
+        rows.extend((m.line, m.name, tag, f"energy_{kind}") for kind, tag in m.energy_tags.items())
+    names = ["line", "machine", "tag", "role"]
+    return pa.table({n: pa.array([r[i] for r in rows], pa.string()) for i, n in enumerate(names)})

@@ -1,0 +1,70 @@
+"""Report assets: the daily HTML report for the plant manager, rendered from the published marts."""
+
+import re
+
+import dagster as dg
+
+from assets.marts.build import fetch_published_marts, marts_uri
+from assets.plant.calendar import partition_day
+from assets.report.page import DailyReport, headline_markdown, load_daily_report, ratio, write_report
+from assets.storage import object_store
+from assets.storage.resource import LakehouseResource
+
+REPORT_GROUP = "marts"
+REPORTS_DIR = "reports"
+
+
+def oee_metadata(report: DailyReport) -> dict[str, float]:
+    """The day's OEE per line as `oee_<line>` floats, so the Dagster UI plots each line over the partitions.
+
+    Lines whose names reduce to the same key get their area and site in the key; a line without an OEE for
+    the day is left out rather than reported as a number it does not have.
+    """
+    keys = [_slug(line.key[2]) for line in report.lines]
+    out: dict[str, float] = {}
+    for key, line in zip(keys, report.lines, strict=True):
+        if keys.count(key) > 1:
+            key = _slug("_".join(line.key))
+        value = ratio(line.today.get("oee")) if line.today else None
+        if value is not None:
+            out[f"oee_{key}"] = value
+    return out
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^0-9A-Za-z]+", "_", text).strip("_").lower() or "unnamed"
+
+
+def build_report_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    @dg.asset(
+        name="mart__daily_report",
+        partitions_def=partitions_def,
+        group_name=REPORT_GROUP,
+        kinds={"html"},
+        deps=[dg.AssetKey("mart__oee_daily")],
+    )
+    def mart__daily_report(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
+        """Daily HTML report per line (OEE trend, loss waterfall, downtime Pareto, energy per unit) in reports/."""
+        day = partition_day(context.partition_key)
+        root, options = lakehouse.lakehouse_root, lakehouse.storage_options()
+        marts_file = fetch_published_marts(root, options)
+        report = load_daily_report(marts_file, day)
+        path = write_report(report, marts_file.parent / REPORTS_DIR)
+        location = dg.MetadataValue.path(str(path))
+        published = marts_uri(root)
+        if object_store.is_remote(published):
+            # beside the published marts: $LAKEHOUSE_ROOT/marts/reports/daily_report_<day>.html
+            uri = f"{published.rsplit('/', 1)[0]}/{REPORTS_DIR}/{path.name}"
+            object_store.upload(path, uri, options)
+            location = dg.MetadataValue.url(uri)
+        if report.missing:
+            context.log.warning("daily report %s has gaps: %s", day, "; ".join(report.missing.values()))
+        metadata: dict[str, object] = {
+            "report": location,
+            "headline": dg.MetadataValue.md(headline_markdown(report)),
+            "lines": len(report.lines),
+        }
+        metadata |= {k: dg.MetadataValue.float(v) for k, v in oee_metadata(report).items()}
+        return dg.MaterializeResult(metadata=metadata)
+
+    return [mart__daily_report]
