@@ -21,8 +21,10 @@ run: install
 	$(VENV)/bin/iiot-lakehouse demo
 	$(VENV)/bin/iiot-lakehouse run
 
-## test: the test suite, on two worker processes (the tests of one file stay together, sharing its servers)
+## test: the whole suite, on two worker processes (the tests of one file stay together, sharing its servers),
+## browser and Celery tests included; as root it installs the Debian packages they need, else it names them
 test: install
+	bash .ci/system-packages
 	$(PY) -m pytest -n 2 --dist loadfile
 
 ## ui: the Dagster web UI on http://127.0.0.1:3000
