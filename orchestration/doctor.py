@@ -31,7 +31,7 @@ from assets.storage import delta, delta_read
 from assets.storage.lakehouse import Lakehouse
 from assets.storage.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, TAG_CATALOG
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql" / "doctor"
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql" / "doctor"
 _LOG_ENTRY = re.compile(r"^(\d{20})\.")
 _JSON_ENTRY = re.compile(r"^(\d{20})\.json$")
 _BUILDING = re.compile(rf"^\.{re.escape(MARTS_FILE)}\.building-(\d+)(\.wal)?$")
