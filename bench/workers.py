@@ -90,20 +90,13 @@ def task_silver_history(args: dict) -> dict:
     from assets.bronze.landing import Lakehouse
     from assets.marts.build import publish_marts
     from assets.plant.calendar import calendar_table, production_day_window
-    from assets.silver.modelling import (
-        count_points,
-        energy_points,
-        machine_state_points,
-        model_count_increments,
-        model_energy,
-        model_machine_states,
-        model_sensor_intervals,
-        model_tag_quality,
-        sensor_points,
-        tag_quality_points,
-    )
+    from assets.silver.counts import count_points, model_count_increments
+    from assets.silver.energy import energy_points, model_energy
     from assets.silver.points import register_points
-    from assets.storage import delta
+    from assets.silver.sensors import model_sensor_intervals, sensor_points
+    from assets.silver.states import machine_state_points, model_machine_states
+    from assets.silver.tag_quality import model_tag_quality, tag_quality_points
+    from assets.storage import delta, delta_read
     from assets.storage.schemas import (
         SILVER_COUNT_INCREMENTS,
         SILVER_ENERGY_INCREMENTS,
@@ -131,7 +124,7 @@ def task_silver_history(args: dict) -> dict:
         calendar = SILVER_PLANT_CALENDAR.conform(calendar_table(config, [day]))
         delta.replace_days(lakehouse.uri(SILVER_PLANT_CALENDAR.name), SILVER_PLANT_CALENDAR, [day], calendar, {})
         for spec, model, points in models:
-            with delta.duckdb_session() as con:
+            with delta_read.duckdb_session() as con:
                 register_points(con, lakehouse, config, window, points(config))
                 table = model(con, config, day, window)
                 if isinstance(table, pa.Table):

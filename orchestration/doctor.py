@@ -27,11 +27,11 @@ import pyarrow as pa
 
 from assets.marts.build import MARTS_FILE, marts_path, stale_days
 from assets.silver import watermarks
-from assets.storage import delta
+from assets.storage import delta, delta_read
 from assets.storage.lakehouse import Lakehouse
 from assets.storage.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, TAG_CATALOG
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql" / "doctor"
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql" / "doctor"
 _LOG_ENTRY = re.compile(r"^(\d{20})\.")
 _JSON_ENTRY = re.compile(r"^(\d{20})\.json$")
 _BUILDING = re.compile(rf"^\.{re.escape(MARTS_FILE)}\.building-(\d+)(\.wal)?$")
@@ -174,7 +174,7 @@ def _ledger_rows(lakehouse: Lakehouse) -> list[dict]:
     table = delta.open_table(lakehouse.uri(FILE_LEDGER.name), lakehouse.storage_options)
     if table is None:
         return []
-    with delta.duckdb_session() as con:
+    with delta_read.duckdb_session() as con:
         con.register("ledger", table.to_pyarrow_dataset())
         return con.sql("select * from ledger order by source_file, landed_at").to_arrow_table().to_pylist()
 
@@ -184,9 +184,9 @@ def check_bronze_against_ledger(lakehouse: Lakehouse) -> list[Problem]:
     ledger = delta.open_table(lakehouse.uri(FILE_LEDGER.name), lakehouse.storage_options)
     if ledger is None:
         return []
-    with delta.duckdb_session() as con:
+    with delta_read.duckdb_session() as con:
         con.register("ledger", ledger.to_pyarrow_dataset())
-        delta.register_table(
+        delta_read.register_table(
             con, "bronze", lakehouse.uri(BRONZE_POINTS.name), BRONZE_POINTS, None, lakehouse.storage_options, True
         )
         rows = con.sql(_sql("bronze_vs_ledger.sql")).fetchall()
@@ -226,9 +226,9 @@ def check_quarantine_against_ledger(lakehouse: Lakehouse) -> list[Problem]:
     ledger = delta.open_table(lakehouse.uri(FILE_LEDGER.name), lakehouse.storage_options)
     if ledger is None:
         return []
-    with delta.duckdb_session() as con:
+    with delta_read.duckdb_session() as con:
         con.register("ledger", ledger.to_pyarrow_dataset())
-        delta.register_table(
+        delta_read.register_table(
             con, "quarantine", lakehouse.uri(QUARANTINE.name), QUARANTINE, None, lakehouse.storage_options
         )
         rows = con.sql(_sql("quarantine_vs_ledger.sql")).fetchall()

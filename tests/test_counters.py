@@ -17,7 +17,7 @@ import pyarrow as pa
 import pytest
 
 from assets.plant.config import parse_plant_config
-from assets.silver.modelling import model_count_increments
+from assets.silver.counts import model_count_increments
 from conftest import aveva_row as r
 from conftest import mart, one_machine_config, silver
 

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from assets.demo.generator import HEADER, write_demo_exports
+from assets.demo.export_files import HEADER
+from assets.demo.generator import write_demo_exports
 from assets.plant.config import DEFAULT_PLANT_CONFIG, PlantConfig, load_plant_config
 
 UTC = dt.UTC

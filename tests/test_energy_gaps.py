@@ -16,7 +16,7 @@ import pytest
 
 from assets.plant.calendar import production_day_window
 from assets.plant.config import PlantConfigError, parse_plant_config
-from assets.silver.modelling import model_energy
+from assets.silver.energy import model_energy
 from conftest import EVERY_DAY, mart, one_machine_config
 from conftest import aveva_row as r
 

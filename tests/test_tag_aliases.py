@@ -9,10 +9,14 @@ import yaml
 from assets.plant.calendar import production_day_window
 from assets.plant.config import parse_plant_config
 from assets.silver.config_history import check_config, diff_configs, record_config
-from assets.silver.modelling import count_points, energy_points, machine_state_points, sensor_points, tag_quality_points
+from assets.silver.counts import count_points
+from assets.silver.energy import energy_points
 from assets.silver.points import register_points
+from assets.silver.sensors import sensor_points
+from assets.silver.states import machine_state_points
 from assets.silver.tag_aliases import Alias, Skipped, load_aliases, resolve_aliases
-from assets.storage import delta
+from assets.silver.tag_quality import tag_quality_points
+from assets.storage import delta_read
 from conftest import aveva_row as r
 from conftest import one_machine_config
 
@@ -241,7 +245,7 @@ def test_the_points_of_an_earlier_name_are_read_under_the_current_one_and_the_cu
     monday = production_day_window(config, dt.date(2026, 3, 2))
 
     def read(selection, sql: str, window=tuesday) -> list[tuple]:
-        with delta.duckdb_session() as con:
+        with delta_read.duckdb_session() as con:
             register_points(con, lakehouse, config, window, selection)
             return con.sql(sql).fetchall()
 

@@ -4,7 +4,7 @@ import dagster as dg
 import pyarrow as pa
 
 from assets.bronze.landing import land_new_files, settle_seconds
-from assets.storage import delta
+from assets.storage import delta_read
 from assets.storage.checks import schema_check_result, schema_check_spec
 from assets.storage.failures import no_retry_for_storage_faults
 from assets.storage.resource import LakehouseResource
@@ -161,8 +161,8 @@ def _land_exports(context: dg.AssetExecutionContext, lakehouse: LakehouseResourc
 def _ledger_rows(lakehouse: LakehouseResource, keys: list[str]) -> pa.Table:
     """The ledger rows of the files landed in this run, read back from the table."""
     uri = lakehouse.lakehouse().uri(FILE_LEDGER.name)
-    with delta.duckdb_session() as con:
-        delta.register_table(con, "ledger", uri, FILE_LEDGER, storage_options=lakehouse.storage_options())
+    with delta_read.duckdb_session() as con:
+        delta_read.register_table(con, "ledger", uri, FILE_LEDGER, storage_options=lakehouse.storage_options())
         table = con.sql(
             "select * from ledger where file_key in (select unnest($keys::varchar[]))", params={"keys": keys}
         ).to_arrow_table()

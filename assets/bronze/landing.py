@@ -62,7 +62,7 @@ from assets.bronze.remote_landing import land_remote_files
 from assets.bronze.tag_catalog import STATS_SCHEMA, update_tag_catalog
 from assets.plant.calendar import production_day_of
 from assets.plant.config import PlantConfig
-from assets.storage import delta, object_store
+from assets.storage import delta, delta_read, object_store
 from assets.storage.lakehouse import Lakehouse
 from assets.storage.locks import exclusive_lock
 from assets.storage.schemas import BRONZE_POINTS, TAG_CATALOG
@@ -211,7 +211,7 @@ def _heal_tag_catalog(lakehouse: Lakehouse, config: PlantConfig) -> None:
     catalog = delta.open_table(lakehouse.uri(TAG_CATALOG.name), lakehouse.storage_options)
     if bronze is None or catalog is None:
         return
-    with delta.duckdb_session() as con:
+    with delta_read.duckdb_session() as con:
         con.register("catalog", catalog.to_pyarrow_dataset())
         counted = con.sql("select coalesce(sum(points), 0) from catalog").fetchall()[0][0]
         if counted == bronze.to_pyarrow_dataset().count_rows():

@@ -18,7 +18,7 @@ from assets.bronze.landing_ledger import FileReport, write_ledger_row
 from assets.plant.config import Source
 from assets.readers import staged_rows
 from assets.readers.parsed import REJECT_COLUMNS
-from assets.storage import delta
+from assets.storage import delta, delta_read, delta_replace
 from assets.storage.lakehouse import Lakehouse
 from assets.storage.schemas import BRONZE_POINTS, QUARANTINE, UTC_TS
 from assets.storage.validation import KEY_CHECKED_BY_CALLER, validated_stream
@@ -177,7 +177,7 @@ def _classify_and_commit(
     bronze_uri = lakehouse.uri(BRONZE_POINTS.name)
     # DuckDB spills the classification to disk beyond this, and hands freed memory back early, so a
     # landing's memory stays bounded whatever the file's size.
-    with delta.duckdb_session(memory_limit="128MB", temp_directory=str(staging / "spill")) as con:
+    with delta_read.duckdb_session(memory_limit="128MB", temp_directory=str(staging / "spill")) as con:
         con.execute("SET allocator_flush_threshold = '16MB'").fetchall()
         _register_points(con, points_path)
         con.execute(_POINT_GROUPS_SQL).fetchall()
@@ -198,12 +198,12 @@ def _classify_and_commit(
             {epoch + dt.timedelta(days=d) for d in day_numbers or []}
             | {epoch + dt.timedelta(days=d - 1) for d in day_numbers or [] if d <= 0}
         )
-        delta.register_table(
+        delta_read.register_table(
             con,
             "existing",
             bronze_uri,
             BRONZE_POINTS,
-            partitions=delta.date_partitions("ts_date", days) if days else [("ts_date", "in", [])],
+            partitions=delta_read.date_partitions("ts_date", days) if days else [("ts_date", "in", [])],
             storage_options=lakehouse.storage_options,
             native=True,
         )
@@ -313,7 +313,7 @@ def _classify_and_commit(
                     chunk, BRONZE_POINTS, report.validation, VALIDATE_ROWS, key=KEY_CHECKED_BY_CALLER
                 )
                 if outcome == "changed":
-                    delta.replace_points(bronze_uri, BRONZE_POINTS, rows, lakehouse.storage_options, metadata)
+                    delta_replace.replace_points(bronze_uri, BRONZE_POINTS, rows, lakehouse.storage_options, metadata)
                 else:
                     delta.append(bronze_uri, BRONZE_POINTS, rows, lakehouse.storage_options, metadata=metadata)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from assets.storage import delta
+from assets.storage import delta, delta_read
 from assets.storage.lakehouse import Lakehouse
 from assets.storage.schemas import FILE_LEDGER, UTC_TS
 from assets.storage.validation import ValidationResult
@@ -94,7 +94,7 @@ def known_files(lakehouse: Lakehouse) -> KnownFiles:
         return known
     # a ledger written before file versions were recorded has no such column until its next write
     version = "file_version" if "file_version" in table.schema().to_arrow().names else "null"
-    with delta.duckdb_session() as con:
+    with delta_read.duckdb_session() as con:
         con.register("ledger", table.to_pyarrow_dataset())
         rows = con.sql(
             f"select file_key, file_sha256, source_file, status, size_bytes, exported_at, {version} from ledger "
@@ -147,7 +147,7 @@ def point_span(lakehouse: Lakehouse) -> tuple[dt.datetime | None, dt.datetime | 
     table = delta.open_table(lakehouse.uri(FILE_LEDGER.name), lakehouse.storage_options)
     if table is None:
         return None, None
-    with delta.duckdb_session() as con:
+    with delta_read.duckdb_session() as con:
         con.register("ledger", table.to_pyarrow_dataset())
         earliest, latest = con.sql("select min(min_ts), max(max_ts) from ledger").fetchall()[0]
     return earliest, latest
@@ -158,6 +158,6 @@ def bronze_row_balance(lakehouse: Lakehouse) -> pa.Table:
     table = delta.open_table(lakehouse.uri(FILE_LEDGER.name), lakehouse.storage_options)
     if table is None:
         return FILE_LEDGER.empty()
-    with delta.duckdb_session() as con:
+    with delta_read.duckdb_session() as con:
         con.register("ledger", table.to_pyarrow_dataset())
         return con.sql("select * from ledger where rows_in <> rows_landed + rows_quarantined").to_arrow_table()

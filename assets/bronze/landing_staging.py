@@ -26,7 +26,7 @@ from assets.readers import FileRejected, read_source_file, source_options, stage
 from assets.readers.csv_stream import BLOCK_SIZE, large_blocks, line_too_long
 from assets.readers.line_limit import limit_lines
 from assets.readers.parsed import POINT_COLUMNS, REJECT_COLUMNS
-from assets.storage import delta
+from assets.storage import delta, delta_read
 
 STAGING_PREFIX = "iiot-landing-"
 
@@ -177,7 +177,7 @@ def _stage_readable_file(
     rows = stage_source_file(source, opener, points_path, line_count, max_line_bytes=limit)
     if rows is not None:
         report.rows_in = report.lines_in = rows  # the whole-file stager reads long exports: a value per line
-        with delta.duckdb_session(memory_limit="256MB") as con:
+        with delta_read.duckdb_session(memory_limit="256MB") as con:
             con.execute(
                 f"copy (select source_line as line, reason, raw from {staged_rows(points_path)} "
                 f"where reason is not null) to {delta.string_literal(str(rejects_path))} (format parquet)"

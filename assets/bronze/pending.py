@@ -17,7 +17,7 @@ from assets.bronze.landing_discovery import _unclaimed, discover_files, local_ve
 from assets.bronze.landing_ledger import KnownFiles, known_files
 from assets.plant.config import PlantConfig, Source
 from assets.readers.archives import is_zip
-from assets.storage import delta
+from assets.storage import delta, delta_read
 from assets.storage.lakehouse import Lakehouse
 from assets.storage.schemas import BRONZE_POINTS, TAG_CATALOG
 
@@ -97,7 +97,7 @@ def _catalog_behind(lakehouse: Lakehouse) -> bool:
     bronze = delta.open_table(lakehouse.uri(BRONZE_POINTS.name), lakehouse.storage_options)
     if bronze is None:
         return False
-    with delta.duckdb_session() as con:
+    with delta_read.duckdb_session() as con:
         con.register("catalog", catalog.to_pyarrow_dataset())
         counted = con.sql("select coalesce(sum(points), 0) from catalog").fetchall()[0][0]
     return counted != bronze.to_pyarrow_dataset().count_rows()

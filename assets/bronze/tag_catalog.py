@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from assets.plant.config import PlantConfig
 from assets.plant.tags import model_tags_table
-from assets.storage import delta
+from assets.storage import delta, delta_read
 from assets.storage.schemas import TAG_CATALOG
 
 _MERGE_SQL = """
@@ -66,8 +66,8 @@ def update_tag_catalog(
     now = now or dt.datetime.now(dt.UTC)
     uri = delta.table_uri(lakehouse_root, TAG_CATALOG.name)
     stats = pa.concat_tables(new_stats) if new_stats else STATS_SCHEMA.empty_table()
-    with delta.duckdb_session() as con:
-        delta.register_table(con, "catalog", uri, TAG_CATALOG, storage_options=storage_options)
+    with delta_read.duckdb_session() as con:
+        delta_read.register_table(con, "catalog", uri, TAG_CATALOG, storage_options=storage_options)
         con.register("new_stats", stats)
         con.register("model_tags", model_tags_table(config))
         table = con.sql(_MERGE_SQL, params={"now": now}).to_arrow_table()

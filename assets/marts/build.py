@@ -29,7 +29,7 @@ import yaml
 
 from assets.plant.config import PlantConfig
 from assets.silver import watermarks
-from assets.storage import delta, object_store
+from assets.storage import delta, delta_read, object_store
 from assets.storage.locks import exclusive_lock
 from assets.storage.schemas import SILVER_DAY_TABLES, SILVER_PLANT_CALENDAR
 
@@ -291,12 +291,12 @@ def register_silver(
 ) -> None:
     """Expose the silver tables (only the given days, or all) to DuckDB under their own names."""
     for spec in SILVER_INPUTS:
-        delta.register_table(
+        delta_read.register_table(
             con,
             spec.name,
             delta.table_uri(lakehouse_root, spec.name),
             spec,
-            partitions=delta.date_partitions("day", days) if days is not None else None,
+            partitions=delta_read.date_partitions("day", days) if days is not None else None,
             storage_options=storage_options,
         )
 
@@ -309,7 +309,7 @@ def silver_days(lakehouse_root: str, storage_options: dict[str, str] | None = No
     built = watermarks.built_silver_days(lakehouse_root, storage_options)
     if built is not None:
         return built
-    with delta.duckdb_session() as con:
+    with delta_read.duckdb_session() as con:
         register_silver(con, lakehouse_root, None, storage_options)
         rows = con.sql("select distinct day from silver__plant_calendar order by 1").fetchall()
     return [r[0] for r in rows]
@@ -553,7 +553,7 @@ def _register_inputs(
     register_silver(con, lakehouse_root, days, storage_options)
     # A stop may span days that neither the days rebuilt nor their neighbours cover (a week-long breakdown
     # rebuilt with the day it ended): downtime_events splits it on the calendar of every day, a few rows each.
-    delta.register_table(
+    delta_read.register_table(
         con,
         "silver__plant_calendar_every_day",
         delta.table_uri(lakehouse_root, SILVER_PLANT_CALENDAR.name),
@@ -565,7 +565,7 @@ def _register_inputs(
 
 
 def _register_dimensions(con: duckdb.DuckDBPyConnection, config: PlantConfig) -> None:
-    from assets.silver.modelling import model_tags_table
+    from assets.plant.tags import model_tags_table
 
     con.register("dim_machine", dim_machine(config))
     con.register("dim_asset", dim_asset(config))

@@ -6,21 +6,13 @@ import pyarrow.compute as pc
 
 from assets.plant.calendar import calendar_table, partition_day, production_day_window
 from assets.silver import config_history, tag_aliases, watermarks
-from assets.silver.modelling import (
-    SENSOR_BATCH_ROWS,
-    count_points,
-    energy_points,
-    machine_state_points,
-    model_count_increments,
-    model_energy,
-    model_machine_states,
-    model_sensor_intervals,
-    model_tag_quality,
-    sensor_points,
-    tag_quality_points,
-)
+from assets.silver.counts import count_points, model_count_increments
+from assets.silver.energy import energy_points, model_energy
 from assets.silver.points import register_points
-from assets.storage import delta
+from assets.silver.sensors import SENSOR_BATCH_ROWS, model_sensor_intervals, sensor_points
+from assets.silver.states import machine_state_points, model_machine_states
+from assets.silver.tag_quality import model_tag_quality, tag_quality_points
+from assets.storage import delta, delta_read
 from assets.storage.checks import schema_check_result, schema_check_spec
 from assets.storage.failures import no_retry_for_storage_faults
 from assets.storage.resource import LakehouseResource
@@ -171,7 +163,7 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         config, started_at = lakehouse.plant(), watermarks.now()
         day = partition_day(context.partition_key)
         window = production_day_window(config, day)
-        with delta.duckdb_session() as con:
+        with delta_read.duckdb_session() as con:
             selection = machine_state_points(config, _aliases(context, lakehouse, config))
             register_points(con, lakehouse.lakehouse(), config, window, selection)
             states = model_machine_states(con, config, day, window)
@@ -222,7 +214,7 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
             config, started_at = lakehouse.plant(), watermarks.now()
             day = partition_day(context.partition_key)
             window = production_day_window(config, day)
-            with delta.duckdb_session() as con:
+            with delta_read.duckdb_session() as con:
                 selection = points(config, _aliases(context, lakehouse, config))
                 register_points(con, lakehouse.lakehouse(), config, window, selection)
                 table = model(con, config, day, window)

@@ -26,7 +26,7 @@ import yaml
 from assets.plant.calendar import production_day_window, production_days_between
 from assets.plant.config import Machine, PlantConfig, PlantConfigError, parse_plant_config
 from assets.silver.tag_aliases import load_aliases, tags_by_role
-from assets.storage import delta
+from assets.storage import delta, delta_read
 from assets.storage.schemas import DAY_BUILDS, PLANT_CONFIG_HISTORY, SILVER_DAY_TABLES, SILVER_PLANT_CALENDAR
 
 # The run tag of a build that rebuilds every day with a changed calendar: its days may sit beside days
@@ -259,7 +259,7 @@ def describe_change(old_yaml: str, new: PlantConfig, origin: str = "earlier plan
 
 def built_windows(root: str, storage_options=None) -> list[tuple[dt.date, dt.datetime, dt.datetime]]:
     """Every production day silver holds, with the UTC window it was built with."""
-    rows = delta.query_table(root, SILVER_PLANT_CALENDAR, _DAY_WINDOWS, storage_options=storage_options)
+    rows = delta_read.query_table(root, SILVER_PLANT_CALENDAR, _DAY_WINDOWS, storage_options=storage_options)
     return [(r["day"], r["start"].astimezone(dt.UTC), r["end"].astimezone(dt.UTC)) for r in rows]
 
 
@@ -270,8 +270,8 @@ def neighbour_conflict(root: str, config: PlantConfig, day: dt.date, storage_opt
     """Why building `day` with the current calendar would overlap its neighbours or leave a gap beside
     them (they were built with another time zone or day_start), or None."""
     one = dt.timedelta(days=1)
-    neighbours = delta.date_partitions("day", [day - one, day + one])
-    rows = delta.query_table(root, SILVER_PLANT_CALENDAR, _DAY_WINDOWS, None, neighbours, storage_options)
+    neighbours = delta_read.date_partitions("day", [day - one, day + one])
+    rows = delta_read.query_table(root, SILVER_PLANT_CALENDAR, _DAY_WINDOWS, None, neighbours, storage_options)
     other = [r["day"] for r in rows if (r["start"], r["end"]) != production_day_window(config, r["day"])]
     if not other:
         return None
@@ -284,7 +284,7 @@ def neighbour_conflict(root: str, config: PlantConfig, day: dt.date, storage_opt
 
 def latest_recorded(root: str, storage_options=None) -> dict | None:
     """The history row of the latest build's configuration, or None if no build was recorded."""
-    rows = delta.query_table(
+    rows = delta_read.query_table(
         root,
         PLANT_CONFIG_HISTORY,
         f"select * from {PLANT_CONFIG_HISTORY.name} order by last_used_at desc, first_used_at desc limit 1",
@@ -311,7 +311,7 @@ def record_config(
         return False
     now = now or dt.datetime.now(dt.UTC)
     uri = delta.table_uri(root, PLANT_CONFIG_HISTORY.name)
-    earlier = delta.query_table(
+    earlier = delta_read.query_table(
         root,
         PLANT_CONFIG_HISTORY,
         f"select * from {PLANT_CONFIG_HISTORY.name} where config_sha256 = ?",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import duckdb
 
 from assets.plant.config import PlantConfig
-from assets.storage import delta
+from assets.storage import delta, delta_read
 from assets.storage.lakehouse import Lakehouse
 from assets.storage.schemas import BRONZE_POINTS, TAG_CATALOG
 
@@ -56,12 +56,12 @@ def _register_scan(
     first = since.astimezone(dt.UTC).date()
     last = until.astimezone(dt.UTC).date()
     dates = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-    delta.register_table(
+    delta_read.register_table(
         con,
         name,
         lakehouse.uri(BRONZE_POINTS.name),
         BRONZE_POINTS,
-        partitions=delta.date_partitions("ts_date", dates),
+        partitions=delta_read.date_partitions("ts_date", dates),
         storage_options=lakehouse.storage_options,
         native=True,
     )
@@ -187,7 +187,7 @@ def _register_last_seen(
 ) -> None:
     """Register `tag_last_seen` (tag, last_seen): the tag catalog's last point of each of `tags`, under
     any of its names."""
-    delta.register_table(
+    delta_read.register_table(
         con,
         "tag_catalog_scan",
         lakehouse.uri(TAG_CATALOG.name),

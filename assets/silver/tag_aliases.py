@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import yaml
 
 from assets.plant.config import Machine, PlantConfig, PlantConfigError, parse_plant_config
-from assets.storage import delta
+from assets.storage import delta_read
 from assets.storage.schemas import PLANT_CONFIG_HISTORY
 
 _ARROW = "\u2192"
@@ -148,7 +148,7 @@ def parse_recorded(yaml_texts: Iterable[str]) -> list[PlantConfig]:
 
 def load_aliases(root: str, config: PlantConfig, storage_options=None) -> TagAliases:
     """The aliases of `config`'s tags from every configuration in `plant_config_history`."""
-    rows = delta.query_table(
+    rows = delta_read.query_table(
         root,
         PLANT_CONFIG_HISTORY,
         f"select plant_yaml from {PLANT_CONFIG_HISTORY.name} order by last_used_at desc, first_used_at desc",

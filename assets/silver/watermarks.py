@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from assets.plant.calendar import production_day_of, production_day_window
 from assets.plant.config import PlantConfig
-from assets.storage import delta
+from assets.storage import delta, delta_read
 from assets.storage.schemas import BRONZE_POINTS, DAY_BUILDS, SILVER_DAY_TABLES
 
 # the silver tables a production day's marts read: a day is built when each of them is
@@ -80,8 +80,8 @@ def read_builds(lakehouse_root: str, storage_options: dict[str, str] | None = No
     uri = delta.table_uri(lakehouse_root, DAY_BUILDS.name)
     if delta.open_table(uri, storage_options) is None:
         return None
-    with delta.duckdb_session() as con:
-        delta.register_table(con, DAY_BUILDS.name, uri, DAY_BUILDS, storage_options=storage_options)
+    with delta_read.duckdb_session() as con:
+        delta_read.register_table(con, DAY_BUILDS.name, uri, DAY_BUILDS, storage_options=storage_options)
         rows = con.sql(
             f"select day, layer, table_name, arg_max(started_at, built_at), max(built_at) from {DAY_BUILDS.name} "
             "group by all order by all"

@@ -12,7 +12,7 @@ from deltalake import DeltaTable
 from assets.bronze.landing import KnownFiles, Lakehouse
 from assets.bronze.remote_landing import land_remote_files
 from assets.plant.config import parse_plant_config
-from assets.storage import delta, object_store
+from assets.storage import delta_read, object_store
 from assets.storage.schemas import BRONZE_POINTS
 from conftest import HEADER, aveva_row, one_machine_config
 
@@ -53,8 +53,8 @@ def test_a_later_export_replaces_a_point_on_object_storage_and_filters_still_rea
     assert (fixed.rows_in, fixed.rows_new, fixed.rows_changed) == (1, 0, 1)
 
     uri = lakehouse.uri(BRONZE_POINTS.name)
-    with delta.duckdb_session() as con:
-        delta.register_table(con, "points", uri, BRONZE_POINTS, storage_options=options)
+    with delta_read.duckdb_session() as con:
+        delta_read.register_table(con, "points", uri, BRONZE_POINTS, storage_options=options)
         # 07:00 CET is 06:00 UTC; the tag filter is pushed into the pyarrow scan, and the rewritten file
         # holds two tags, so its statistics alone do not answer it
         rows = con.sql(

@@ -24,7 +24,7 @@ from assets.bronze.landing import KILL_AT_ENV, Lakehouse, land_new_files
 from assets.marts.build import marts_path, publish_marts
 from assets.plant.config import load_plant_config
 from assets.silver.assets import build_silver_assets
-from assets.storage import delta
+from assets.storage import delta, delta_read
 from orchestration.partitions import production_day_partitions
 from orchestration.resources import LakehouseResource
 
@@ -112,8 +112,8 @@ def replace_day(lake: str, table: str, day: str, tag: str, barrier, out: str | N
     outcome = "committed"
     try:
         days = [dt.date.fromisoformat(day)]
-        with delta.duckdb_session() as con:
-            delta.register_table(con, "t", uri, spec, partitions=delta.date_partitions("day", days))
+        with delta_read.duckdb_session() as con:
+            delta_read.register_table(con, "t", uri, spec, partitions=delta_read.date_partitions("day", days))
             rows = con.sql("select * from t").to_arrow_table()
         barrier.wait(timeout=60)
         delta.replace_days(uri, spec, days, spec.conform(rows), metadata={"writer": tag})
