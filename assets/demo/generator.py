@@ -34,7 +34,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from assets.demo.formats import FORMATS, Point, source_options_for, write_points
-from assets.plant.config import Machine, PlantConfig, Source
+from assets.plant.config import PlantConfig, Source
+from assets.plant.machines import Machine
 
 HEADER = "DateTime,TagName,Value,vValue,Quality,QualityDetail,OPCQuality,wwRetrievalMode"
 SOURCE_FORMAT = "aveva_historian_csv"

@@ -15,7 +15,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from assets.plant.config import Machine, PlantConfig
+from assets.plant.config import PlantConfig
+from assets.plant.machines import Machine
 from assets.plant.tags import model_tags_table
 from assets.silver.points import LOOKAHEAD, PointSelection
 from assets.silver.tag_aliases import NO_ALIASES, TagAliases
