@@ -30,7 +30,7 @@ def _date(text: str) -> dt.date:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from assets.plant.config import SOURCE_FORMATS
+    from assets.plant.source_formats import SOURCE_FORMATS
 
     parser = argparse.ArgumentParser(prog="iiot-lakehouse", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)

@@ -257,7 +257,7 @@ def test_a_missing_column_is_named_with_the_columns_the_header_has(plant_factory
     ],
 )
 def test_layout_options_are_checked_with_their_path(options, message):
-    from assets.readers.options import SourceOptionsError, validate_source_options
+    from assets.plant.source_formats import SourceOptionsError, validate_source_options
 
     with pytest.raises(SourceOptionsError) as error:
         validate_source_options("sensor_csv", options, "sources[0].options")

@@ -14,9 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from assets.plant.config import Source
+from assets.plant.source_formats import SourceOptionsError, validate_source_options
 from assets.readers import FileRejected, read_source_file
 from assets.readers.archives import iter_members, open_single
-from assets.readers.options import SourceOptionsError, validate_source_options
 
 UTC = dt.UTC
 

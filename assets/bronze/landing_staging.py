@@ -26,6 +26,7 @@ from assets.readers import FileRejected, read_source_file, source_options, stage
 from assets.readers.csv_stream import BLOCK_SIZE, large_blocks, line_too_long
 from assets.readers.line_limit import limit_lines
 from assets.readers.parsed import POINT_COLUMNS, REJECT_COLUMNS
+from assets.readers.registry import LINE_LIMITED_FORMATS
 from assets.storage import delta, delta_read
 
 STAGING_PREFIX = "iiot-landing-"
@@ -153,16 +154,6 @@ def _line_limit(source: Source) -> int | None:
         return int(source_options(source)["max_line_bytes"])
     except FileRejected:
         return None  # the reader rejects the file with the option's reason
-
-
-LINE_LIMITED_FORMATS = (
-    "aveva_historian_csv",
-    "pi_csv",
-    "ignition_wide_csv",
-    "ignition_tall_csv",
-    "proficy_csv",
-    "sensor_csv",
-)
 
 
 def _stage_readable_file(

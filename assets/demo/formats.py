@@ -37,10 +37,10 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from assets.plant.source_options import check_registered
+from assets.plant.source_formats import validate_source_options
 
-from ..readers.options import validate_source_options
 from ..readers.pi_csv import PI_SYSTEM_STATES
+from ..readers.registry import check_registered
 
 QUALITIES = ("good", "uncertain", "bad")
 UTC = dt.UTC
@@ -546,7 +546,7 @@ def _sensor_parquet(points: list[Point], ctx: _Context) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-# One writer per format declared in assets/plant/source_options.py FORMATS; the check below fails at import
+# One writer per format of the registry (assets/readers/registry.py FORMATS); the check below fails at import
 # naming a format without one. The source options: a European data logger writes `;` and a decimal comma;
 # Proficy writes month-first dates, which no reader assumes (3/2 could be 3 February), so its source names
 # the form; every other format reads the writers' files with its own defaults.

@@ -23,7 +23,8 @@ from assets.demo.clock import (
     scheduled_intervals,
 )
 from assets.demo.streams import codes_for
-from assets.plant.config import Machine, PlantConfig
+from assets.plant.config import PlantConfig
+from assets.plant.machines import Machine
 
 # The date rules. Two-week cycles start on Mondays (2026-03-02 and 2026-03-16 start one), so any
 # 14 consecutive days hold exactly one PLC restart and one long repair.

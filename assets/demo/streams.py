@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assets.demo.clock import HOUR_MS, SECOND_MS
-from assets.plant.config import Machine
+from assets.plant.machines import Machine
 
 GOOD, BAD, DOUBTFUL = 0, 1, 2
 

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from assets.plant.config import SOURCE_FORMATS, PlantConfig
-from assets.plant.source_options import options_json_schema
+from assets.plant.config import PlantConfig
+from assets.plant.source_formats import SOURCE_FORMATS, options_json_schema
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 SCHEMA_FILE = DOCS / "plant.schema.json"

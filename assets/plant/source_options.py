@@ -1,173 +1,27 @@
-"""Per-format source options: the keys each format accepts, their defaults, and clear errors.
+"""The kinds of source option: each key's check, JSON Schema and description, and the base of the options models.
 
-`validate_source_options(format, options, path)` returns the options with every default filled in, or
-raises `SourceOptionsError` naming the key as `<path>.<key>` (the caller passes the path prefix).
-`FORMATS` is the one registry of formats (each `Format` with its keys' defaults) and `OPTION_DEFAULTS`
-every format's keys and defaults drawn from it; `OPTION_DOCS` describes each key for the JSON Schema and
-the reference page. The options belong to the plant configuration (the
-readers read them from there), so they live in this layer and the readers import them.
+A format's options are a pydantic model (assets/plant/source_formats.py) whose fields are typed with the
+kinds below, so a key's check, schema and description are written once however many formats take it.
+`SourceOptions` holds what every format takes (the archive limits and the time rules) and the checks
+across keys; `SourceOptionsError` names a bad key as `<path>.<key>`. The options belong to the plant
+configuration (the readers read them from there), so they live in this layer and the readers import them.
 """
 
 from __future__ import annotations
 
 import codecs
 import datetime as dt
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any, ClassVar
 
-from assets.plant.errors import PlantConfigError, did_you_mean
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, WithJsonSchema, model_validator
+
+from assets.plant.errors import PlantConfigError, problem
 from assets.plant.timestamps import parse_earliest
 
 # the readers' guards (readers/json_depth.py, readers/line_limit.py) take these as their defaults
 DEFAULT_MAX_JSON_DEPTH = 64
 DEFAULT_MAX_LINE_BYTES = 16 << 20
-
-# a longer line is quarantined, the rest of the file read (see line_limit.py)
-_CSV = {"encoding": "utf-8", "delimiter": ",", "max_line_bytes": DEFAULT_MAX_LINE_BYTES}
-_ARCHIVE = {"max_uncompressed_mb": 8192, "max_compression_ratio": 200}
-
-
-@dataclass(frozen=True)
-class Format:
-    """A source format: its name (the plant YAML's `format`) and the defaults of the options it takes.
-
-    Every format also takes the archive limits and the time rules below; each key's check is in `_CHECKS`
-    and its description in `OPTION_DOCS` (keyed by option, so a format that reuses keys adds nothing there).
-    """
-
-    name: str
-    options: dict[str, Any]
-
-
-# The one registry of formats. It lives in the plant layer because the plant validates a source's options
-# without importing the readers (the import contract); the readers (assets/readers/__init__.py `READERS`)
-# and the demo (assets/demo/formats.py `FORMATS`) key theirs by these names, and `check_registered` fails
-# at their import naming a declared format without a reader or writer, or one that is not declared.
-FORMATS: tuple[Format, ...] = (
-    Format("aveva_historian_csv", {**_CSV}),
-    Format(
-        "pi_csv",
-        {
-            **_CSV,
-            "tag_column": None,  # None: Tag, TagName, Name, PI Point, Point (case-insensitive)
-            "timestamp_column": None,  # None: Timestamp, Time, TimeStamp, DateTime, Date
-            "value_column": None,  # None: Value
-            "status_column": None,  # None: Status, Quality, Questionable, Substituted where present
-            "timestamp_format": None,  # None: ISO 8601 and PI's own form 02-Mar-26 06:00:00[.fff]
-            "bad_states": [],  # extra system digital states that mean a bad point
-        },
-    ),
-    Format("pi_webapi_json", {"tag_field": "Name", "max_json_mb": 256, "max_json_depth": DEFAULT_MAX_JSON_DEPTH}),
-    Format(
-        "ignition_wide_csv",
-        {
-            **_CSV,
-            "timestamp_column": "t_stamp",
-            "timestamp_format": None,
-            "epoch_unit": "ms",
-            "tag_prefix": "",
-        },
-    ),
-    Format(
-        "ignition_tall_csv",
-        {
-            **_CSV,
-            "tag_column": "Path",
-            "value_column": "Value",
-            "quality_column": "Quality",
-            "timestamp_column": "Timestamp",
-            "timestamp_format": None,
-            "epoch_unit": "ms",
-        },
-    ),
-    Format(
-        "proficy_csv",
-        {
-            **_CSV,
-            "tag_column": "Tagname",
-            "timestamp_column": "TimeStamp",
-            "value_column": "Value",
-            "quality_column": "DataQuality",
-            "timestamp_format": None,  # None: ISO 8601 only (set e.g. "%m/%d/%Y %I:%M:%S %p" for US exports)
-        },
-    ),
-    Format(
-        "sensor_jsonl",
-        {
-            "encoding": "utf-8",
-            "ts_field": "ts",
-            "device_field": "device",
-            "metrics_field": "metrics",
-            "quality_field": "quality",
-            "tag_separator": ".",
-            "epoch_unit": "auto",
-            "max_line_bytes": 1 << 20,
-            "max_json_depth": DEFAULT_MAX_JSON_DEPTH,
-        },
-    ),
-    Format(
-        "sensor_csv",
-        {
-            **_CSV,
-            "decimal_comma": False,
-            "timestamp_column": None,  # None: the first column
-            "timestamp_format": None,  # None: ISO 8601
-            "interval_label": "start",
-            "interval_minutes": None,  # with interval_label end: None infers the step from the first rows
-            "midnight_label": False,
-            "tag_prefix": "",
-            "channels": None,  # None: every column but the timestamp (and a record number: `#`, TOA5's RECORD)
-            "skip_columns": [],
-            "header_line": None,  # None: 1, or 2 in a Campbell Scientific TOA5 file (1-based physical line)
-            "units_line": None,  # None: no units line, or 3 in a TOA5 file; its cells are the columns' units
-            "data_start_line": None,  # None: the line after the header or units line, or 5 in a TOA5 file
-        },
-    ),
-    Format(
-        "sensor_parquet",
-        {
-            "layout": "auto",  # long (tag, ts, value[, quality]) | wide (ts + one column per channel) | auto
-            "tag_column": "tag",
-            "timestamp_column": "ts",
-            "value_column": "value",
-            "quality_column": "quality",
-            "tag_prefix": "",
-            "channels": None,
-            "skip_columns": [],
-            "epoch_unit": "auto",
-            "max_in_memory_mb": 512,  # a compressed Parquet file is read into memory up to this size
-        },
-    ),
-)
-# a format's options: its own, the archive limits, then the time rules it does not set itself
-OPTION_DEFAULTS: dict[str, dict[str, Any]] = {fmt.name: {**fmt.options, **_ARCHIVE} for fmt in FORMATS}
-# Every format reads times by the same rules (readers/rows.py, core/timestamps.py): a timestamp_format
-# alone reads wall-clock texts (None: ISO 8601 only, or the format's own form), and a time outside
-# [earliest_timestamp, now + latest_timestamp_ahead_s] is rejected as out of range. earliest_timestamp
-# None: a year before calendar.first_day (filled in by the plant config, see core/plant.py).
-_TIMES = {"timestamp_format": None, "earliest_timestamp": None, "latest_timestamp_ahead_s": 86_400}
-for _defaults in OPTION_DEFAULTS.values():
-    for _key, _value in _TIMES.items():
-        _defaults.setdefault(_key, _value)
-
-
-class FormatRegistryError(RuntimeError):
-    """A reader or demo writer registry that does not match the declared formats one to one."""
-
-
-def check_registered(what: str, registered: Iterable[str]) -> None:
-    """Raise `FormatRegistryError` naming each declared format without a `what`, and each `what` of an
-    undeclared format; `registered` is the format names the registry holds."""
-    declared, names = [fmt.name for fmt in FORMATS], list(registered)
-    problems = [f"format {name!r} has no {what}" for name in declared if name not in names]
-    problems += [
-        f"{what} for format {name!r}, which assets/plant/source_options.py FORMATS does not declare"
-        for name in names
-        if name not in declared
-    ]
-    if problems:
-        raise FormatRegistryError("; ".join(problems))
 
 
 class SourceOptionsError(PlantConfigError):
@@ -276,81 +130,18 @@ def _check_prefix(value: Any) -> str | None:
     return None if isinstance(value, str) else f"must be text, got {value!r}"
 
 
-_CHECKS: dict[str, Callable[[Any], str | None]] = {
-    "encoding": _check_encoding,
-    "delimiter": _check_delimiter,
-    "tag_column": _check_column,
-    "timestamp_column": _check_column,
-    "value_column": _check_column,
-    "status_column": _check_column,
-    "quality_column": _check_column,
-    "timestamp_format": _check_format,
-    "earliest_timestamp": _check_earliest,
-    "latest_timestamp_ahead_s": _check_ahead,
-    "bad_states": _check_names,
-    "tag_field": _check_choice("Name", "Path"),
-    "max_json_mb": _check_positive,
-    "max_json_depth": _check_positive,
-    "epoch_unit": _check_choice("s", "ms", "us", "auto"),
-    "tag_prefix": _check_prefix,
-    "ts_field": _check_column,
-    "device_field": _check_column,
-    "metrics_field": _check_column,
-    "quality_field": _check_column,
-    "tag_separator": _check_prefix,
-    "max_line_bytes": _check_positive,
-    "decimal_comma": _check_bool,
-    "interval_label": _check_choice("start", "end"),
-    "interval_minutes": _check_optional_positive,
-    "midnight_label": _check_bool,
-    "channels": _check_names,
-    "skip_columns": _check_names,
-    "header_line": _check_line,
-    "units_line": _check_line,
-    "data_start_line": _check_line,
-    "layout": _check_choice("auto", "long", "wide"),
-    "max_in_memory_mb": _check_positive,
-    "max_uncompressed_mb": _check_positive,
-    "max_compression_ratio": _check_positive,
-}
+def _option(check: Callable[[Any], str | None], schema: dict[str, Any], description: str) -> Any:
+    """A kind of option: its check (the problem in the engineer's words, or None), JSON Schema and meaning.
 
+    The value is kept as written (no coercion), as the readers expect it."""
 
-def validate_source_options(fmt: str, options: dict[str, Any] | None, path: str = "options") -> dict[str, Any]:
-    """The options of a source of format `fmt` with defaults filled in; errors name `<path>.<key>`."""
-    if fmt not in OPTION_DEFAULTS:
-        raise SourceOptionsError(path, None, f"no options known for format {fmt!r}")
-    defaults = OPTION_DEFAULTS[fmt]
-    options = dict(options or {})
+    def validate(value: Any) -> Any:
+        found = check(value)
+        if found:
+            raise problem(found)
+        return value
 
-    def fail(key: str, problem: str) -> SourceOptionsError:
-        return SourceOptionsError(path, key, problem)
-
-    for key in sorted(options):
-        if key not in defaults:
-            raise fail(
-                key,
-                f"is not an option of format {fmt}; known: {', '.join(sorted(defaults))}"
-                + did_you_mean(key, sorted(defaults)),
-            )
-        problem = _CHECKS[key](options[key])
-        if problem:
-            raise fail(key, problem)
-    merged = {**defaults, **options}
-    if merged.get("decimal_comma") and merged.get("delimiter") == ",":
-        raise fail("decimal_comma", f"needs a delimiter other than ',' (set {path}.delimiter)")
-    if merged.get("interval_minutes") is not None and merged.get("interval_label") != "end":
-        raise fail("interval_minutes", "only used with interval_label: end")
-    header_line, units_line = merged.get("header_line") or 1, merged.get("units_line")
-    if units_line is not None and units_line == header_line:
-        raise fail("units_line", f"is the header line ({header_line}); the units need a line of their own")
-    data_start = merged.get("data_start_line")
-    if data_start is not None and data_start <= max(header_line, units_line or 0):
-        raise fail(
-            "data_start_line",
-            f"must come after the header (line {header_line})"
-            + (f" and the units (line {units_line})" if units_line else ""),
-        )
-    return merged
+    return Annotated[Any, BeforeValidator(validate), WithJsonSchema(schema), Field(description=description)]
 
 
 def _choice(*values: Any) -> dict[str, Any]:
@@ -363,70 +154,153 @@ _POS = {"type": "number", "exclusiveMinimum": 0}
 _NAMES = {"type": ["array", "null"], "items": {"type": "string"}}
 _LINE = {"type": ["integer", "null"], "minimum": 1}
 
-# Each option's JSON Schema and what it means, for editor completion (docs/plant.schema.json) and the
-# reference page (docs/plant-reference.md); a test keeps it covering every key of OPTION_DEFAULTS.
-OPTION_DOCS: dict[str, tuple[dict[str, Any], str]] = {
-    "encoding": (_STR, "Text encoding of the file: utf-8, utf-8-sig, utf-16, latin-1, ..."),
-    "delimiter": (_STR, "The one character between fields: ',', ';' or a tab."),
-    "max_line_bytes": (_POS, "A longer line is quarantined and the rest of the file read."),
-    "tag_column": (_OPT_STR, "The column holding the tag name (null: the format's usual names)."),
-    "timestamp_column": (_OPT_STR, "The column holding the time (null: the format's usual names)."),
-    "value_column": (_OPT_STR, "The column holding the value (null: the format's usual names)."),
-    "status_column": (_OPT_STR, "The column holding PI's status (null: Status, Quality, ... where present)."),
-    "quality_column": (_OPT_STR, "The column holding the quality."),
-    "timestamp_format": (
-        _OPT_STR,
-        "A strptime format for wall-clock texts such as '%d/%m/%Y %H:%M' (null: ISO 8601 or the format's own form).",
-    ),
-    "earliest_timestamp": (
-        _OPT_STR,
-        "A time before this (date or ISO 8601, UTC unless it has an offset) is rejected as out of range "
-        "(null: a year before calendar.first_day).",
-    ),
-    "latest_timestamp_ahead_s": (
-        {"type": "number", "minimum": 0, "maximum": 366 * 86_400},
-        "A time more than this many seconds after now is rejected as out of range.",
-    ),
-    "bad_states": (_NAMES, "Extra PI system digital states that mean a bad point."),
-    "tag_field": (_choice("Name", "Path"), "Which PI Web API field names the tag."),
-    "max_json_mb": (_POS, "A larger JSON document is rejected."),
-    "max_json_depth": (_POS, "A JSON text nesting deeper than this is rejected."),
-    "epoch_unit": (_choice("s", "ms", "us", "auto"), "The unit of numeric epoch timestamps."),
-    "tag_prefix": (_STR, "Text put before every tag (channel) name read."),
-    "ts_field": (_STR, "The JSON field holding the time."),
-    "device_field": (_STR, "The JSON field holding the device name (the tag is DEVICE<separator>metric)."),
-    "metrics_field": (_STR, "The JSON field holding the metrics object."),
-    "quality_field": (_STR, "The JSON field holding the quality."),
-    "tag_separator": (_STR, "Text between device and metric in a tag name."),
-    "decimal_comma": (
-        {"type": "boolean"},
-        "Numbers are written with a decimal comma (needs a delimiter other than ',').",
-    ),
-    "interval_label": (_choice("start", "end"), "Whether a row's time is the start or the end of its interval."),
-    "interval_minutes": (
-        {"type": ["number", "null"], "exclusiveMinimum": 0},
-        "The interval length with interval_label end (null: inferred from the first rows).",
-    ),
-    "midnight_label": ({"type": "boolean"}, "Midnight is written as 24:00 of the day before."),
-    "channels": (_NAMES, "The columns to read (null: every column but the timestamp and a record number)."),
-    "skip_columns": (_NAMES, "Columns not to read."),
-    "header_line": (_LINE, "The header's line, 1-based (null: 1, or 2 in a Campbell Scientific TOA5 file)."),
-    "units_line": (_LINE, "The units line, 1-based (null: none, or 3 in a TOA5 file)."),
-    "data_start_line": (_LINE, "The first data line, 1-based (null: the line after the header or units)."),
-    "layout": (
-        _choice("auto", "long", "wide"),
-        "long (tag, ts, value[, quality]), wide (ts + a column per channel) or auto.",
-    ),
-    "max_in_memory_mb": (_POS, "A compressed Parquet file is read into memory up to this size."),
-    "max_uncompressed_mb": (_POS, "An archive member larger than this uncompressed is rejected."),
-    "max_compression_ratio": (_POS, "An archive member compressed more than this is rejected."),
-}
+# Each key's kind, named after the key; a new key is one line here.
+Encoding = _option(_check_encoding, _STR, "Text encoding of the file: utf-8, utf-8-sig, utf-16, latin-1, ...")
+Delimiter = _option(_check_delimiter, _STR, "The one character between fields: ',', ';' or a tab.")
+MaxLineBytes = _option(_check_positive, _POS, "A longer line is quarantined and the rest of the file read.")
+TagColumn = _option(_check_column, _OPT_STR, "The column holding the tag name (null: the format's usual names).")
+TimestampColumn = _option(_check_column, _OPT_STR, "The column holding the time (null: the format's usual names).")
+ValueColumn = _option(_check_column, _OPT_STR, "The column holding the value (null: the format's usual names).")
+StatusColumn = _option(
+    _check_column, _OPT_STR, "The column holding PI's status (null: Status, Quality, ... where present)."
+)
+QualityColumn = _option(_check_column, _OPT_STR, "The column holding the quality.")
+TimestampFormat = _option(
+    _check_format,
+    _OPT_STR,
+    "A strptime format for wall-clock texts such as '%d/%m/%Y %H:%M' (null: ISO 8601 or the format's own form).",
+)
+EarliestTimestamp = _option(
+    _check_earliest,
+    _OPT_STR,
+    "A time before this (date or ISO 8601, UTC unless it has an offset) is rejected as out of range "
+    "(null: a year before calendar.first_day).",
+)
+LatestTimestampAheadS = _option(
+    _check_ahead,
+    {"type": "number", "minimum": 0, "maximum": 366 * 86_400},
+    "A time more than this many seconds after now is rejected as out of range.",
+)
+BadStates = _option(_check_names, _NAMES, "Extra PI system digital states that mean a bad point.")
+TagField = _option(_check_choice("Name", "Path"), _choice("Name", "Path"), "Which PI Web API field names the tag.")
+MaxJsonMb = _option(_check_positive, _POS, "A larger JSON document is rejected.")
+MaxJsonDepth = _option(_check_positive, _POS, "A JSON text nesting deeper than this is rejected.")
+EpochUnit = _option(
+    _check_choice("s", "ms", "us", "auto"), _choice("s", "ms", "us", "auto"), "The unit of numeric epoch timestamps."
+)
+TagPrefix = _option(_check_prefix, _STR, "Text put before every tag (channel) name read.")
+TsField = _option(_check_column, _STR, "The JSON field holding the time.")
+DeviceField = _option(
+    _check_column, _STR, "The JSON field holding the device name (the tag is DEVICE<separator>metric)."
+)
+MetricsField = _option(_check_column, _STR, "The JSON field holding the metrics object.")
+QualityField = _option(_check_column, _STR, "The JSON field holding the quality.")
+TagSeparator = _option(_check_prefix, _STR, "Text between device and metric in a tag name.")
+DecimalComma = _option(
+    _check_bool,
+    {"type": "boolean"},
+    "Numbers are written with a decimal comma (needs a delimiter other than ',').",
+)
+IntervalLabel = _option(
+    _check_choice("start", "end"),
+    _choice("start", "end"),
+    "Whether a row's time is the start or the end of its interval.",
+)
+IntervalMinutes = _option(
+    _check_optional_positive,
+    {"type": ["number", "null"], "exclusiveMinimum": 0},
+    "The interval length with interval_label end (null: inferred from the first rows).",
+)
+MidnightLabel = _option(_check_bool, {"type": "boolean"}, "Midnight is written as 24:00 of the day before.")
+Channels = _option(
+    _check_names, _NAMES, "The columns to read (null: every column but the timestamp and a record number)."
+)
+SkipColumns = _option(_check_names, _NAMES, "Columns not to read.")
+HeaderLine = _option(
+    _check_line, _LINE, "The header's line, 1-based (null: 1, or 2 in a Campbell Scientific TOA5 file)."
+)
+UnitsLine = _option(_check_line, _LINE, "The units line, 1-based (null: none, or 3 in a TOA5 file).")
+DataStartLine = _option(_check_line, _LINE, "The first data line, 1-based (null: the line after the header or units).")
+Layout = _option(
+    _check_choice("auto", "long", "wide"),
+    _choice("auto", "long", "wide"),
+    "long (tag, ts, value[, quality]), wide (ts + a column per channel) or auto.",
+)
+MaxInMemoryMb = _option(_check_positive, _POS, "A compressed Parquet file is read into memory up to this size.")
+MaxUncompressedMb = _option(_check_positive, _POS, "An archive member larger than this uncompressed is rejected.")
+MaxCompressionRatio = _option(_check_positive, _POS, "An archive member compressed more than this is rejected.")
 
 
-def options_json_schema(fmt: str) -> dict[str, Any]:
-    """The JSON Schema of a format's `options`: its keys, their types, defaults and descriptions."""
-    properties = {
-        key: {**OPTION_DOCS[key][0], "default": default, "description": OPTION_DOCS[key][1]}
-        for key, default in OPTION_DEFAULTS[fmt].items()
-    }
-    return {"type": "object", "additionalProperties": False, "properties": properties}
+# format -> its options model, filled as each model that names its FORMAT is declared (in that order); the
+# models are declared in assets/plant/source_formats.py, which is where to read the table
+OPTIONS: dict[str, type[SourceOptions]] = {}
+
+
+class SourceOptions(BaseModel):
+    """What every format takes: the archive limits and the time rules, and the checks across keys.
+
+    A format's model subclasses it (or `CsvOptions`) and names its format in `FORMAT`; declaring the class
+    declares the format's options (assets/plant/source_formats.py). Every format reads times by the same
+    rules (readers/rows.py, plant/timestamps.py): a timestamp_format alone reads wall-clock texts (None:
+    ISO 8601 only, or the format's own form), and a time outside [earliest_timestamp, now +
+    latest_timestamp_ahead_s] is rejected as out of range. earliest_timestamp None: a year before
+    calendar.first_day (filled in by the plant config, see plant/config.py).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    FORMAT: ClassVar[str] = ""  # the plant YAML's `format`; empty in a base that no format is
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if cls.__dict__.get("FORMAT"):
+            if cls.FORMAT in OPTIONS:
+                raise TypeError(
+                    f"format {cls.FORMAT!r} is declared twice ({OPTIONS[cls.FORMAT].__name__}, {cls.__name__})"
+                )
+            OPTIONS[cls.FORMAT] = cls
+
+    max_uncompressed_mb: MaxUncompressedMb = 8192
+    max_compression_ratio: MaxCompressionRatio = 200
+    timestamp_format: TimestampFormat = None
+    earliest_timestamp: EarliestTimestamp = None
+    latest_timestamp_ahead_s: LatestTimestampAheadS = 86_400
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """Every key and its default: the format's own keys in the order declared, then the shared ones."""
+        own: list[str] = []
+        for klass in reversed(cls.__mro__):
+            if isinstance(klass, type) and issubclass(klass, SourceOptions) and klass is not SourceOptions:
+                own += [key for key in klass.__dict__.get("__annotations__", {}) if key in cls.model_fields]
+        keys = dict.fromkeys([*own, *SourceOptions.model_fields])
+        return {key: cls.model_fields[key].get_default(call_default_factory=True) for key in keys}
+
+    @model_validator(mode="after")
+    def _keys_together(self, info: ValidationInfo) -> SourceOptions:
+        path = (info.context or {}).get("path", "options")
+        merged = self.__dict__
+        if merged.get("decimal_comma") and merged.get("delimiter") == ",":
+            raise problem(f"needs a delimiter other than ',' (set {path}.delimiter)", "decimal_comma")
+        if merged.get("interval_minutes") is not None and merged.get("interval_label") != "end":
+            raise problem("only used with interval_label: end", "interval_minutes")
+        header_line, units_line = merged.get("header_line") or 1, merged.get("units_line")
+        if units_line is not None and units_line == header_line:
+            raise problem(f"is the header line ({header_line}); the units need a line of their own", "units_line")
+        data_start = merged.get("data_start_line")
+        if data_start is not None and data_start <= max(header_line, units_line or 0):
+            raise problem(
+                f"must come after the header (line {header_line})"
+                + (f" and the units (line {units_line})" if units_line else ""),
+                "data_start_line",
+            )
+        return self
+
+
+class CsvOptions(SourceOptions):
+    """What every CSV format takes; a longer line is quarantined, the rest of the file read (see line_limit.py)."""
+
+    encoding: Encoding = "utf-8"
+    delimiter: Delimiter = ","
+    max_line_bytes: MaxLineBytes = DEFAULT_MAX_LINE_BYTES

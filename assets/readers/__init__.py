@@ -2,7 +2,8 @@
 
 Every reader streams (Arrow batches, or one JSON line/document at a time), makes every input row a
 point or a reject with a reason, and raises `FileRejected` for a file it cannot read at all. The rules
-they share (time zones, values, quality) live in `rows.py`; their options in `options.py`.
+they share (time zones, values, quality) live in `rows.py`; each format's options model, reader and line
+handling are bound in `registry.py`, and its options are checked by assets/plant/source_formats.py.
 """
 
 from __future__ import annotations
@@ -11,62 +12,26 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from assets.plant.config import Source
-from assets.plant.source_options import check_registered
+from assets.plant.source_formats import SourceOptionsError, validate_source_options
 from assets.plant.timestamps import TimestampBounds
 
 from .archives import iter_members
-from .aveva_historian import read_aveva_historian_csv, staged_rows
 from .aveva_historian import stage_file as stage_aveva_historian_file
+from .aveva_historian import staged_rows
 from .csv_stream import FileRejected
-from .ignition import read_ignition_tall_csv, read_ignition_wide_csv
-from .options import SourceOptionsError, validate_source_options
 from .parsed import ParsedBatch
-from .pi_csv import read_pi_csv
-from .pi_webapi_json import read_pi_webapi_json
-from .proficy_csv import read_proficy_csv
-from .sensor_csv import read_sensor_csv
-from .sensor_jsonl import read_sensor_jsonl
-from .sensor_parquet import read_sensor_parquet
+from .registry import READERS
 
 __all__ = [
     "READERS",
     "FileRejected",
     "ParsedBatch",
-    "SourceOptionsError",
     "iter_members",
     "read_source_file",
     "source_options",
     "stage_source_file",
     "staged_rows",
-    "validate_source_options",
 ]
-
-
-def _read_aveva_historian(stream_opener: Callable, source: Source, options: dict) -> Iterator[ParsedBatch]:
-    return read_aveva_historian_csv(
-        stream_opener,
-        timezone=source.timezone,
-        encoding=options.get("encoding", "utf-8"),
-        delimiter=options.get("delimiter", ","),
-        timestamp_format=options.get("timestamp_format"),
-        bounds=TimestampBounds.from_options(options),
-    )
-
-
-# One reader per format declared in assets/plant/source_options.py FORMATS, each called as
-# reader(stream_opener, source, options); the check below fails at import naming a format either misses.
-READERS: dict[str, Callable[[Callable, Source, dict], Iterator[ParsedBatch]]] = {
-    "aveva_historian_csv": _read_aveva_historian,
-    "pi_csv": read_pi_csv,
-    "pi_webapi_json": read_pi_webapi_json,
-    "ignition_wide_csv": read_ignition_wide_csv,
-    "ignition_tall_csv": read_ignition_tall_csv,
-    "proficy_csv": read_proficy_csv,
-    "sensor_jsonl": read_sensor_jsonl,
-    "sensor_csv": read_sensor_csv,
-    "sensor_parquet": read_sensor_parquet,
-}
-check_registered("reader", READERS)
 
 
 def source_options(source: Source) -> dict:

@@ -24,7 +24,8 @@ import pyarrow as pa
 import yaml
 
 from assets.plant.calendar import production_day_window, production_days_between
-from assets.plant.config import Machine, PlantConfig, PlantConfigError, parse_plant_config
+from assets.plant.config import PlantConfig, PlantConfigError, parse_plant_config
+from assets.plant.machines import Machine
 from assets.silver.tag_aliases import load_aliases, tags_by_role
 from assets.storage import delta, delta_read
 from assets.storage.schemas import DAY_BUILDS, PLANT_CONFIG_HISTORY, SILVER_DAY_TABLES, SILVER_PLANT_CALENDAR

@@ -10,7 +10,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from assets.plant.config import Machine, PlantConfig
+from assets.plant.config import PlantConfig
+from assets.plant.machines import Machine
 from assets.silver.modelling import as_utc, day_params, run_model
 from assets.silver.points import LOOKAHEAD, PointSelection
 from assets.silver.tag_aliases import NO_ALIASES, TagAliases

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import yaml
 
-from assets.plant.config import Machine, PlantConfig, PlantConfigError, parse_plant_config
+from assets.plant.config import PlantConfig, PlantConfigError, parse_plant_config
+from assets.plant.machines import Machine
 from assets.storage import delta_read
 from assets.storage.schemas import PLANT_CONFIG_HISTORY
 
