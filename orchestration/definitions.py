@@ -19,7 +19,8 @@ from .sensors import build_sensors
 
 
 def build_definitions(
-    lakehouse: LakehouseResource | None = None, executor: dg.ExecutorDefinition | None = None
+    lakehouse: LakehouseResource | None = None,
+    executor: dg.ExecutorDefinition | None = None,
 ) -> dg.Definitions:
     """Definitions for one plant; the plant YAML sets the partitions (time zone, day start), the
     environment the executor of the steps (IIOT_EXECUTOR, see executors.py)."""
@@ -37,7 +38,7 @@ def build_definitions(
         ],
         jobs=[land_job, daily_job],
         schedules=[*build_schedules(daily_job, config), build_maintenance_schedule(config)],
-        sensors=build_sensors(land_job, daily_job),
+        sensors=build_sensors(land_job, daily_job, running=config.automation.landing_sensors),
         resources={"lakehouse": lakehouse},
         executor=executor or executor_from_env(),
     )
