@@ -15,7 +15,7 @@ from orchestration.resources import LakehouseResource
 
 RUNNING, STOPPED = dg.DefaultScheduleStatus.RUNNING, dg.DefaultScheduleStatus.STOPPED
 SCHEDULES = ("daily_oee_schedule", "weekly_maintenance_schedule")
-SENSORS = ("landing_folder_sensor", "landed_days_sensor")
+SENSORS = ("landing_folder_sensor", "landed_days_sensor", "alert_sensor")
 
 
 def _demo_plant(tmp_path, **changes) -> LakehouseResource:
@@ -63,6 +63,7 @@ def test_the_schedules_and_sensors_run_by_default(tmp_path):
         ("daily_schedule", {"daily_oee_schedule"}),
         ("maintenance_schedule", {"weekly_maintenance_schedule"}),
         ("landing_sensors", {"landing_folder_sensor", "landed_days_sensor"}),
+        ("alerts", {"alert_sensor"}),
     ],
 )
 def test_the_plant_yaml_switches_one_off(tmp_path, switch, stopped):
