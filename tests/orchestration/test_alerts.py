@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import ssl
+import subprocess
 import threading
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -227,3 +229,45 @@ def test_without_a_channel_the_sensor_skips_and_keeps_no_cursor(plant_factory, m
             result = sensor.evaluate_tick(context)
     assert result.skip_message.startswith("no alert channel")
     assert result.cursor is None
+
+
+def test_mail_goes_over_starttls_when_the_server_offers_it(tmp_path, plant_factory, monkeypatch):
+    # A certificate for 127.0.0.1, trusted by the client through SSL_CERT_FILE (the default context reads it)
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    box = Mailbox()
+    # the server refuses MAIL and AUTH before STARTTLS: a message that arrives went over TLS
+    controller = Controller(
+        box,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=box.authenticate,
+        tls_context=server_tls,
+        require_starttls=True,
+    )
+    controller.start()
+    try:
+        for var in ("ALERT_WEBHOOK_URL", "DAGSTER_UI_URL"):
+            monkeypatch.delenv(var, raising=False)
+        monkeypatch.setenv("ALERT_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("ALERT_SMTP_PORT", str(controller.port))
+        monkeypatch.setenv("ALERT_EMAIL_TO", "shift-lead@plant.example")
+        monkeypatch.setenv("ALERT_SMTP_USER", "lakehouse")
+        monkeypatch.setenv("ALERT_SMTP_PASSWORD", "s3cret")
+        plant = plant_factory()
+        with dg.instance_for_test() as instance:
+            failed = dg.materialize([broken_asset], instance=instance, raise_on_error=False)
+            _tick(build_definitions(plant.resource), instance)
+    finally:
+        controller.stop()
+    assert [m["Subject"] for _, m in box.messages] == ["[iiot-lakehouse] Run failed: __ephemeral_asset_job__"]
+    assert f"/runs/{failed.run_id}" in box.messages[0][1].get_content()
+    assert box.logins == [("lakehouse", "s3cret")]
