@@ -86,8 +86,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 INSTANCE_YAML = """\
-# Written by iiot-lakehouse on first use. Plants are often air-gapped: no telemetry.
+# Written by iiot-lakehouse on first use. Plants are often air-gapped: no telemetry, and no newsletter
+# sign-up in the UI (nux).
 telemetry:
+  enabled: false
+nux:
   enabled: false
 # Runs submitted by the UI, the schedule, the sensors or `dagster job backfill` wait in a queue that
 # `dagster-daemon run` (started by `make ui`'s `dagster dev`) drains within these limits.
@@ -138,6 +141,7 @@ _EARLIER_INSTANCE_YAML_SHA256 = {
     "21bf789cfecfafeb16d114d5d2b19f17c850473431496315ab5f6317a0cde914",
     "8801f9a5db4cc702fb4d5133f222958d4df36d2e9031fdb63bc95ff302405a02",
     "c86bda0f7167edd3e168d2f90e2a98c6013bd91885a6b2e9d2d1fa49b44f3afd",
+    "7073b04075c369971a2685fef544f6df74e1b65f071e77089fc33d34b13a80d2",
 }
 
 

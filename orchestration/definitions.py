@@ -10,6 +10,7 @@ from assets.report.assets import build_report_assets
 from assets.silver.assets import build_silver_assets
 from assets.storage.assets import maintenance__delta_tables
 
+from .alerts import AlertResource, alerts_from_env, build_alert_sensor
 from .executors import executor_from_env
 from .jobs import DAILY_JOB, LANDING_JOB, build_jobs
 from .partitions import production_day_partitions
@@ -19,10 +20,13 @@ from .sensors import build_sensors
 
 
 def build_definitions(
-    lakehouse: LakehouseResource | None = None, executor: dg.ExecutorDefinition | None = None
+    lakehouse: LakehouseResource | None = None,
+    executor: dg.ExecutorDefinition | None = None,
+    alerts: AlertResource | None = None,
 ) -> dg.Definitions:
     """Definitions for one plant; the plant YAML sets the partitions (time zone, day start), the
-    environment the executor of the steps (IIOT_EXECUTOR, see executors.py)."""
+    environment the executor of the steps (IIOT_EXECUTOR, see executors.py) and where alerts go (ALERT_*,
+    see alerts.py)."""
     lakehouse = lakehouse or resource_from_env()
     config = lakehouse.plant()
     partitions = production_day_partitions(config)
@@ -37,8 +41,11 @@ def build_definitions(
         ],
         jobs=[land_job, daily_job],
         schedules=[*build_schedules(daily_job, config), build_maintenance_schedule(config)],
-        sensors=build_sensors(land_job, daily_job),
-        resources={"lakehouse": lakehouse},
+        sensors=[
+            *build_sensors(land_job, daily_job, running=config.automation.landing_sensors),
+            build_alert_sensor(running=config.automation.alerts),
+        ],
+        resources={"lakehouse": lakehouse, "alerts": alerts or alerts_from_env()},
         executor=executor or executor_from_env(),
     )
 

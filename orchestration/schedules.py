@@ -9,6 +9,12 @@ from assets.plant.config import PlantConfig
 from .jobs import JOB_KIND_TAG
 
 
+def schedule_status(on: bool) -> dg.DefaultScheduleStatus:
+    """Running unless the plant YAML's automation section switches it off: a fresh deployment builds its
+    days without anyone first starting the schedule in the UI."""
+    return dg.DefaultScheduleStatus.RUNNING if on else dg.DefaultScheduleStatus.STOPPED
+
+
 def build_schedules(daily_job, config: PlantConfig) -> list:
     # An hour after the day ends, so that the night's last exports have arrived and landed.
     start = config.calendar.day_start
@@ -19,6 +25,7 @@ def build_schedules(daily_job, config: PlantConfig) -> list:
             description="Each morning, model the production day that ended an hour ago and publish its marts.",
             hour_of_day=(start.hour + 1) % 24,
             minute_of_hour=start.minute,
+            default_status=schedule_status(config.automation.daily_schedule),
         )
     ]
 
@@ -40,5 +47,6 @@ def build_maintenance_schedule(config: PlantConfig) -> dg.ScheduleDefinition:
         # 03:30 on Sunday: after the daily build of most plants, before the week's first shift.
         cron_schedule="30 3 * * 0",
         execution_timezone=config.timezone,
+        default_status=schedule_status(config.automation.maintenance_schedule),
         description="Each Sunday at 03:30 plant time, the weekly maintenance of the Delta tables.",
     )

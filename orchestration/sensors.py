@@ -20,11 +20,15 @@ from .resources import LakehouseResource
 MAX_REQUESTS_PER_TICK = 200
 
 
-def build_sensors(land_job, daily_job) -> list[dg.SensorDefinition]:
+def build_sensors(land_job, daily_job, running: bool = True) -> list[dg.SensorDefinition]:
+    """The landing sensors; running by default, stopped when the plant YAML's automation.landing_sensors is false."""
+    status = dg.DefaultSensorStatus.RUNNING if running else dg.DefaultSensorStatus.STOPPED
+
     @dg.sensor(
         name="landing_folder_sensor",
         job=land_job,
         minimum_interval_seconds=30,
+        default_status=status,
         description="One landing run per new file (run key: its content hash), once the file has stopped "
         "growing; never a second run for content already landed.",
     )
@@ -70,6 +74,7 @@ def build_sensors(land_job, daily_job) -> list[dg.SensorDefinition]:
         asset_key=dg.AssetKey(BRONZE_POINTS.name),
         name="landed_days_sensor",
         job=daily_job,
+        default_status=status,
         description="After landing, rebuilds every production day that gained new points, and every day whose "
         "last build did not finish or whose inputs are newer than its marts (the day watermark).",
     )

@@ -24,7 +24,7 @@ def test_definitions_load_with_schedule_sensors_jobs_and_checks(plant_factory):
     schedule = defs.resolve_schedule_def("daily_oee_schedule")
     assert schedule.cron_schedule == "0 7 * * *"
     assert schedule.execution_timezone == "Europe/Berlin"
-    assert {s.name for s in defs.sensors} == {"landing_folder_sensor", "landed_days_sensor"}
+    assert {s.name for s in defs.sensors} == {"landing_folder_sensor", "landed_days_sensor", "alert_sensor"}
 
     graph = defs.resolve_asset_graph()
     groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}

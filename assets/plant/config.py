@@ -32,6 +32,7 @@ from assets.plant.timestamps import earliest_default
 __all__ = [
     "DEFAULT_PLANT_CONFIG",
     "WEEKDAYS",
+    "Automation",
     "Break",
     "CalendarConfig",
     "PlantConfig",
@@ -209,6 +210,20 @@ def _seconds(value: Any) -> float:
     return float(value)
 
 
+class Automation(PlantModel):
+    """What the Dagster daemon starts by itself once the definitions load. Each is on by default; one
+    switched off here starts switched off in the UI, where it can still be started by hand."""
+
+    daily_schedule: bool = Field(True, description="daily_oee_schedule: build each production day once it has ended.")
+    landing_sensors: bool = Field(
+        True, description="landing_folder_sensor and landed_days_sensor: land new files, rebuild the days they touch."
+    )
+    maintenance_schedule: bool = Field(
+        True, description="weekly_maintenance_schedule: compact, vacuum and checkpoint the Delta tables on Sundays."
+    )
+    alerts: bool = Field(True, description="alert_sensor: send failed runs, checks and flagged days (see README).")
+
+
 class PlantConfig(PlantModel):
     """The plant: its site and time zone, calendar, sources of exports, lines and machines."""
 
@@ -221,6 +236,9 @@ class PlantConfig(PlantModel):
         description="The production lines and their machines."
     )
     modelling: Modelling = Field(default_factory=Modelling, description="How the modelling reads gaps and states.")
+    automation: Automation = Field(
+        default_factory=Automation, description="Which schedules and sensors run by themselves (all by default)."
+    )
 
     @classmethod
     def _inherit(cls, data: dict[str, Any]) -> dict[str, Any]:
