@@ -4,7 +4,7 @@ import re
 
 import dagster as dg
 
-from assets.marts.build import fetch_published_marts, marts_uri
+from assets.marts.published import fetch_published_marts, marts_uri
 from assets.plant.calendar import partition_day
 from assets.report.page import DailyReport, headline_markdown, load_daily_report, ratio, write_report
 from assets.storage import object_store
