@@ -88,7 +88,7 @@ def task_silver_history(args: dict) -> dict:
     import pyarrow as pa
 
     from assets.bronze.landing import Lakehouse
-    from assets.marts.build import publish_marts
+    from assets.marts.publish import publish_marts
     from assets.plant.calendar import calendar_table, production_day_window
     from assets.silver.counts import count_points, model_count_increments
     from assets.silver.energy import energy_points, model_energy

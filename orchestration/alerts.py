@@ -29,7 +29,7 @@ import duckdb
 from dagster._core.event_api import EventLogRecord
 from dagster._core.events import DagsterEventType
 
-from assets.marts.build import fetch_published_marts
+from assets.marts.published import fetch_published_marts
 
 from .resources import LakehouseResource
 

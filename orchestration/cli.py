@@ -304,7 +304,7 @@ def _cmd_run(args: argparse.Namespace, guard) -> int:
                 raise CommandError("; ".join(problems))
             return 0
 
-    from assets.marts.build import marts_path, marts_uri
+    from assets.marts.published import marts_path, marts_uri
     from assets.storage.schemas import BRONZE_POINTS
 
     from .definitions import DAILY_JOB, LANDING_JOB, build_definitions
@@ -392,7 +392,7 @@ def _cmd_run(args: argparse.Namespace, guard) -> int:
 
 def _stale_days(lakehouse, config) -> list:
     """The production days that have ended and are stale by the day watermark (assets/silver/watermarks.py)."""
-    from assets.marts.build import stale_days
+    from assets.marts.publish import stale_days
 
     from .partitions import production_day_partitions
 
@@ -403,7 +403,7 @@ def _stale_days(lakehouse, config) -> list:
 
 def _remove_days_of_earlier_calendar(lakehouse, config, days: list[dt.date]) -> None:
     """Days of the earlier calendar that the current one cannot build yet: out of silver and the marts."""
-    from assets.marts.build import publish_marts
+    from assets.marts.publish import publish_marts
     from assets.silver import config_history
 
     if not days:
@@ -522,7 +522,7 @@ def _redact(url: str) -> str:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    from assets.marts.build import fetch_published_marts, marts_uri
+    from assets.marts.published import fetch_published_marts, marts_uri
 
     from .analyst_sql import AnalystSqlError
     from .analyst_sql import main as run_sql
@@ -544,7 +544,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
 def cmd_marts_download(args: argparse.Namespace) -> int:
     import shutil
 
-    from assets.marts.build import MARTS_FILE, marts_path, marts_uri
+    from assets.marts.published import MARTS_FILE, marts_path, marts_uri
     from assets.storage import object_store
 
     from .resources import resource_from_env

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from assets.marts.build import MARTS_FILE, marts_path, stale_days
+from assets.marts.publish import stale_days
+from assets.marts.published import MARTS_FILE, marts_path
 from assets.silver import watermarks
 from assets.storage import delta, delta_read
 from assets.storage.lakehouse import Lakehouse

@@ -10,7 +10,7 @@ from functools import partial
 import dagster as dg
 
 from assets.bronze.landing import PARTIAL_SUFFIXES, discover_files, known_files, local_version, settle_seconds
-from assets.marts.build import stale_days
+from assets.marts.publish import stale_days
 from assets.storage import object_store
 from assets.storage.schemas import BRONZE_POINTS
 

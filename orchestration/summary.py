@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from assets.marts.build import SQL_DIR, register_oee_ratios
+from assets.marts.inputs import SQL_DIR, register_oee_ratios
 
 SUMMARY_SQL_DIR = SQL_DIR / "summary"
 

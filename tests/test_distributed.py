@@ -24,7 +24,8 @@ from reliability.conftest import history, marts_rows, sorted_rows
 from assets.bronze.assets import land_exports
 from assets.demo.generator import write_demo_exports
 from assets.marts.assets import build_mart_assets
-from assets.marts.build import SILVER_INPUTS, marts_path
+from assets.marts.inputs import SILVER_INPUTS
+from assets.marts.published import marts_path
 from assets.plant.config import DEFAULT_PLANT_CONFIG, load_plant_config
 from assets.silver.assets import build_silver_assets
 from conftest import free_port

@@ -11,7 +11,10 @@ import duckdb
 import pytest
 import yaml
 
-from assets.marts.build import SQL_DIR, MartDefinitionError, audit_checks, load_marts, publish_marts
+from assets.marts.audit import audit_checks
+from assets.marts.inputs import SQL_DIR
+from assets.marts.publish import publish_marts
+from assets.marts.registry import MartDefinitionError, load_marts
 from conftest import aveva_row as r
 from conftest import one_machine_config
 

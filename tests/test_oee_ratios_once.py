@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.marts.build import register_oee_ratios
+from assets.marts.inputs import register_oee_ratios
 
 REPO = Path(__file__).resolve().parents[1]
 MACRO_FILE = REPO / "sql" / "staging" / "oee_ratios.sql"

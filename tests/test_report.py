@@ -11,7 +11,8 @@ import duckdb
 import pytest
 
 from assets.report.assets import build_report_assets
-from assets.report.page import load_daily_report, render_daily_report, write_daily_report
+from assets.report.data import load_daily_report
+from assets.report.page import render_daily_report, write_daily_report
 from orchestration.resources import LakehouseResource
 
 DEMO_PLANT = Path(__file__).resolve().parents[1] / "assets" / "demo" / "plant.yaml"
@@ -255,7 +256,7 @@ def test_the_asset_writes_the_report_and_reports_the_oee_per_line(tmp_path):
 
 
 def test_minor_stops_of_a_reason_are_labelled_apart_from_its_long_stops():
-    from assets.report.page import ParetoRow
+    from assets.report.data import ParetoRow
 
     long_stops = ParetoRow("Jam", "unplanned_stop", 5400.0, 12, 0.5, 0.5, 1)
     minor_stops = ParetoRow("Jam", "minor_stop", 1800.0, 90, 0.2, 0.7, 2)

@@ -6,15 +6,10 @@ import re
 import dagster as dg
 import duckdb
 
-from assets.marts.build import (
-    PERFORMANCE_TOLERANCE,
-    AuditProblem,
-    MartsAuditError,
-    fetch_published_marts,
-    marts_uri,
-    publish_marts,
-    silver_days,
-)
+from assets.marts.audit import PERFORMANCE_TOLERANCE, AuditProblem, MartsAuditError
+from assets.marts.inputs import silver_days
+from assets.marts.publish import publish_marts
+from assets.marts.published import fetch_published_marts, marts_uri
 from assets.plant.calendar import partition_day
 from assets.storage import object_store
 from assets.storage.failures import no_retry_for_storage_faults

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from assets.marts.build import MARTS
+from assets.marts.registry import all_marts
 
 INTRO = """# The marts: a reference for analysts
 
@@ -126,7 +126,7 @@ def render_marts_reference(marts_file: Path) -> str:
     con = duckdb.connect(str(marts_file), read_only=True)
     try:
         parts = [INTRO]
-        for mart in MARTS:
+        for mart in all_marts():
             rows = con.execute(
                 "select column_name, data_type, comment from duckdb_columns() "
                 "where table_name = ? and schema_name = 'main' order by column_index",

@@ -7,11 +7,15 @@ publish replaces the rebuilt scope of each mart (its days, weeks or months) in o
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 from deltalake import write_deltalake
 
+from assets.marts.inputs import checked_name
+from assets.marts.registry import SCOPES, Mart
 from assets.storage import delta
 
 
@@ -81,3 +85,22 @@ def gold_predicate(mart: str, rows: pa.Table, days: list, scope_sql: str) -> str
             f"(period = 'day' AND period_start IN ({day_list})) OR (period = 'week' AND period_start IN ({week_list}))"
         )
     return f"day IN ({', '.join(delta.date_literal(d) for d in days)})"
+
+
+def publish_all_gold(
+    marts_file: Path,
+    lakehouse_root: str,
+    marts: Sequence[Mart],
+    days: Sequence[dt.date],
+    storage_options: dict[str, str] | None = None,
+) -> None:
+    """Publish the rebuilt scope of every mart as Delta tables under gold/ (still under the publish lock)."""
+    con = duckdb.connect(str(marts_file), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'").fetchall()
+        for mart in marts:
+            publish_gold(
+                con, lakehouse_root, checked_name(mart.name), SCOPES[mart.scope], {"days": list(days)}, storage_options
+            )
+    finally:
+        con.close()

@@ -4,9 +4,11 @@ import re
 
 import dagster as dg
 
-from assets.marts.build import fetch_published_marts, marts_uri
+from assets.marts.published import fetch_published_marts, marts_uri
 from assets.plant.calendar import partition_day
-from assets.report.page import DailyReport, headline_markdown, load_daily_report, ratio, write_report
+from assets.report.data import DailyReport, load_daily_report
+from assets.report.formats import ratio
+from assets.report.page import headline_markdown, write_report
 from assets.storage import object_store
 from assets.storage.resource import LakehouseResource
 

@@ -1,6 +1,6 @@
 -- marts_audit: what must hold in the marts of the days being rebuilt before they are published.
 -- One row per problem: (day, level, site, line, machine, check, detail); no row: the days may be published.
--- It runs on the copy built aside (assets/marts/build.py `publish_marts`), so a day that fails never
+-- It runs on the copy built aside (assets/marts/publish.py `publish_marts`), so a day that fails never
 -- reaches analysts and the published file keeps its previous numbers.
 --
 -- On every machine-day (oee_daily), line- and site-day (oee_line_daily, oee_site_daily), and every shift

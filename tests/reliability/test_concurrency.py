@@ -11,7 +11,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets.marts.build import SILVER_INPUTS, marts_path
+from assets.marts.inputs import SILVER_INPUTS
+from assets.marts.published import marts_path
 from assets.storage.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, SILVER_MACHINE_STATES, TAG_CATALOG
 
 from . import workers

@@ -15,7 +15,7 @@ import subprocess
 import dagster as dg
 
 from assets.bronze.assets import land_exports
-from assets.marts.build import stale_days
+from assets.marts.publish import stale_days
 from conftest import aveva_row as r
 from conftest import one_machine_config, write_aveva
 from orchestration.resources import LakehouseResource

@@ -14,7 +14,8 @@ import pytest
 
 from assets.demo.generator import write_demo_exports
 from assets.marts.assets import build_mart_assets
-from assets.marts.build import SILVER_INPUTS, marts_path
+from assets.marts.inputs import SILVER_INPUTS
+from assets.marts.published import marts_path
 from assets.plant.config import load_plant_config
 from assets.silver.assets import build_silver_assets
 from assets.storage.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, TAG_CATALOG

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from assets.marts.build import audit_published_marts, marts_path, publish_marts, silver_days
+from assets.marts.audit import audit_published_marts
+from assets.marts.inputs import silver_days
+from assets.marts.publish import publish_marts
+from assets.marts.published import marts_path
 from assets.plant.config import load_plant_config
 
 from .conftest import DAYS, PLANT_CONFIG, copy_lakehouse, marts_rows

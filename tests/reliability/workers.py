@@ -21,7 +21,8 @@ import dagster as dg
 import duckdb
 
 from assets.bronze.landing import KILL_AT_ENV, Lakehouse, land_new_files
-from assets.marts.build import marts_path, publish_marts
+from assets.marts.publish import publish_marts
+from assets.marts.published import marts_path
 from assets.plant.config import load_plant_config
 from assets.silver.assets import build_silver_assets
 from assets.storage import delta, delta_read
@@ -128,7 +129,7 @@ def publish_loop(lake: str, plant_config: str, toggle_day: str, publishes: int, 
     and record what each published version holds (so two versions in a row always differ)."""
     from deltalake import DeltaTable
 
-    from assets.marts.build import SILVER_INPUTS
+    from assets.marts.inputs import SILVER_INPUTS
 
     code = 0
     versions = []
