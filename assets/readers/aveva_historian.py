@@ -160,7 +160,9 @@ DUCKDB_MAX_LINE = 2 << 20
 
 
 def staged_rows(out: Path) -> str:
-    """A FROM-clause relation of a file written by `stage_file`, with each row's `source_line`."""
+    """A FROM-clause relation of a file written by `stage_file`, with each row's `source_line`.
+
+    The path is a literal, not a bind parameter: the relation goes into views, which take none."""
     return (
         f"(select file_row_number + {STAGED_FIRST_LINE} as source_line, * exclude (file_row_number) "
         f"from read_parquet({string_literal(str(out))}, file_row_number = true))"
