@@ -66,6 +66,7 @@ from assets.storage import delta, delta_read, object_store
 from assets.storage.lakehouse import Lakehouse
 from assets.storage.locks import exclusive_lock
 from assets.storage.schemas import BRONZE_POINTS, TAG_CATALOG
+from assets.storage.sql_files import sql_file
 
 
 @dataclass
@@ -217,24 +218,7 @@ def _heal_tag_catalog(lakehouse: Lakehouse, config: PlantConfig) -> None:
         if counted == bronze.to_pyarrow_dataset().count_rows():
             return
         con.register("bronze", bronze.to_pyarrow_dataset())
-        stats = con.sql(
-            """
-            with counted as (
-                select
-                    tag, arg_min(source, ts) as source, min(ts) as first_seen, max(ts) as last_seen,
-                    count(*) as points,
-                    count(*) filter (where quality = 'bad') as bad_points,
-                    count(*) filter (where quality = 'uncertain') as uncertain_points
-                from bronze
-                group by tag
-            ),
-            -- bronze does not keep units: carry them over from the catalog being rebuilt
-            known_units as (
-                select tag, any_value(unit) as unit from catalog where unit is not null group by tag
-            )
-            select c.*, u.unit from counted as c left join known_units as u on u.tag = c.tag
-            """
-        ).to_arrow_table()
+        stats = con.sql(sql_file("bronze/tag_catalog_rebuild.sql")).to_arrow_table()
     # Emptied, then filled: a crash in between leaves a catalog that the next run finds short again.
     delta.replace_all(lakehouse.uri(TAG_CATALOG.name), TAG_CATALOG, TAG_CATALOG.empty(), lakehouse.storage_options)
     update_tag_catalog(lakehouse.root, config, [stats.cast(STATS_SCHEMA)], lakehouse.storage_options)

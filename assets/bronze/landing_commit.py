@@ -21,6 +21,7 @@ from assets.readers.parsed import REJECT_COLUMNS
 from assets.storage import delta, delta_read, delta_replace
 from assets.storage.lakehouse import Lakehouse
 from assets.storage.schemas import BRONZE_POINTS, QUARANTINE, UTC_TS
+from assets.storage.sql_files import register_macros, sql_file
 from assets.storage.validation import KEY_CHECKED_BY_CALLER, validated_stream
 
 # Crash tests set this to a point name below to cut the power there: the process kills itself (SIGKILL).
@@ -37,115 +38,15 @@ def _kill_point(point: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-_REPEAT_KEYS_SQL = """
-create temp table repeat_keys as
-select distinct h
-from (select h, lead(h) over (order by h) as next_h from (select hash(tag, ts) as h from points))
-where h = next_h
-"""
-
-
-# A file with (tag, time) repeats: rows are ranked by line within their (tag, time), the first of each is the
-# reference of the others. Only rows whose (tag, time) hash repeats (`repeat_keys`) are ranked; any other row
-# is the only one of its (tag, time), first by itself.
-_CLASSIFY_SQL = """
-create temp table classified as
-    with points as (
-        select *, hash(tag, ts) in (select h from repeat_keys) as maybe_repeated from points
-    ),
-    ranked as (
-        select
-            tag, ts, value, value_text, quality, source_line,
-            row_number() over (partition by tag, ts order by source_line) as rn
-        from points
-        where maybe_repeated
-    ),
-    staged as (
-        select tag, ts, value, value_text, quality, source_line, 1 as rn from points where not maybe_repeated
-        union all
-        select * from ranked
-    ),
-    firsts as (
-        select tag, ts, value, value_text, quality, source_line from ranked where rn = 1
-    ),
-    final as (
-        select
-            s.tag, s.ts, s.value, s.value_text, s.quality, s.source_line,
-            case
-                -- a repeated row in the same file: identical is a duplicate, different is a conflict
-                when s.rn > 1 and s.value is not distinct from f.value
-                    and s.value_text is not distinct from f.value_text and s.quality = f.quality then 'duplicate'
-                when s.rn > 1 then 'conflict'
-                when e.tag is null then 'new'
-                when s.value is not distinct from e.value and s.value_text is not distinct from e.value_text
-                    and s.quality = e.quality then 'duplicate'
-                -- a different value for a landed point: the later export wins, whatever the arrival order
-                when $exported_at > e.exported_at or ($exported_at = e.exported_at and $file > e.source_file)
-                    then 'changed'
-                else 'superseded'
-            end as outcome,
-            case when s.rn > 1 then $file else e.source_file end as ref_file,
-            case when s.rn > 1 then f.source_line else e.source_line end as ref_line,
-            case when s.rn > 1 then f.value else e.value end as ref_value,
-            case when s.rn > 1 then f.value_text else e.value_text end as ref_text,
-            case when s.rn > 1 then f.quality else e.quality end as ref_quality,
-            e.exported_at as ref_exported_at
-        from staged as s
-        left join firsts as f on f.tag = s.tag and f.ts = s.ts
-        left join existing as e on e.tag = s.tag and e.ts = s.ts
-    )
-    select * from final
-"""
-
-
-# The usual case: no (tag, time) repeats inside the file, so each point is only compared with bronze. The
-# outcomes and references are those _CLASSIFY_SQL gives when every row is the first of its (tag, time).
-_CLASSIFY_UNIQUE_SQL = """
-create temp table classified as
-    select
-        s.tag, s.ts, s.value, s.value_text, s.quality, s.source_line,
-        case
-            when e.tag is null then 'new'
-            when s.value is not distinct from e.value and s.value_text is not distinct from e.value_text
-                and s.quality = e.quality then 'duplicate'
-            when $exported_at > e.exported_at or ($exported_at = e.exported_at and $file > e.source_file)
-                then 'changed'
-            else 'superseded'
-        end as outcome,
-        e.source_file as ref_file,
-        e.source_line as ref_line,
-        e.value as ref_value,
-        e.value_text as ref_text,
-        e.quality as ref_quality,
-        e.exported_at as ref_exported_at
-    from points as s
-    left join existing as e on e.tag = s.tag and e.ts = s.ts
-"""
-
-# One pass over points: per tag and hour, what the ledger, the tag catalog and the touched hours need (a
-# few rows per tag and hour, however many points).
-_HOURLY_GROUPS_SQL = """
-create temp table {table} as
-select
-    {keys}tag, date_trunc('hour', ts) as hour, count(*) as points, min(ts) as first_seen, max(ts) as last_seen,
-    count(*) filter (where quality = 'bad') as bad_points,
-    count(*) filter (where quality = 'uncertain') as uncertain_points
-from {source}
-group by all
-"""
-# over the staged points, and per outcome over the classified points (when some are not new)
-_POINT_GROUPS_SQL = _HOURLY_GROUPS_SQL.format(table="point_groups", keys="", source="points")
-_OUTCOME_GROUPS_SQL = _HOURLY_GROUPS_SQL.format(table="outcome_groups", keys="outcome, ", source="classified")
-
-# A file without repeats on days bronze holds nothing of: every point is new, classified where it is staged.
-_ALL_NEW_VIEW = """
-create temp view classified as
-select
-    tag, ts, value, value_text, quality, source_line, 'new' as outcome, null::varchar as ref_file,
-    null::bigint as ref_line, null::double as ref_value, null::varchar as ref_text, null::varchar as ref_quality,
-    null::timestamptz as ref_exported_at
-from points
-"""
+# The landing's SQL (sql/bronze/landing_*.sql), read once.
+_REPEAT_KEYS_SQL = "bronze/landing_repeat_keys.sql"
+_CLASSIFY_SQL = "bronze/landing_classify.sql"
+_CLASSIFY_UNIQUE_SQL = "bronze/landing_classify_unique.sql"
+_ALL_NEW_SQL = "bronze/landing_all_new.sql"
+_HOURLY_GROUPS_SQL = "bronze/landing_hourly_groups.sql"
+_TAG_STATS_SQL = "bronze/landing_tag_stats.sql"
+_COMMIT_POINTS_SQL = "bronze/landing_commit_points.sql"
+_CONFLICTS_SQL = "bronze/landing_conflicts.sql"
 
 
 def _register_points(con, points_path: Path) -> None:
@@ -154,6 +55,7 @@ def _register_points(con, points_path: Path) -> None:
     A file staged whole (see readers.stage_source_file) holds its rejected rows too, with a reason; they
     were copied to the rejects file and are left out here.
     """
+    # a view takes no bind parameters: the staged file's path (ours) is a literal
     if "reason" in pq.read_schema(points_path).names:
         rows = f"{staged_rows(points_path)} where reason is null"
     else:
@@ -180,17 +82,18 @@ def _classify_and_commit(
     with delta_read.duckdb_session(memory_limit="128MB", temp_directory=str(staging / "spill")) as con:
         con.execute("SET allocator_flush_threshold = '16MB'").fetchall()
         _register_points(con, points_path)
-        con.execute(_POINT_GROUPS_SQL).fetchall()
+        register_macros(con, _HOURLY_GROUPS_SQL)
+        con.execute(
+            "create temp view new_points as select 'new' as outcome, * from points;"
+            "create temp table point_groups as from bronze_hourly_groups('new_points')"
+        ).fetchall()
         # The span of the staged points and the UTC days they fall on (as whole days since 1970: integer
         # division truncates towards zero, so a day before 1970 also names the day after it).
         first, last, day_numbers = con.execute(
             "select min(first_seen), max(last_seen), list(distinct epoch_us(hour) // 86400000000) from point_groups"
         ).fetchall()[0]
-        # The (tag, time) hashes that occur more than once: usually none. Equal pairs hash equal, so every
-        # repeat is among them (a collision only ranks a few more rows, each first of its own pair). Found
-        # by sorting the hashes, which spills to disk within the memory limit: a hash aggregate of a 5 GB
-        # export's 70 M keys runs out of memory at 128 MB instead of spilling.
-        con.execute(_REPEAT_KEYS_SQL).fetchall()
+        # The (tag, time) hashes that occur more than once: usually none.
+        con.execute(sql_file(_REPEAT_KEYS_SQL)).fetchall()
         repeated = con.execute("select count(*) from repeat_keys").fetchall()[0][0] > 0
         report.min_ts, report.max_ts = first, last
         epoch = dt.date(1970, 1, 1)
@@ -215,32 +118,24 @@ def _classify_and_commit(
         ).fetchall()[0][0]
         if not repeated and not in_bronze:
             # a hash that repeats without a real repeat (a collision) takes the path below, which ranks it
-            con.execute(_ALL_NEW_VIEW).fetchall()
-            con.execute("create temp table outcome_groups as select 'new' as outcome, * from point_groups").fetchall()
+            con.execute(sql_file(_ALL_NEW_SQL)).fetchall()
+            con.execute("create temp table outcome_groups as from point_groups").fetchall()
         else:
             # the join with bronze's points of these days would spill within 128 MB: it gets 256 MB
             con.execute("SET memory_limit = '256MB'").fetchall()
             classify_sql = _CLASSIFY_SQL if repeated else _CLASSIFY_UNIQUE_SQL
             # a temp table, not a Parquet file: writing the 13 columns of a 4.4 M-point classification
             # took 4.8 s, the table 1.7 s; beyond the limit DuckDB moves its blocks to the spill folder
-            con.execute(classify_sql, {"file": rel, "exported_at": report.exported_at}).fetchall()
+            con.execute(sql_file(classify_sql), {"file": rel, "exported_at": report.exported_at}).fetchall()
             # back to 128 MB for the commits: the Delta writer's batches need the room
             con.execute("SET memory_limit = '128MB'").fetchall()
-            con.execute(_OUTCOME_GROUPS_SQL).fetchall()
+            con.execute("create temp table outcome_groups as from bronze_hourly_groups('classified')").fetchall()
         counts = dict(con.execute("select outcome, sum(points)::bigint from outcome_groups group by 1").fetchall())
         report.rows_new = counts.get("new", 0)
         report.rows_changed = counts.get("changed", 0)
         report.rows_duplicate = counts.get("duplicate", 0)
         report.tag_stats = con.sql(
-            """
-            select
-                tag, $source as source, min(first_seen) as first_seen, max(last_seen) as last_seen,
-                sum(points)::bigint as points, sum(bad_points)::bigint as bad_points,
-                sum(uncertain_points)::bigint as uncertain_points
-            from outcome_groups
-            where outcome = 'new'
-            group by tag
-            """,
+            sql_file(_TAG_STATS_SQL),
             params={"source": source.name},
         ).to_arrow_table()
         units = [report.units.get(tag) for tag in report.tag_stats["tag"].to_pylist()]
@@ -291,14 +186,7 @@ def _classify_and_commit(
             if not count:
                 continue
             reader = con.sql(
-                """
-                select
-                    cast(ts as date) as ts_date, tag, ts, value, value_text, quality,
-                    $source as source, $file as source_file, source_line, $exported_at as exported_at,
-                    $now as landed_at
-                from classified
-                where outcome = $outcome
-                """,
+                sql_file(_COMMIT_POINTS_SQL),
                 params={
                     "source": source.name,
                     "file": rel,
@@ -325,22 +213,7 @@ def _classify_and_commit(
 
 def _conflicts(con) -> pa.Table:
     """The quarantine rows of points that repeat a (tag, time) with another value, in the file or in bronze."""
-    return con.sql(
-        """
-        select
-            source_line as line,
-            case outcome
-                when 'conflict' then 'conflicts with line ' || ref_line || ' of the same file for this tag and time'
-                else 'superseded: a later export (' || ref_file || ' line ' || ref_line || ', exported '
-                    || strftime(ref_exported_at, '%Y-%m-%d %H:%M:%S') || ' UTC) gave this tag and time'
-            end || ': value ' || coalesce(cast(value as varchar), value_text, 'NULL') || ' (' || quality
-                || ') vs ' || coalesce(cast(ref_value as varchar), ref_text, 'NULL') || ' (' || ref_quality
-                || ')' as reason,
-            tag || ',' || cast(ts as varchar) || ',' || coalesce(cast(value as varchar), value_text, '') as raw
-        from classified
-        where outcome in ('conflict', 'superseded')
-        """
-    ).to_arrow_table()
+    return con.sql(sql_file(_CONFLICTS_SQL)).to_arrow_table()
 
 
 # Points per Delta commit, and per batch handed to the writer: the writer's memory grows with a commit

@@ -13,6 +13,7 @@ import pyarrow as pa
 from assets.storage import delta, delta_read
 from assets.storage.lakehouse import Lakehouse
 from assets.storage.schemas import FILE_LEDGER, UTC_TS
+from assets.storage.sql_files import sql_file
 from assets.storage.validation import ValidationResult
 
 
@@ -92,14 +93,9 @@ def known_files(lakehouse: Lakehouse) -> KnownFiles:
     table = delta.open_table(lakehouse.uri(FILE_LEDGER.name), lakehouse.storage_options)
     if table is None:
         return known
-    # a ledger written before file versions were recorded has no such column until its next write
-    version = "file_version" if "file_version" in table.schema().to_arrow().names else "null"
     with delta_read.duckdb_session() as con:
         con.register("ledger", table.to_pyarrow_dataset())
-        rows = con.sql(
-            f"select file_key, file_sha256, source_file, status, size_bytes, exported_at, {version} from ledger "
-            "order by landed_at, source_file"
-        ).fetchall()
+        rows = con.sql(sql_file("bronze/ledger_known_files.sql")).fetchall()
     for key, sha, name, status, size, exported_at, file_version in rows:
         known.keys.add(key)
         known._sign(name, size, exported_at, file_version)

@@ -169,6 +169,7 @@ def _stage_readable_file(
     if rows is not None:
         report.rows_in = report.lines_in = rows  # the whole-file stager reads long exports: a value per line
         with delta_read.duckdb_session(memory_limit="256MB") as con:
+            # COPY ... TO takes no bind parameter for its target: the paths (ours, a staging folder) as literals
             con.execute(
                 f"copy (select source_line as line, reason, raw from {staged_rows(points_path)} "
                 f"where reason is not null) to {delta.string_literal(str(rejects_path))} (format parquet)"

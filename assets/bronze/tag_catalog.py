@@ -14,45 +14,9 @@ from assets.plant.config import PlantConfig
 from assets.plant.tags import model_tags_table
 from assets.storage import delta, delta_read
 from assets.storage.schemas import TAG_CATALOG
+from assets.storage.sql_files import sql_file
 
-_MERGE_SQL = """
-with combined as (
-    select tag, source, first_seen, last_seen, points, bad_points, uncertain_points, unit from catalog
-    union all
-    select tag, source, first_seen, last_seen, points, bad_points, uncertain_points, unit from new_stats
-),
-summed as (
-    select
-        tag,
-        arg_min(source, first_seen) as source,
-        min(first_seen) as first_seen,
-        max(last_seen) as last_seen,
-        sum(points) as points,
-        sum(bad_points) as bad_points,
-        sum(uncertain_points) as uncertain_points,
-        arg_max(unit, last_seen) filter (where unit is not null) as unit
-    from combined
-    group by tag
-)
-select
-    s.tag,
-    s.source,
-    s.first_seen,
-    s.last_seen,
-    cast(s.points as bigint) as points,
-    cast(s.bad_points as bigint) as bad_points,
-    cast(s.uncertain_points as bigint) as uncertain_points,
-    s.bad_points / nullif(s.points, 0) as bad_share,
-    s.unit,
-    m.tag is not null as mapped,
-    m.line,
-    m.machine,
-    m.role,
-    $now as updated_at
-from summed as s
-left join model_tags as m on m.tag = s.tag
-order by s.tag
-"""
+_MERGE_SQL = "bronze/tag_catalog_merge.sql"
 
 
 def update_tag_catalog(
@@ -70,7 +34,7 @@ def update_tag_catalog(
         delta_read.register_table(con, "catalog", uri, TAG_CATALOG, storage_options=storage_options)
         con.register("new_stats", stats)
         con.register("model_tags", model_tags_table(config))
-        table = con.sql(_MERGE_SQL, params={"now": now}).to_arrow_table()
+        table = con.sql(sql_file(_MERGE_SQL), params={"now": now}).to_arrow_table()
     delta.replace_all(uri, TAG_CATALOG, TAG_CATALOG.conform(table), storage_options)
     return table.num_rows
 

@@ -182,8 +182,8 @@ def wall_clock_candidates(local_ts: pa.Array, timezone: str) -> tuple[pa.Array, 
 # text with an explicit UTC offset in the ISO form is an instant whatever the format: it cannot be read
 # two ways, and it is how an export marks the repeated autumn hour. A time outside
 # [earliest_timestamp, now + latest_timestamp_ahead_s] or an offset beyond ±14:00 is out of range. The
-# rules are declared here once, as SQL fragments, and used by `readers/rows.py` (every streaming reader)
-# and by the AVEVA whole-file stager alike, so that both give the same points and the same reasons.
+# rules are written once, as the DuckDB macros of sql/bronze/row_rules.sql (bronze_local_ts,
+# bronze_time_reason, bronze_out_of_range, ...), which every reader calls with the parameters below.
 
 # yyyy-mm-dd, then optionally [T or space]hh:mm[:ss[.fraction]] and an offset (Z, UTC, +hh, +hhmm, +hh:mm)
 ISO_8601_PATTERN = (
@@ -244,7 +244,7 @@ class TimestampBounds:
         return cls(earliest=earliest, latest=utc_now() + dt.timedelta(seconds=ahead))
 
     def sql_params(self, timezone: str) -> dict[str, Any]:
-        """The bind parameters of `RANGE_CHECK_SQL` and `RANGE_REASON_SQL` for a source in `timezone`.
+        """The bind parameters of the range check (sql/bronze/row_rules.sql) for a source in `timezone`.
 
         Wall-clock times are compared with the bounds as wall-clock times of the zone (the conversion is
         monotonic outside a clock change), so a time far out of range is never converted (year 1 or 9999
@@ -267,7 +267,7 @@ class TimestampBounds:
 
 
 def time_params(time_format: str | None, native_formats: tuple[str, ...], label: str) -> dict[str, Any]:
-    """The bind parameters of the text-time fragments below."""
+    """The bind parameters of the text-time macros of sql/bronze/row_rules.sql."""
     return {
         "iso_pattern": ISO_8601_PATTERN,
         "has_format": time_format is not None,
@@ -276,54 +276,6 @@ def time_params(time_format: str | None, native_formats: tuple[str, ...], label:
         "native_formats": list(native_formats) or ["%Y-%m-%d %H:%M:%S"],
         "label": label,
     }
-
-
-# Over a trimmed text `t`: whether it has the ISO 8601 form (one regular expression per row)...
-ISO_FORM_SQL = "coalesce(regexp_full_match(t, $iso_pattern), false) as iso_form"
-# ... and then whether that form carries an offset (a sign or a zone after the date's own dashes).
-HAS_OFFSET_SQL = (
-    "iso_form and (suffix(t, 'Z') or suffix(t, 'z') or suffix(t, 'UTC') "
-    "or contains(substr(t, 11), '+') or contains(substr(t, 11), '-')) as has_offset"
-)
-# Needs iso_form and has_offset: the instant of an offset text (UTC, naive), its offset in seconds, and
-# the wall-clock time of any other text: by the source's format alone, else ISO 8601, else the format's
-# own forms.
-TEXT_TIME_SQL = """
-case when has_offset then cast(try_cast(t as timestamptz) as timestamp) end as utc_naive,
-case when has_offset then epoch(try_cast(t as timestamp)) - epoch(cast(try_cast(t as timestamptz) as timestamp)) end
-    as offset_s,
-case
-    when has_offset or t is null or t = '' then null
-    when $has_format then try_strptime(t, $time_format)
-    when iso_form then try_cast(t as timestamp)
-    when $has_native then try_strptime(t, $native_formats)
-end as local_ts
-"""
-# Needs t, iso_form, has_offset, utc_naive and local_ts: why a text is not a time (null if it is one).
-TEXT_TIME_REASON_SQL = """
-case
-    when t is null or t = '' then $label || ' is empty'
-    when has_offset and utc_naive is null then 'timestamp is not a valid ISO-8601 time (' || left(t, 60) || ')'
-    when has_offset or local_ts is not null then null
-    when $has_format then 'timestamp does not match ' || $time_format || ' (' || left(t, 60) || ')'
-    when iso_form then 'timestamp is not a valid ISO-8601 time (' || left(t, 60) || ')'
-    else 'timestamp is not ISO-8601 (' || left(t, 60) || '); set timestamp_format for this source'
-end
-"""
-# Needs utc_naive, offset_s and local_ts: whether a time is out of the plausible range.
-RANGE_CHECK_SQL = """
-coalesce(
-    abs(offset_s) > $max_offset_s
-    or utc_naive < $earliest_utc or utc_naive > $latest_utc
-    or local_ts < $earliest_local or local_ts > $latest_local,
-    false
-)
-"""
-# The reason of a time out of range; `{shown}` is the SQL of the time as the file gives it.
-RANGE_REASON_SQL = """
-'timestamp out of range (' || {shown} || '): '
-    || case when abs(coalesce(offset_s, 0)) > $max_offset_s then $offset_note else $range_note end
-"""
 
 
 _FIXED_OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")

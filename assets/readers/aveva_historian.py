@@ -24,75 +24,24 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from assets.plant.timestamps import (
-    HAS_OFFSET_SQL,
-    ISO_FORM_SQL,
-    RANGE_CHECK_SQL,
-    RANGE_REASON_SQL,
-    TEXT_TIME_REASON_SQL,
-    TEXT_TIME_SQL,
-    TimestampBounds,
-    time_params,
-)
+from assets.plant.timestamps import TimestampBounds, time_params
 from assets.storage.delta import string_literal
 from assets.storage.schemas import UTC_TS
+from assets.storage.sql_files import register_macros, sql_file
 
 from .csv_stream import FileRejected, TextBatch, read_header, stream_text_batches
 from .parsed import ParsedBatch, invalid_rows_table
-from .rows import RowFinisher, RowRules, has_control_characters
+from .rows import ROW_RULES_SQL, RowFinisher, RowRules, has_control_characters
 
 REQUIRED = ("DateTime", "TagName", "Value")
 OPTIONAL = ("vValue", "Quality", "QualityDetail", "OPCQuality")
 # The fields a rejected row's raw text joins, in this order.
 RAW_FIELDS = ("DateTime", "TagName", "Value", "vValue", "Quality", "QualityDetail", "OPCQuality")
 
-# Stage each row for the shared rules: value columns, normalised quality, and the AVEVA-specific reasons
-# (in the order they are checked: line, tag, time, quality; the value checks follow in `RowFinisher`).
-_STAGE_SQL = """
-with typed as (
-    select
-        row_id,
-        source_line,
-        trim("TagName") as tag,
-        trim("DateTime") as ts_text,
-        ts_reason,
-        "Value" as value_str,
-        nullif(trim("Value"), '') as value_raw,
-        nullif("vValue", '') as v_value,
-        try_cast(nullif(trim("Quality"), '') as integer) as q,
-        try_cast(nullif(trim("OPCQuality"), '') as integer) as opc,
-        nullif(trim("Quality"), '') as q_raw,
-        nullif(trim("OPCQuality"), '') as opc_raw,
-        tag_control
-    from batch
-),
-graded as (
-    select
-        *,
-        case q when 0 then 0 when 16 then 1 when 1 then 2 end as q_grade,
-        case when opc >= 192 then 0 when opc >= 64 then 1 when opc >= 0 then 2 end as opc_grade
-    from typed
-)
-select
-    source_line,
-    tag,
-    value_str,
-    case when value_raw is null then v_value end as value_text,
-    case greatest(coalesce(q_grade, opc_grade), coalesce(opc_grade, q_grade))
-        when 0 then 'good' when 1 then 'uncertain' when 2 then 'bad'
-    end as quality,
-    case
-        when tag = '' and ts_text = '' then 'empty line'
-        when tag = '' then 'TagName is empty'
-        when length(tag) > 256 then 'TagName is longer than 256 characters'
-        when tag_control then 'TagName contains control characters'
-        when ts_reason is not null then ts_reason
-        when q_raw is not null and q_grade is null then 'Quality code not recognised: ' || left(q_raw, 20)
-        when opc_raw is not null and opc_grade is null then 'OPCQuality code not recognised: ' || left(opc_raw, 20)
-        when q_raw is null and opc_raw is null then 'no Quality or OPCQuality given'
-    end as reason
-from graded
-"""
+# Stage each row for the shared rules (the AVEVA reasons before the value: line, tag, time, quality).
+_STAGE_SQL = "bronze/aveva_stage.sql"
+# The whole file in one statement (see `stage_file`).
+_FILE_STAGE_SQL = "bronze/aveva_file_stage.sql"
 
 
 def read_aveva_historian_csv(
@@ -174,11 +123,11 @@ def _stage(finisher: RowFinisher, text: TextBatch) -> tuple[pa.Table, object]:
     # trim() in the SQL removes spaces only, so the raw and the trimmed tag hold the same control characters
     table = table.append_column("tag_control", has_control_characters(table["TagName"]))
     con = finisher.con
-    con.register("batch", table)
+    con.register("aveva_batch", table)
     try:
-        staged = con.sql(_STAGE_SQL).to_arrow_table()
+        staged = con.sql(sql_file(_STAGE_SQL)).to_arrow_table()
     finally:
-        con.unregister("batch")
+        con.unregister("aveva_batch")
     for name in ("local_ts", "utc_ts"):
         staged = staged.append_column(name, times[name])
     # the time's reason is already in `reason`, in its place among the AVEVA checks
@@ -193,117 +142,13 @@ def _stage(finisher: RowFinisher, text: TextBatch) -> tuple[pa.Table, object]:
 
 # ---- the whole file in one DuckDB statement -------------------------------------------------------
 #
-# The same rules as `_STAGE_SQL`, `rows.py`'s time parsing (the fragments of core/timestamps.py) and its
-# value rules (`_ROWS_SQL`, without text values or bad states), in that order, over every row of a plain
-# file at once: DuckDB parses and types it on every core and writes one staged Parquet file. Only a file
-# whose rows are one physical line each, in plain UTF-8, and whose wall-clock times are all clear of a
-# daylight-saving change, is staged this way; `stage_file` returns None for any other file, and the
-# streaming reader above reads it (line numbers, rows the parser cannot split and the repeated hour are
-# its business), and so is a file with a control character in a tag name (tested once per distinct tag).
-# `strip` is SQL's trim() of spaces, which copies only the few fields that have any.
-_STRIP_MACRO = (
-    "create or replace temp macro strip(x) as case when prefix(x, ' ') or suffix(x, ' ') then trim(x) else x end"
-)
-_FILE_STAGE_SQL = """
-copy (
-    with src as (
-        select
-            {fields}
-        from read_csv(
-            $path, header = false, skip = $header_line, columns = $columns, auto_detect = false,
-            delim = $delimiter, quote = '"', escape = '"', strict_mode = true, null_padding = false,
-            all_varchar = true, encoding = 'utf-8', max_line_size = $max_line_size
-        )
-    ),
-    typed as (
-        select
-            *,
-            strip("TagName") as tag,
-            strip("DateTime") as t,
-            nullif(strip("Value"), '') as vs,
-            nullif("vValue", '') as v_value,
-            try_cast(nullif(strip("Quality"), '') as integer) as q,
-            try_cast(nullif(strip("OPCQuality"), '') as integer) as opc,
-            nullif(strip("Quality"), '') as q_raw,
-            nullif(strip("OPCQuality"), '') as opc_raw
-        from src
-    ),
-    forms as (
-        select *, {iso_form} from typed
-    ),
-    offsets as (
-        select *, {has_offset} from forms
-    ),
-    parsed as (
-        select
-            *,
-            {text_time},
-            case q when 0 then 0 when 16 then 1 when 1 then 2 end as q_grade,
-            case when opc >= 192 then 0 when opc >= 64 then 1 when opc >= 0 then 2 end as opc_grade,
-            try_cast(vs as double) as num
-        from offsets
-    ),
-    timed as (
-        select *, {time_reason} as time_reason from parsed
-    ),
-    checked as (
-        select *, time_reason is null and {out_of_range} as out_of_range from timed
-    ),
-    graded as (
-        select
-            *,
-            case when out_of_range then {range_reason} else time_reason end as ts_reason,
-            case greatest(coalesce(q_grade, opc_grade), coalesce(opc_grade, q_grade))
-                when 0 then 'good' when 1 then 'uncertain' when 2 then 'bad'
-            end as grade,
-            case when vs is null then v_value end as text_value
-        from checked
-    ),
-    reasoned as (
-        select
-            *,
-            case
-                when tag = '' and t = '' then 'empty line'
-                when tag = '' then 'TagName is empty'
-                when length(tag) > 256 then 'TagName is longer than 256 characters'
-                when ts_reason is not null then ts_reason
-                when q_raw is not null and q_grade is null then 'Quality code not recognised: ' || left(q_raw, 20)
-                when opc_raw is not null and opc_grade is null
-                    then 'OPCQuality code not recognised: ' || left(opc_raw, 20)
-                when q_raw is null and opc_raw is null then 'no Quality or OPCQuality given'
-                when text_value is not null then null
-                when num is not null and (isnan(num) or isinf(num)) then 'Value is not finite: ' || vs
-                when num is not null then null
-                when vs is not null then 'Value is not a number: ' || left(vs, 40)
-                when grade = 'bad' then null
-                else 'Value is empty'
-            end as reason
-        from graded
-    )
-    select
-        tag,
-        case when ts_reason is null then coalesce(cast(utc_naive as timestamptz), timezone($timezone, local_ts)) end
-            as ts,
-        case when text_value is null then num end as value,
-        text_value as value_text,
-        grade as quality,
-        reason,
-        case when reason is not null then concat_ws(',', {raw}) end as raw
-    from reasoned
-) to {out} (format parquet)
-"""
-
-
-# The time rules of `rows.py`, from the same fragments (core/timestamps.py).
-_TIME_FRAGMENTS = {
-    "iso_form": ISO_FORM_SQL,
-    "has_offset": HAS_OFFSET_SQL,
-    "text_time": TEXT_TIME_SQL.strip().replace("\n", "\n            "),
-    "time_reason": TEXT_TIME_REASON_SQL.strip(),
-    "out_of_range": RANGE_CHECK_SQL.strip(),
-    "range_reason": RANGE_REASON_SQL.format(shown="left(t, 60)").strip(),
-}
-
+# The same rules as the streaming reader above (sql/bronze/row_rules.sql, through aveva_file_stage.sql),
+# over every row of a plain file at once: DuckDB parses and types it on every core and writes one staged
+# Parquet file. Only a file whose rows are one physical line each, in plain UTF-8, and whose wall-clock
+# times are all clear of a daylight-saving change, is staged this way; `stage_file` returns None for any
+# other file, and the streaming reader above reads it (line numbers, rows the parser cannot split and the
+# repeated hour are its business), and so is a file with a control character in a tag name (tested once
+# per distinct tag).
 
 # The staged file holds the export's rows in the export's order (DuckDB's COPY keeps the order it read
 # them in), one row per line after the header, so a row's line is its position plus the first data
@@ -315,7 +160,9 @@ DUCKDB_MAX_LINE = 2 << 20
 
 
 def staged_rows(out: Path) -> str:
-    """A FROM-clause relation of a file written by `stage_file`, with each row's `source_line`."""
+    """A FROM-clause relation of a file written by `stage_file`, with each row's `source_line`.
+
+    The path is a literal, not a bind parameter: the relation goes into views, which take none."""
     return (
         f"(select file_row_number + {STAGED_FIRST_LINE} as source_line, * exclude (file_row_number) "
         f"from read_parquet({string_literal(str(out))}, file_row_number = true))"
@@ -354,25 +201,17 @@ def stage_file(
         or len(by_lower) != len(header)
     ):
         return None  # the streaming reader rejects the file with the reason
-    columns = {f"c{i}": "VARCHAR" for i in range(len(header))}
-    # Every field as text, an absent or empty one as '' (as the streaming reader reads them).
-    present = {name: f"c{by_lower[name.lower()]}" for name in RAW_FIELDS if name.lower() in by_lower}
-    fields = ",\n            ".join(
-        f"coalesce({present[name]}, '') as \"{name}\"" if name in present else f"'' as \"{name}\""
-        for name in RAW_FIELDS
-    )
-    raw = ", ".join(f'"{name}"' for name in RAW_FIELDS)
+    # The known columns by their canonical names (the SQL reads them by name), the others by position.
+    canonical = {name.lower(): name for name in RAW_FIELDS}
+    columns = {canonical.get(name.lower(), f"_extra_{i}"): "VARCHAR" for i, name in enumerate(header)}
     con = duckdb.connect(config={"threads": 2, "memory_limit": "256MB"})
     try:
         con.execute("SET TimeZone = 'UTC'").fetchall()
         con.execute("SET enable_progress_bar = false").fetchall()
         con.execute("SET preserve_insertion_order = true").fetchall()
-        con.execute(_STRIP_MACRO).fetchall()
-        # COPY ... TO takes no bind parameter for its target; the path is ours (a staging folder).
-        sql = _FILE_STAGE_SQL.replace("{fields}", fields).replace("{raw}", raw)
-        for name, fragment in _TIME_FRAGMENTS.items():
-            sql = sql.replace("{" + name + "}", fragment)
-        sql = sql.replace("{out}", string_literal(str(out)))
+        register_macros(con, ROW_RULES_SQL)
+        # COPY ... TO takes no bind parameter for its target: the path (ours, a staging folder) as a literal.
+        sql = f"copy ({sql_file(_FILE_STAGE_SQL)}) to {string_literal(str(out))} (format parquet)"
         if line_count is None:
             # the lines are counted on another thread while DuckDB stages (it releases the GIL)
             pool = ThreadPoolExecutor(max_workers=1)

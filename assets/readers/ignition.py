@@ -20,19 +20,11 @@ import pyarrow as pa
 
 from assets.plant.config import Source
 
+from .csv_rows import find_column, positional_names, read_tall_csv, unpivot_wide
 from .csv_stream import FileRejected, read_header, stream_text_batches
 from .parsed import ParsedBatch, invalid_rows_table
-from .rows import (
-    RowFinisher,
-    RowRules,
-    find_column,
-    map_text,
-    opc_quality,
-    positional_names,
-    read_tall_csv,
-    source_times,
-    unpivot_wide,
-)
+from .quality import map_text, opc_quality
+from .rows import RowFinisher, RowRules, source_times
 
 
 def _rules(source: Source, options: dict, **labels) -> RowRules:

@@ -22,9 +22,11 @@ import pyarrow.compute as pc
 
 from assets.plant.config import Source
 
+from .csv_rows import find_column, read_tall_csv
 from .csv_stream import FileRejected, read_header
 from .parsed import ParsedBatch
-from .rows import RowFinisher, RowRules, find_column, map_text, opc_quality, read_tall_csv, source_times
+from .quality import map_text, opc_quality
+from .rows import RowFinisher, RowRules, source_times
 
 # PI's own absolute time form (`02-Mar-26 06:00:00`, day before a month name: never day-month ambiguous),
 # read after ISO 8601 when the source sets no timestamp_format.

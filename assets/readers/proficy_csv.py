@@ -17,9 +17,11 @@ import pyarrow as pa
 
 from assets.plant.config import Source
 
+from .csv_rows import find_column, read_tall_csv
 from .csv_stream import FileRejected, read_head_lines, split_line
 from .parsed import ParsedBatch
-from .rows import RowFinisher, RowRules, find_column, map_text, opc_quality, read_tall_csv, source_times
+from .quality import map_text, opc_quality
+from .rows import RowFinisher, RowRules, source_times
 
 QUALITY_WORDS = {"good": "good", "bad": "bad", "uncertain": "uncertain", "questionable": "uncertain"}
 

@@ -1,5 +1,8 @@
 """The rules every format shares, applied in one place: from a reader's columns to points and rejects.
 
+The rules are DuckDB macros (sql/bronze/row_rules.sql), run over each batch by the statements of
+sql/bronze/rows_*.sql; the AVEVA whole-file stager calls the same macros.
+
 A reader only knows where its tag, time, value and quality are. It hands over a table of "staged" rows
 and `RowFinisher` types them, checks them, converts times to UTC and decides, row by row, point or
 reject with a reason:
@@ -26,7 +29,6 @@ reader's own reject reason).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import duckdb
@@ -35,12 +37,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from assets.plant.timestamps import (
-    HAS_OFFSET_SQL,
-    ISO_FORM_SQL,
-    RANGE_CHECK_SQL,
-    RANGE_REASON_SQL,
-    TEXT_TIME_REASON_SQL,
-    TEXT_TIME_SQL,
     DeferredAmbiguity,
     TimestampBounds,
     ambiguous_reason,
@@ -49,153 +45,16 @@ from assets.plant.timestamps import (
     wall_clock_candidates,
 )
 from assets.storage.schemas import UTC_TS
+from assets.storage.sql_files import register_macros, sql_file
 
-from .csv_stream import stream_text_batches
-from .parsed import POINT_COLUMNS, REJECT_COLUMNS, ParsedBatch, invalid_rows_table
+from .parsed import POINT_COLUMNS, REJECT_COLUMNS, ParsedBatch
 
-_TIMES_SQL = f"""
-with src as (
-    select row_id, trim(ts_text) as t, ts_num as n from times
-),
-epochs as (
-    select
-        *,
-        -- a number in the text is an epoch only where the format has epochs and no timestamp_format is set
-        coalesce(n, case
-            when $epoch and not $has_format and regexp_full_match(coalesce(t, ''), '-?[0-9]+(\\.[0-9]+)?')
-                then try_cast(t as double)
-        end) as epoch
-    from src
-),
-scaled as (
-    select
-        *,
-        case
-            when epoch is null or isnan(epoch) or isinf(epoch) then null
-            when $unit = 's' or ($unit = 'auto' and abs(epoch) < 1e11) then epoch * 1e6
-            when $unit = 'ms' or ($unit = 'auto' and abs(epoch) < 1e14) then epoch * 1e3
-            else epoch
-        end as epoch_us
-    from epochs
-),
-texts as (
-    select row_id, epoch, epoch_us, t as shown, case when epoch is null then t end as t from scaled
-),
-forms as (
-    select *, {ISO_FORM_SQL} from texts
-),
-offsets as (
-    select *, {HAS_OFFSET_SQL} from forms
-),
-parsed as (
-    select row_id, shown, t, epoch, epoch_us, iso_form, has_offset, {TEXT_TIME_SQL} from offsets
-),
-timed as (
-    select
-        row_id,
-        shown,
-        epoch,
-        case
-            when epoch_us is not null and abs(epoch_us) < 9e15 then make_timestamp(cast(round(epoch_us) as bigint))
-            else utc_naive
-        end as utc_naive,
-        offset_s,
-        local_ts,
-        case
-            when epoch is not null and (epoch_us is null or abs(epoch_us) >= 9e15)
-                then $label || ' is not a timestamp: ' || cast(epoch as varchar)
-            when epoch is not null then null
-            else {TEXT_TIME_REASON_SQL}
-        end as ts_reason
-    from parsed
-),
-"""
-
-# A time as the file gives it: its text, its epoch number, or a typed time as written.
-_SHOWN_TIME = "coalesce(left(shown, 60), cast(epoch as varchar), cast(utc_naive as varchar), cast(local_ts as varchar))"
-
-# The plausibility check of parsed times (`timed`: row_id, shown, epoch, utc_naive, offset_s, local_ts,
-# ts_reason). A time out of range is nulled with its reason, so that no later step converts year 1 or 9999.
-_CHECK_SQL = f"""
-checked as (
-    select *, ts_reason is null and {RANGE_CHECK_SQL} as out_of_range from timed
-),
-final as (
-    select
-        row_id,
-        case when out_of_range then null else utc_naive end as utc_naive,
-        case when out_of_range then null else local_ts end as local_ts,
-        case
-            when out_of_range then {RANGE_REASON_SQL.format(shown=_SHOWN_TIME)}
-            else ts_reason
-        end as ts_reason
-    from checked
-)
-select * from final
-"""
-
-_ROWS_SQL = """
-with src as (
-    select
-        *,
-        nullif(trim(value_str), '') as vs
-    from staged
-),
-numbers as (
-    select
-        *,
-        case
-            when vs is null then null
-            when $decimal_comma and contains(vs, ',') then replace(replace(replace(vs, ' ', ''), '.', ''), ',', '.')
-            else vs
-        end as vs_number
-    from src
-),
-typed as (
-    select
-        *,
-        coalesce(value_num, try_cast(vs_number as double)) as num,
-        value_text is null and value_num is null and vs is not null
-            and try_cast(vs_number as double) is null as is_text,
-        value_text is null and value_num is null and vs is not null
-            and try_cast(vs_number as double) is null and list_contains($bad_states, lower(vs)) as is_bad_state
-    from numbers
-),
-final as (
-    select
-        source_line,
-        tag,
-        local_ts,
-        utc_ts,
-        case when value_text is null and not is_text then num end as value,
-        coalesce(value_text, case when is_text then vs end) as value_text,
-        case when is_bad_state then 'bad' else coalesce(quality, 'good') end as quality,
-        case
-            when reason is not null then reason
-            when tag is null or tag = '' then $tag_label || ' is empty'
-            when length(tag) > 256 then $tag_label || ' is longer than 256 characters'
-            when tag_control then $tag_label || ' contains control characters'
-            when ts_reason is not null then ts_reason
-            when value_text is not null then null
-            when num is not null and (isnan(num) or isinf(num))
-                then 'Value is not finite: ' || coalesce(vs, cast(value_num as varchar))
-            when num is not null then null
-            when is_bad_state then null
-            when is_text and $text_values then null
-            when is_text then 'Value is not a number: ' || left(vs, 40)
-            when quality = 'bad' then null
-            else $value_label || ' is empty'
-        end as reason
-    from typed
-)
-select * from final
-"""
-
-# The quarantine's raw text of a staged row that brings none of its own (computed for rejected rows only).
-_RAW_SQL = """
-select coalesce(raw, concat_ws(',', tag, ts_text, cast(ts_num as varchar), value_str, cast(value_num as varchar)))
-from needed
-"""
+# The rules themselves are DuckDB macros (sql/bronze/row_rules.sql), shared with the AVEVA whole-file stager.
+ROW_RULES_SQL = "bronze/row_rules.sql"
+_TIMES_SQL = "bronze/rows_times.sql"
+_CHECK_TIMES_SQL = "bronze/rows_check_times.sql"
+_FINISH_SQL = "bronze/rows_finish.sql"
+_RAW_SQL = "bronze/rows_raw.sql"
 
 _CONTROL_CHARACTERS = "[\\x00-\\x1f\\x7f]"
 
@@ -247,6 +106,7 @@ class RowFinisher:
         self.resolver = DeferredAmbiguity()
         self.con = duckdb.connect(config={"threads": 1, "memory_limit": "256MB"})
         self.con.execute("SET TimeZone = 'UTC'").fetchall()
+        register_macros(self.con, ROW_RULES_SQL)
 
     def close(self) -> None:
         self.con.close()
@@ -271,7 +131,7 @@ class RowFinisher:
         self.con.register("times", times)
         try:
             out = self.con.sql(
-                _TIMES_SQL + _CHECK_SQL,
+                sql_file(_TIMES_SQL),
                 params={
                     "epoch": rules.epoch_unit is not None,
                     "unit": rules.epoch_unit or "none",
@@ -289,21 +149,16 @@ class RowFinisher:
         timed = pa.table(
             {
                 "row_id": pa.array(np.arange(n, dtype=np.int64)),
-                "shown": pa.nulls(n, pa.string()),
-                "epoch": pa.nulls(n, pa.float64()),
                 "utc_naive": utc_ts.cast(UTC_TS).cast(pa.timestamp("us")),
-                "offset_s": pa.nulls(n, pa.float64()),
                 "local_ts": local_ts.cast(pa.timestamp("us")),
                 "ts_reason": ts_reason.cast(pa.string()),
             }
         )
-        self.con.register("timed_in", timed)
+        self.con.register("typed_times", timed)
         try:
-            out = self.con.sql(
-                "with timed as (select * from timed_in),\n" + _CHECK_SQL, params=self._range_params
-            ).to_arrow_table()
+            out = self.con.sql(sql_file(_CHECK_TIMES_SQL), params=self._range_params).to_arrow_table()
         finally:
-            self.con.unregister("timed_in")
+            self.con.unregister("typed_times")
         return self._times_table(out)
 
     @staticmethod
@@ -328,7 +183,7 @@ class RowFinisher:
         self.con.register("staged", staged)
         try:
             rows = self.con.sql(
-                _ROWS_SQL,
+                sql_file(_FINISH_SQL),
                 params={
                     "decimal_comma": rules.decimal_comma,
                     "bad_states": sorted(rules.bad_states) or [""],
@@ -348,7 +203,7 @@ class RowFinisher:
             return raw_of(need)
         self.con.register("needed", staged.filter(need))
         try:
-            out = self.con.sql(_RAW_SQL).to_arrow_table()
+            out = self.con.sql(sql_file(_RAW_SQL)).to_arrow_table()
         finally:
             self.con.unregister("needed")
         return out.column(0).combine_chunks().cast(pa.string())
@@ -489,172 +344,3 @@ def staged_table(columns: dict[str, list | pa.Array], types: dict[str, pa.DataTy
 def source_times(options: dict) -> dict:
     """The `RowRules` time arguments of a source's options: its timestamp_format and its plausible range."""
     return {"time_format": options.get("timestamp_format"), "bounds": TimestampBounds.from_options(options)}
-
-
-# ---- helpers the CSV readers share ---------------------------------------------------------------
-
-
-def map_text(values: pa.Array, fn) -> tuple[pa.Array, pa.Array]:
-    """Apply `fn(text) -> (quality, reason)` once per distinct value of a column; two arrays back."""
-    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    distinct = pc.unique(values)
-    results = [fn(v) for v in distinct.to_pylist()]
-    index = pc.index_in(values, value_set=distinct)
-    quality = pa.array([r[0] for r in results], pa.string()).take(index)
-    reason = pa.array([r[1] for r in results], pa.string()).take(index)
-    return quality, reason
-
-
-def opc_quality(text: str | None, label: str) -> tuple[str | None, str | None]:
-    """Quality words (Good*, Uncertain*, Bad*) and OPC codes (192-255 good, 64-127 uncertain, else bad)."""
-    t = (text or "").strip()
-    if t == "":
-        return None, None
-    low = t.lower()
-    try:
-        code = float(t)
-    except ValueError:
-        code = None
-    if code is not None:
-        if not code.is_integer():
-            return None, f"{label} code not recognised: {t[:20]}"
-        code = int(code)
-        if 192 <= code <= 255:
-            return "good", None
-        if 64 <= code <= 127:
-            return "uncertain", None
-        return "bad", None
-    if low.startswith("good"):
-        return "good", None
-    if low.startswith(("uncertain", "questionable", "doubtful", "substituted")):
-        return "uncertain", None
-    return "bad", None
-
-
-def find_column(header: list[str], wanted: str | None, aliases: tuple[str, ...], option: str) -> int | None:
-    """The index of a column by its configured name or, when none is configured, by the usual names."""
-    lower = [h.strip().lower() for h in header]
-    names = (wanted,) if wanted else aliases
-    for name in names:
-        if name.lower() in lower:
-            return lower.index(name.lower())
-    return None
-
-
-def raw_lines(table: pa.Table, delimiter: str) -> pa.Array:
-    """The fields of each row joined again, for the quarantine's raw text."""
-    columns = [c.combine_chunks() for c in table.columns]
-    if not columns:
-        return pa.nulls(table.num_rows, pa.string())
-    if len(columns) == 1:
-        return columns[0]
-    return pc.binary_join_element_wise(*columns, delimiter, null_handling="replace", null_replacement="")
-
-
-def positional_names(header: list[str]) -> list[str]:
-    """Unique positional column names for the CSV parser (headers may repeat or be empty)."""
-    return [f"c{i}" for i in range(len(header))]
-
-
-def read_tall_csv(
-    stream_opener,
-    finisher: RowFinisher,
-    header: list[str],
-    columns: dict[str, int],
-    quality_of,
-    encoding: str,
-    delimiter: str,
-    header_line: int = 1,
-) -> Iterator[ParsedBatch]:
-    """One point per line: `columns` maps tag, timestamp, value (and optional others) to positions.
-
-    `quality_of(text_table) -> (quality, reason)` grades each row from its own columns.
-    """
-    names = positional_names(header)
-    try:
-        with stream_opener() as stream:
-            for text in stream_text_batches(
-                stream, names, encoding=encoding, delimiter=delimiter, header_line=header_line
-            ):
-                table = text.table
-                quality, reason = quality_of(table)
-                staged = pa.table(
-                    {
-                        "source_line": text.lines,
-                        "tag": pc.utf8_trim_whitespace(table[names[columns["tag"]]]),
-                        "ts_text": table[names[columns["timestamp"]]],
-                        "value_str": table[names[columns["value"]]],
-                        "quality": quality,
-                        "reason": reason,
-                        "raw": raw_lines(table, delimiter),
-                    }
-                )
-                batch = finisher.finish(staged)
-                if text.invalid:
-                    batch = ParsedBatch(
-                        points=batch.points, rejects=pa.concat_tables([batch.rejects, invalid_rows_table(text.invalid)])
-                    )
-                yield batch
-        tail = finisher.flush()
-        if tail is not None:
-            yield tail
-    finally:
-        finisher.close()
-
-
-def unpivot_wide(
-    finisher: RowFinisher,
-    lines: pa.Array,
-    times: pa.Table,
-    channels: list[tuple[str, pa.Array]],
-    ts_raw: pa.Array,
-) -> pa.Table:
-    """Wide rows (one time, one value per channel) to staged rows: one per non-empty cell, line kept.
-
-    `times` holds local_ts / utc_ts / ts_reason per line, already parsed (and corrected).
-    """
-    parts = []
-    for tag, values in channels:
-        values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-            present = pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(values), ""), False)
-            value_cols = {"value_str": values.cast(pa.string()).filter(present)}
-        else:
-            present = pc.is_valid(values)
-            value_cols = {"value_num": values.cast(pa.float64()).filter(present)}
-        n = pc.sum(present).as_py() or 0
-        if not n:
-            continue
-        shown = next(iter(value_cols.values())).cast(pa.string())
-        part = {
-            "source_line": lines.filter(present),
-            "tag": pa.array([tag] * n, pa.string()),
-            "local_ts": times["local_ts"].filter(present),
-            "utc_ts": times["utc_ts"].filter(present),
-            "ts_reason": times["ts_reason"].filter(present),
-            "value_str": pa.nulls(n, pa.string()),
-            "value_num": pa.nulls(n, pa.float64()),
-            "raw": pc.binary_join_element_wise(
-                ts_raw.filter(present).cast(pa.string()),
-                pc.binary_join_element_wise(pa.array([tag] * n, pa.string()), shown, "="),
-                ",",
-                null_handling="replace",
-                null_replacement="",
-            ),
-        }
-        part.update(value_cols)
-        parts.append(pa.table(part))
-    if not parts:
-        return pa.table(
-            {
-                "source_line": pa.array([], pa.int64()),
-                "tag": pa.array([], pa.string()),
-                "local_ts": pa.array([], pa.timestamp("us")),
-                "utc_ts": pa.array([], UTC_TS),
-                "ts_reason": pa.array([], pa.string()),
-                "value_str": pa.array([], pa.string()),
-                "value_num": pa.array([], pa.float64()),
-                "raw": pa.array([], pa.string()),
-            }
-        )
-    return pa.concat_tables(parts, promote_options="default")

@@ -26,7 +26,8 @@ from assets.plant.source_options import DEFAULT_MAX_JSON_DEPTH
 from .csv_stream import FileRejected
 from .json_depth import depth_reason, json_deeper_than
 from .parsed import ParsedBatch
-from .rows import RowFinisher, RowRules, opc_quality, source_times, staged_table
+from .quality import opc_quality
+from .rows import RowFinisher, RowRules, source_times, staged_table
 
 BATCH_LINES = 20_000
 

@@ -23,9 +23,11 @@ import pyarrow.parquet as pq
 from assets.plant.config import Source
 from assets.storage.schemas import UTC_TS
 
+from .csv_rows import unpivot_wide
 from .csv_stream import FileRejected
 from .parsed import ParsedBatch
-from .rows import RowFinisher, RowRules, map_text, opc_quality, source_times, unpivot_wide
+from .quality import map_text, opc_quality
+from .rows import RowFinisher, RowRules, source_times
 from .sensor_jsonl import message_quality
 
 BATCH_ROWS = 65_536

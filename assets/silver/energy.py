@@ -5,7 +5,6 @@ or intervals, and the spans whose energy is unknown.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -48,9 +47,7 @@ def energy_max_gap_s(config: PlantConfig, machine: Machine) -> float | None:
 
 
 # Energy: one SQL for the known kWh and the unknown spans, so that the marts read both from one rule.
-_ENERGY_SQL = (Path(__file__).resolve().parents[2] / "sql" / "silver" / "energy_increments.sql").read_text(
-    encoding="utf-8"
-)
+_ENERGY_SQL = "silver/energy_increments.sql"
 
 
 # Each selection reads a renamed tag's earlier names too (`aliases`, see tag_aliases), under its

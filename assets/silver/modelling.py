@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from assets.plant.config import PlantConfig
 from assets.storage.schemas import UTC_TS
+from assets.storage.sql_files import sql_file
 
 
 def day_params(config: PlantConfig, day: dt.date, window: tuple[dt.datetime, dt.datetime]) -> dict:
@@ -27,7 +28,7 @@ def run_model(con: duckdb.DuckDBPyConnection, sql: str, params: dict, relations:
     for name, table in relations.items():
         con.register(name, table)
     try:
-        return con.sql(sql, params=params).to_arrow_table()
+        return con.sql(sql_file(sql), params=params).to_arrow_table()
     finally:
         for name in relations:
             con.unregister(name)

@@ -15,38 +15,10 @@ from assets.silver.modelling import day_params
 from assets.silver.points import PointSelection
 from assets.silver.tag_aliases import NO_ALIASES, TagAliases
 from assets.storage.schemas import SILVER_SENSOR_INTERVALS
+from assets.storage.sql_files import sql_file
 
-_SENSOR_SQL = """
-with pts as (
-    select tag, source, ts, value, quality
-    from points
-    where tag not in (select tag from model_tags) and (value is not null or quality = 'bad')
-),
-intervals as (
-    select
-        tag,
-        source,
-        ts as start,
-        least(
-            coalesce(lead(ts) over (partition by tag order by ts), $day_end),
-            ts + to_microseconds(cast($max_gap_s * 1e6 as bigint))
-        ) as "end",
-        case when quality = 'bad' then null else value end as value,
-        quality
-    from pts
-)
-select
-    $day as day,
-    tag,
-    source,
-    greatest(start, $day_start) as start,
-    least("end", $day_end) as "end",
-    value,
-    quality
-from intervals
-where start < $day_end and "end" > $day_start and least("end", $day_end) > greatest(start, $day_start)
-order by tag, start
-"""
+# The model's SQL, with the rule it follows in its comments: sql/silver/sensor_intervals.sql.
+_SENSOR_SQL = "silver/sensor_intervals.sql"
 
 
 # Each selection reads a renamed tag's earlier names too (`aliases`, see tag_aliases), under its
@@ -79,7 +51,7 @@ def model_sensor_intervals(
     # registered for as long as the connection lives: the stream reads it until its last batch
     con.register("model_tags", model_tags_table(config))
     reader = con.sql(
-        _SENSOR_SQL, params=day_params(config, day, window) | {"max_gap_s": config.sensor_max_gap_s}
+        sql_file(_SENSOR_SQL), params=day_params(config, day, window) | {"max_gap_s": config.sensor_max_gap_s}
     ).to_arrow_reader(batch_size=SENSOR_BATCH_ROWS)
     return pa.RecordBatchReader.from_batches(
         SILVER_SENSOR_INTERVALS.arrow_schema, (SILVER_SENSOR_INTERVALS.conform_batch(b) for b in reader)
