@@ -6,6 +6,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
+from assets.bronze.landing import _heal_tag_catalog, point_span
+from assets.plant.calendar import production_day_of
+
+from .. import doctor
+from ..doctor.ledger import restore_ledger_rows
+from ..resources import resource_from_env
 from .errors import CommandError
 from .run_pipeline import cmd_run
 
@@ -13,12 +19,6 @@ from .run_pipeline import cmd_run
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Print each problem with its table and file; with --repair, repair them, land and rebuild like
     `run`, then check again. Exit 1 while any problem is left; the last line counts them."""
-    from assets.bronze.landing import _heal_tag_catalog, point_span
-    from assets.plant.calendar import production_day_of
-    from orchestration import doctor
-
-    from ..resources import resource_from_env
-
     resource = resource_from_env()
     lakehouse, config = resource.lakehouse(), resource.plant()
     problems = doctor.check(lakehouse, config)
@@ -41,7 +41,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             cmd_run(argparse.Namespace(start=None, end=None, rebuild_all=False))
         except CommandError as exc:
             print(f"  run: {exc}")
-        unlanded = doctor.restore_ledger_rows(lakehouse, plan)
+        unlanded = restore_ledger_rows(lakehouse, plan)
         if plan.relanded or plan.heal_tag_catalog:
             _heal_tag_catalog(lakehouse, config)
         for day in sorted(d for d in plan.days if d < ended and d >= config.calendar.first_day):
