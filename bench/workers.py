@@ -141,7 +141,8 @@ def task_day(args: dict) -> dict:
     os.environ["DAGSTER_HOME"] = args["dagster_home"]
     import dagster as dg
 
-    from orchestration.cli import QUIET_LOGS, ensure_dagster_home
+    from orchestration.cli import ensure_dagster_home
+    from orchestration.cli.run_pipeline import QUIET_LOGS
     from orchestration.definitions import DAILY_JOB, LANDING_JOB, build_definitions
     from orchestration.resources import LakehouseResource
 

@@ -6,7 +6,7 @@ import dagster as dg
 
 LANDING_JOB = "land_exports_job"
 DAILY_JOB = "daily_oee_job"
-# The run tag the instance's run queue limits by (see INSTANCE_YAML in cli.py): a long backfill of
+# The run tag the instance's run queue limits by (see INSTANCE_YAML in cli/instance.py): a long backfill of
 # daily runs never takes the last run slot from the landing run.
 JOB_KIND_TAG = "iiot/job"
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from dagster._core.instance.config import dagster_instance_config
 
-from orchestration.cli import INSTANCE_YAML
+from orchestration.cli.instance import INSTANCE_YAML
 
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY = REPO / "deploy"

@@ -8,7 +8,8 @@ import dagster as dg
 import pytest
 import yaml
 
-from orchestration.cli import INSTANCE_YAML, ensure_dagster_home, run
+from orchestration.cli import ensure_dagster_home, run
+from orchestration.cli.instance import INSTANCE_YAML
 from orchestration.executors import ExecutorConfigError, celery_urls, executor_from_env
 
 REPO = Path(__file__).resolve().parents[1]

@@ -17,8 +17,8 @@ from assets.plant.tags import model_tags_table
 from assets.silver import watermarks
 from assets.storage import delta, delta_read
 from assets.storage.schemas import SILVER_DAY_TABLES, SILVER_PLANT_CALENDAR
+from assets.storage.sql_files import SQL_DIR
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 SILVER_INPUTS = SILVER_DAY_TABLES  # the marts read every silver table
 
 STAGING: tuple[str, ...] = (

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from assets.plant.config import DEFAULT_PLANT_CONFIG
-from orchestration.cli import INSTANCE_YAML, ensure_dagster_home
+from orchestration.cli.instance import INSTANCE_YAML, ensure_dagster_home
 from orchestration.definitions import build_definitions
 from orchestration.resources import LakehouseResource
 

@@ -22,7 +22,7 @@ import pytest
 
 from conftest import HEADER, aveva_row
 from orchestration.cli import ensure_dagster_home
-from orchestration.recovery import HOST_TAG, PID_TAG, PROCESS_START_TAG
+from orchestration.recovery.dead_runs import HOST_TAG, PID_TAG, PROCESS_START_TAG
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "orchestration.cli"]

@@ -32,7 +32,7 @@ import pytest
 from assets.bronze.landing import KILL_AT_ENV
 from assets.demo.generator import write_demo_exports
 from assets.storage.schemas import BRONZE_POINTS, DAY_BUILDS, FILE_LEDGER, PLANT_CONFIG_HISTORY, QUARANTINE, TAG_CATALOG
-from orchestration.cli import INSTANCE_YAML
+from orchestration.cli.instance import INSTANCE_YAML
 from orchestration.jobs import DAILY_JOB
 
 from .conftest import DEMO_START, PLANT_CONFIG, marts_rows, query, report, sorted_rows

@@ -1,25 +1,9 @@
-"""A killed `iiot-lakehouse run` never blocks the next one.
-
-The CLI executes its jobs in its own process (`execute_in_process`) against the instance in
-DAGSTER_HOME. Steps claim concurrency-pool slots (`bronze_landing`, `marts_publish`, `delta_*`) in the
-instance's storage; a process killed with SIGKILL, or by a power cut, leaves its run STARTED and its
-slots claimed, and every later run waits for them forever. This module:
-
-- tags each run the CLI starts with the host, PID and process start of the CLI (`process_tags`);
-- at start, fails the CLI's own runs whose process is gone, with a message in their event log, and
-  frees their slots (`recover_dead_runs`); the slots of runs that ended long ago are freed too;
-- bounds a wait for a slot (IIOT_SLOT_WAIT_SECONDS) and names the run that holds it (`RunGuard`);
-- stops the CLI on SIGTERM or SIGINT within seconds, with its run canceled and its slots freed.
-
-Runs launched by the daemon (schedules, sensors, the UI) are covered by Dagster's run monitoring,
-configured in the generated dagster.yaml (see cli.INSTANCE_YAML).
-"""
+"""RunGuard: runs the CLI's jobs so that a signal or a concurrency slot that stays taken ends them cleanly."""
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
-import datetime as dt
 import os
 import signal
 import socket
@@ -28,160 +12,23 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import dagster as dg
 
-HOST_TAG = "iiot/host"
-PID_TAG = "iiot/pid"
-# The process's start on this boot: a PID alone may be reused by another process after a kill.
-PROCESS_START_TAG = "iiot/process_start"
-# Dagster's run monitoring cancels runs older than its max_runtime_seconds; the CLI's runs are watched
-# by the CLI itself (a live process is never cut short; a dead one is found at the next start).
-MAX_RUNTIME_TAG = "dagster/max_runtime"
+from .dead_runs import HOST_TAG, PID_TAG, UNFINISHED, describe_run, free_slots, process_tags, recover_dead_runs
+from .stopped import RunStopped
+
 SLOT_WAIT_ENV = "IIOT_SLOT_WAIT_SECONDS"
 DEFAULT_SLOT_WAIT_SECONDS = 600
-# Runs that ended this long ago can no longer have a step running (the daemon's default is the same).
-FINISHED_RUN_SLOT_GRACE_SECONDS = 60
 # After SIGTERM/SIGINT, Dagster interrupts a running step itself; a run that is still going after
 # this long is waiting for a slot, where nothing looks at the signal, and is interrupted by the guard.
 SIGNAL_GRACE_SECONDS = 1.0
 SIGNAL_LAST_RESORT_SECONDS = 6.0
 SIGNAL_EXIT_SECONDS = 8.5
 
-UNFINISHED = [
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-    dg.DagsterRunStatus.CANCELING,
-]
-
-
-class RunStopped(BaseException):
-    """The CLI stops before its work is done: a signal, or a slot that stayed taken.
-
-    A BaseException, like KeyboardInterrupt, so that no `except Exception` on the way swallows it.
-    """
-
-    def __init__(self, message: str, exit_code: int):
-        super().__init__(message)
-        self.message = message
-        self.exit_code = exit_code
-
 
 class _Interrupted(KeyboardInterrupt):
     """Raised into the main thread by the guard; Dagster ends the run as interrupted (canceled)."""
-
-
-def _proc_start(pid: int) -> str | None:
-    """The boot and the start time (clock ticks after boot) of a process, where /proc tells them."""
-    try:
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # the command name (field 2) may hold spaces and parentheses: count fields after its closing one
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return f"{boot}:{fields[19]}"
-
-
-def process_tags() -> dict[str, str]:
-    """The tags that let a later CLI tell whether the process of a run is still alive."""
-    return {
-        HOST_TAG: socket.gethostname(),
-        PID_TAG: str(os.getpid()),
-        PROCESS_START_TAG: _proc_start(os.getpid()) or "",
-        MAX_RUNTIME_TAG: "0",
-    }
-
-
-def process_alive(tags: dict[str, str]) -> bool | None:
-    """Whether the process that started a run still runs: None when it ran on another host (unknown)."""
-    if tags.get(HOST_TAG) != socket.gethostname() or not (tags.get(PID_TAG) or "").isdigit():
-        return None
-    pid = int(tags[PID_TAG])
-    recorded = tags.get(PROCESS_START_TAG) or ""
-    if recorded and Path("/proc").is_dir():
-        # a reused PID is another process: its start differs; a reboot changes the boot id
-        return _proc_start(pid) == recorded
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _slot_holders(instance: dg.DagsterInstance) -> dict[str, list[str]]:
-    """Run id -> the pools in which it claims a slot or waits for one."""
-    storage = instance.event_log_storage
-    if not storage.supports_global_concurrency_limits:
-        return {}
-    holders: dict[str, list[str]] = {}
-    keys = sorted(storage.get_concurrency_keys())
-    for key, info in storage.get_concurrency_infos(keys).items():
-        for run_id in {slot.run_id for slot in info.claimed_slots} | {s.run_id for s in info.pending_steps}:
-            holders.setdefault(run_id, []).append(key)
-    return holders
-
-
-def _free(instance: dg.DagsterInstance, run_id: str) -> None:
-    if instance.event_log_storage.supports_global_concurrency_limits:
-        instance.event_log_storage.free_concurrency_slots_for_run(run_id)
-
-
-def _describe(run: dg.DagsterRun) -> str:
-    partition = run.tags.get("dagster/partition")
-    return f"run {run.run_id} ({run.job_name}{f', {partition}' if partition else ''})"
-
-
-def recover_dead_runs(instance: dg.DagsterInstance) -> list[str]:
-    """Fail the CLI's runs whose process is gone and free the pool slots no live run uses.
-
-    A run started by a CLI on this host whose process no longer exists (killed, power cut) is marked
-    failed with a message in its event log, and its slots are freed. Slots still held by any run that
-    ended more than a minute ago are freed too (a run killed after its end was recorded). Returns one
-    line per run set right, for the CLI to print.
-    """
-    lines = []
-    holders = _slot_holders(instance)
-    host = socket.gethostname()
-    for run in instance.get_runs(filters=dg.RunsFilter(tags={HOST_TAG: host}, statuses=UNFINISHED)):
-        if process_alive(run.tags) is not False:
-            continue
-        message = (
-            f"The process of this run (pid {run.tags.get(PID_TAG)} on {host}) ended without finishing it "
-            "(killed, or the machine stopped); marked failed by the next `iiot-lakehouse run`, its pool slots freed."
-        )
-        instance.report_run_failed(run, message)
-        _free(instance, run.run_id)
-        pools = holders.pop(run.run_id, [])
-        held = f", slots freed in {', '.join(pools)}" if pools else ""
-        lines.append(f"{_describe(run)}: its process {run.tags.get(PID_TAG)} is gone; marked failed{held}")
-    if holders:
-        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=FINISHED_RUN_SLOT_GRACE_SECONDS)
-        finished = instance.get_run_records(
-            filters=dg.RunsFilter(
-                run_ids=list(holders),
-                statuses=[dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED],
-                updated_before=cutoff,
-            )
-        )
-        for record in finished:
-            run = record.dagster_run
-            _free(instance, run.run_id)
-            lines.append(
-                f"{_describe(run)}: ended {run.status.value.lower()}; slots freed in {', '.join(holders[run.run_id])}"
-            )
-        known = {r.dagster_run.run_id for r in finished} | {
-            r.run_id for r in instance.get_runs(filters=dg.RunsFilter(run_ids=list(holders)))
-        }
-        for run_id in set(holders) - known:  # a deleted run's slots: nobody will ever free them
-            _free(instance, run_id)
-            lines.append(f"run {run_id} (deleted): slots freed in {', '.join(holders[run_id])}")
-    return lines
 
 
 def slot_wait_seconds(environ: dict[str, str] | None = None) -> float:
@@ -312,7 +159,7 @@ class RunGuard:
         if run is not None and run.status in UNFINISHED:
             reason = self.timeout_message or self._stopped_message()
             self.instance.report_run_canceled(run, f"iiot-lakehouse: {reason}")
-        _free(self.instance, run_id)
+        free_slots(self.instance, run_id)
 
     def _cancel_current(self, current: _Current, message: str) -> None:
         """Mark the run canceling (Dagster then ends it as canceled) and interrupt the main thread."""
@@ -422,5 +269,5 @@ class RunGuard:
             where = ""
             if run.tags.get(PID_TAG):
                 where = f", pid {run.tags[PID_TAG]} on {run.tags.get(HOST_TAG, '?')}"
-            described.append(f"{_describe(run)[:-1]}, {run.status.value}{where})")
+            described.append(f"{describe_run(run)[:-1]}, {run.status.value}{where})")
         return ", ".join(described)

@@ -1,0 +1,138 @@
+"""The `iiot-lakehouse` command: write the demo plant's exports, and run the pipeline in-process.
+
+Runs are executed with the Dagster instance in DAGSTER_HOME (default ./.dagster_home), so they show
+in the web UI's run history beside the scheduled runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import traceback
+from pathlib import Path
+
+# Each command lives in its own module, imported when the command runs: `--help`, a wrong argument or `sql`
+# answer without loading Dagster. demo.py, run_pipeline.py (`run`), sql.py, marts_download.py, worker.py,
+# doctor.py; instance.py holds DAGSTER_HOME and its dagster.yaml.
+from ..recovery.stopped import RunStopped
+from .errors import CommandError
+from .instance import ensure_dagster_home
+
+__all__ = ["ensure_dagster_home", "main", "run"]
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    from assets.plant.source_formats import SOURCE_FORMATS
+
+    parser = argparse.ArgumentParser(prog="iiot-lakehouse", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="write the demo plant's historian exports into $LANDING_ROOT")
+    demo.add_argument("--days", type=int, default=14, help="production days to generate (default 14)")
+    demo.add_argument("--start", type=_date, help="first production day (default: DAYS days before today)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    demo.add_argument(
+        "--format",
+        dest="fmt",
+        choices=SOURCE_FORMATS,
+        help="export format to write (default: the AVEVA Historian CSV of the plant's historian source)",
+    )
+    run = sub.add_parser("run", help="land new files, then rebuild the production days they touched")
+    run.add_argument("--start", type=_date, help="first production day to rebuild (with --end)")
+    run.add_argument("--end", type=_date, help="last production day to rebuild, inclusive")
+    run.add_argument(
+        "--rebuild-all",
+        action="store_true",
+        help="rebuild every production day built so far with the current plant config (required after a "
+        "change of the time zone or day_start)",
+    )
+    sql = sub.add_parser("sql", help="query the published marts read-only (no file access, settings locked)")
+    sql.add_argument("query", nargs="?", help="the SQL to run (default: read it from stdin)")
+    sql.add_argument("--format", dest="sql_format", choices=("table", "csv"), default="table", help="output format")
+    sql.add_argument("--memory-limit", default="2GB", help="DuckDB memory limit of the query (default 2GB)")
+    sql.add_argument("--max-rows", type=int, default=10_000, help="rows printed at most (default 10000)")
+    sql.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        help="seconds the statement may run, its rows written included, before it is interrupted (default 60; 0: none)",
+    )
+    download = sub.add_parser(
+        "marts-download", help="copy the published marts file (local or in object storage) to DEST"
+    )
+    download.add_argument("dest", type=Path, help="file (or existing folder) to write marts.duckdb to")
+    worker = sub.add_parser(
+        "worker", help="run a Celery step worker (IIOT_EXECUTOR=celery; broker from CELERY_BROKER_URL)"
+    )
+    worker.add_argument("--concurrency", type=int, default=1, help="steps this worker runs at once (default 1)")
+    worker.add_argument("--name", help="worker name, made unique per host (default: iiot-<pid>)")
+    worker.add_argument("--loglevel", default="INFO", help="Celery log level (default INFO)")
+    doctor = sub.add_parser(
+        "doctor", help="check the tables, the ledger against bronze and quarantine, and the marts; name each problem"
+    )
+    doctor.add_argument(
+        "--repair",
+        action="store_true",
+        help="repair what was found: restore damaged logs, land lost points again, rebuild their days",
+    )
+    return parser
+
+
+def run(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            from .demo import cmd_demo
+
+            return cmd_demo(args)
+        if args.command == "sql":
+            from .sql import cmd_sql
+
+            return cmd_sql(args)
+        if args.command == "marts-download":
+            from .marts_download import cmd_marts_download
+
+            return cmd_marts_download(args)
+        if args.command == "worker":
+            from .worker import cmd_worker
+
+            return cmd_worker(args)
+        if args.command == "doctor":
+            from .doctor import cmd_doctor
+
+            return cmd_doctor(args)
+        from .run_pipeline import cmd_run
+
+        return cmd_run(args)
+    except CommandError as exc:
+        print(f"iiot-lakehouse: error: {exc}", file=sys.stderr)
+        return 1
+    except RunStopped as exc:
+        print(f"iiot-lakehouse: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except Exception as exc:  # noqa: BLE001 - the last word to the user, with the trace for a bug report
+        from assets.plant.config import PlantConfigError
+
+        if isinstance(exc, PlantConfigError):
+            print(f"iiot-lakehouse: error in the plant config: {exc}", file=sys.stderr)
+            return 1
+        traceback.print_exc()
+        print(f"iiot-lakehouse: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def main() -> None:
+    code = run()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Leave without running interpreter teardown: the Delta reader's native threads can abort the
+    # process at exit (delta-rs #2184) after the work is done; the exit code must be ours.
+    os._exit(code)

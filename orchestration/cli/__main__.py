@@ -1,0 +1,5 @@
+"""`python -m orchestration.cli`: the `iiot-lakehouse` command."""
+
+from orchestration.cli import main
+
+main()
