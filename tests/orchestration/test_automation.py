@@ -86,12 +86,17 @@ def test_the_generated_instance_sends_no_telemetry_and_shows_no_newsletter(tmp_p
 
 
 def test_a_home_written_by_the_earlier_version_gets_the_newsletter_switched_off(tmp_path, monkeypatch):
-    # The previous version's file: the same text without the nux block and with its one-line header.
-    earlier = INSTANCE_YAML.replace(
-        "# Written by iiot-lakehouse on first use. Plants are often air-gapped: no telemetry, and no newsletter\n"
-        "# sign-up in the UI (nux).\n",
-        "# Written by iiot-lakehouse on first use. Plants are often air-gapped: no telemetry.\n",
-    ).replace("nux:\n  enabled: false\n", "")
+    # The previous version's file: the same text without the nux block, with its one-line header and its
+    # comment naming orchestration/recovery.py (now a package).
+    earlier = (
+        INSTANCE_YAML.replace("see orchestration/recovery/);", "see orchestration/recovery.py);")
+        .replace(
+            "# Written by iiot-lakehouse on first use. Plants are often air-gapped: no telemetry, and no newsletter\n"
+            "# sign-up in the UI (nux).\n",
+            "# Written by iiot-lakehouse on first use. Plants are often air-gapped: no telemetry.\n",
+        )
+        .replace("nux:\n  enabled: false\n", "")
+    )
     assert "nux" not in earlier
     home = tmp_path / "home"
     home.mkdir()
