@@ -27,6 +27,7 @@ import duckdb
 import pyarrow as pa
 import yaml
 
+from assets.marts.plant_tables import plant_shift, plant_site
 from assets.plant.config import PlantConfig
 from assets.silver import watermarks
 from assets.storage import delta, object_store
@@ -51,7 +52,8 @@ SILVER_INPUTS = SILVER_DAY_TABLES  # the marts read every silver table
 class Mart:
     """A mart, as its YAML beside its SQL declares it (sql/marts/<name>.yml and <name>.sql).
 
-    scope "day" replaces the rows of the days being rebuilt, "month" the months they fall in, and
+    scope "day" replaces the rows of the days being rebuilt, "week" the ISO weeks (column `week`, their
+    Monday) and "month" the months they fall in, "all" every row (a table of the plant YAML), and
     "period" the day rows of those days and the week rows of their ISO weeks. `order` is the build order:
     a mart may read the marts before it. `columns` holds every output column of the SQL with the
     description written into the DuckDB file; `checks` names the audit checks (sql/audit/marts_audit.sql)
@@ -175,7 +177,10 @@ def _check_columns(marts: Sequence[Mart], sql_dir: Path) -> None:
             con.register(spec.name, spec.empty())
         con.register("silver__plant_calendar_every_day", SILVER_PLANT_CALENDAR.empty())
         # a plant without machines: the dimension tables empty, with their columns
-        _register_dimensions(con, SimpleNamespace(site="", lines=(), machines=(), oee_machines=()))
+        calendar = SimpleNamespace(day_start=dt.time(0), working_days=(), shifts=(), breaks=())
+        _register_dimensions(
+            con, SimpleNamespace(site="", timezone="UTC", calendar=calendar, lines=(), machines=(), oee_machines=())
+        )
         _register_staging(con, sql_dir)
         for mart in marts:
             query = read_sql(mart, sql_dir)
@@ -567,9 +572,12 @@ def _register_inputs(
 def _register_dimensions(con: duckdb.DuckDBPyConnection, config: PlantConfig) -> None:
     from assets.silver.modelling import model_tags_table
 
-    con.register("dim_machine", dim_machine(config))
-    con.register("dim_asset", dim_asset(config))
-    con.register("dim_tag", model_tags_table(config))
+    # plant__: the plant YAML as the marts read it (the marts dim_machine and dim_shift publish it)
+    con.register("plant__machine", dim_machine(config))
+    con.register("plant__asset", dim_asset(config))
+    con.register("plant__tag", model_tags_table(config))
+    con.register("plant__shift", plant_shift(config))
+    con.register("plant__site", plant_site(config))
 
 
 OEE_RATIOS_SQL = Path("staging") / "oee_ratios.sql"
@@ -589,24 +597,29 @@ def _register_staging(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> None:
 
 
 def _definitions_changed(con: duckdb.DuckDBPyConnection, marts: Sequence[Mart], sql_dir: Path) -> bool:
-    """Whether any existing mart table's columns differ from what its SQL now produces."""
+    """Whether a mart is new to the file, or an existing mart table's columns or their types differ from what
+    its SQL now produces (a new mart, or a count that became BIGINT, is then filled for every day)."""
     for mart in marts:
         existing = con.execute(
-            "select column_name from information_schema.columns where table_name = ? and table_schema = 'main' "
-            "order by ordinal_position",
+            "select column_name, data_type from information_schema.columns where table_name = ? "
+            "and table_schema = 'main' order by ordinal_position",
             [mart.name],
         ).fetchall()
         if not existing:
-            continue
+            return True
         query = read_sql(mart, sql_dir)
-        wanted = [d[0] for d in con.sql(f"select * from ({query}) limit 0", params={"days": []}).description]
-        if [r[0] for r in existing] != wanted:
+        relation = con.sql(f"select * from ({query}) limit 0", params={"days": []})
+        wanted = [(d[0], str(kind)) for d, kind in zip(relation.description, relation.types, strict=True)]
+        if [tuple(r) for r in existing] != wanted:
             return True
     return False
 
 
 _SCOPES = {
     "day": "day in (select unnest($days::date[]))",
+    # a dimension of the plant YAML: every row, on every publish (every scope is bound with the days)
+    "all": "$days::date[] is not null",
+    "week": "week in (select distinct cast(date_trunc('week', d) as date) from (select unnest($days::date[]) as d))",
     "month": "month in (select distinct cast(date_trunc('month', d) as date) from (select unnest($days::date[]) as d))",
     "period": "(period = 'day' and period_start in (select unnest($days::date[]))) or (period = 'week' and "
     "period_start in (select distinct cast(date_trunc('week', d) as date) from (select unnest($days::date[]) as d)))",

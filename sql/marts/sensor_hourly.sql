@@ -1,6 +1,8 @@
 -- sensor_hourly: per condition-monitoring tag and UTC hour of the production day: time-weighted
 -- mean, min and max of the valid values, seconds with a value in force, and the share of the hour
 -- with a good-quality value. An hour split by the day's edge appears in both days, each with its part.
+-- hour_local is the same hour on the plant's wall clock (plant__site.timezone): on the night the clocks go
+-- back two UTC hours show the same local hour, on the night they go forward one local hour has no row.
 with
 pieces as (
     select
@@ -32,6 +34,7 @@ final as (
         any_value(source) as source,
         day,
         hour,
+        timezone((select timezone from plant__site), hour) as hour_local,
         sum(value * seconds) filter (where value is not null)
             / nullif(sum(seconds) filter (where value is not null), 0) as mean,
         min(value) as min,
