@@ -68,6 +68,8 @@ class Mart:
     order: int = 0
     columns: tuple[tuple[str, str], ...] = ()
     checks: tuple[str, ...] = ()
+    # (what the query answers, the SQL): the analysts' reference (docs/marts.md) shows them under the mart
+    examples: tuple[tuple[str, str], ...] = ()
 
     def doc(self, column: str) -> str | None:
         """The description of one output column."""
@@ -88,7 +90,8 @@ STAGING: tuple[str, ...] = (
 )
 
 MARTS_DIR = Path("marts")
-_MART_KEYS = {"name", "order", "description", "grain", "scope", "columns", "checks"}
+_MART_KEYS = {"name", "order", "description", "grain", "scope", "columns", "checks", "examples"}
+_OPTIONAL_KEYS = {"checks", "examples"}
 
 
 def audit_checks(sql_dir: Path = SQL_DIR) -> tuple[str, ...]:
@@ -127,7 +130,7 @@ def _read_mart(yml: Path, known_checks: set[str]) -> Mart:
         raise MartDefinitionError(f"mart {name}: {yml.name} is no YAML: {error}") from error
     if not isinstance(spec, dict):
         raise MartDefinitionError(f"mart {name}: {yml.name} is not a mapping")
-    missing = sorted(_MART_KEYS - {"checks"} - set(spec))
+    missing = sorted(_MART_KEYS - _OPTIONAL_KEYS - set(spec))
     unknown = sorted(set(spec) - _MART_KEYS)
     if missing or unknown:
         raise MartDefinitionError(
@@ -156,6 +159,12 @@ def _read_mart(yml: Path, known_checks: set[str]) -> Mart:
     for key in ("description", "grain"):
         if not isinstance(spec[key], str) or not spec[key].strip():
             raise MartDefinitionError(f"mart {name}: {yml.name} has no {key}")
+    examples = spec.get("examples") or []
+    if not isinstance(examples, list) or not all(
+        isinstance(e, dict) and set(e) == {"title", "sql"} and all(isinstance(v, str) for v in e.values())
+        for e in examples
+    ):
+        raise MartDefinitionError(f"mart {name}: examples in {yml.name} must be a list of {{title, sql}}")
     return Mart(
         name=_checked(name),
         sql_file=str(MARTS_DIR / f"{name}.sql"),
@@ -165,6 +174,7 @@ def _read_mart(yml: Path, known_checks: set[str]) -> Mart:
         order=spec["order"],
         columns=tuple(columns.items()),
         checks=checks,
+        examples=tuple((e["title"], e["sql"].strip()) for e in examples),
     )
 
 

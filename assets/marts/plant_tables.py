@@ -29,7 +29,7 @@ def plant_site(config: PlantConfig) -> pa.Table:
         {
             "site": pa.array([config.site], pa.string()),
             "timezone": pa.array([config.timezone], pa.string()),
-            "day_start": pa.array([config.calendar.day_start], pa.time64("us")),
+            "day_start": pa.array([config.calendar.day_start.strftime("%H:%M")], pa.string()),
         }
     )
 
@@ -49,8 +49,8 @@ def plant_shift(config: PlantConfig) -> pa.Table:
             (
                 shift.name,
                 order,
-                shift.start,
-                shift.end,
+                shift.start.strftime("%H:%M"),
+                shift.end.strftime("%H:%M"),
                 len(span) * 60.0,
                 sum(1 for m in overlaps if m),
                 sum(overlaps) * 60.0,
@@ -61,8 +61,9 @@ def plant_shift(config: PlantConfig) -> pa.Table:
     names = (
         ("shift_name", pa.string()),
         ("shift_order", pa.int64()),
-        ("start", pa.time64("us")),
-        ("end", pa.time64("us")),
+        # "HH:MM" as in the plant YAML: Delta (gold) has no time-of-day type
+        ("start", pa.string()),
+        ("end", pa.string()),
         ("shift_s", pa.float64()),
         ("breaks", pa.int64()),
         ("break_s", pa.float64()),
