@@ -58,7 +58,8 @@ def rows() -> list[str]:
         r("2026-03-02 05:59:00", "L1.PACKER.Total", 0),
         r("2026-03-02 05:59:00", "L1.PACKER.Reject", 0),
     ]
-    for day, filler, reject, packer in (("2026-03-02", 1000, 10, 100), ("2026-03-03", 3000, 30, 300), ("2026-03-09", 3600, 36, 360)):
+    readings = (("2026-03-02", 1000, 10, 100), ("2026-03-03", 3000, 30, 300), ("2026-03-09", 3600, 36, 360))
+    for day, filler, reject, packer in readings:
         out += [
             r(f"{day} 11:00:00", "L1.FILLER.Total", filler),
             r(f"{day} 11:00:00", "L1.FILLER.Reject", reject),
@@ -150,7 +151,7 @@ def test_a_period_row_is_the_sum_of_its_daily_rows(plant, weekly, daily, key, ti
         f"select {key}, cast(date_trunc('{period}', day) as date), {summed} from {daily} group by all order by all",
     )
     got = mart(plant, f"select {key}, {period}, {times} from {weekly} order by all")
-    assert len(got) >= 3 and got == expected
+    assert len(got) >= 2 and got == expected
 
 
 def test_dim_machine_and_dim_shift_are_the_plant_yaml(plant):
@@ -215,4 +216,7 @@ def test_oee_shift_carries_the_data_quality_flag_of_its_day(plant):
         "join oee_daily as d using (line, machine, day) where day = date '2026-10-24'",
     )
     assert len(rows) == 6 and all(ok is False and same for ok, same in rows)
-    assert mart(plant, "select bool_and(data_quality_ok) from oee_shift where day = date '2026-03-02'") == [(True,)]
+    # in March the counters are read once a day while the machines run around the clock: each day, and so
+    # each of its shifts, is flagged for the silent counter
+    reasons = mart(plant, "select data_quality_reason from oee_shift where day = date '2026-03-02'")
+    assert len(reasons) == 6 and all("no counter reading for" in reason for (reason,) in reasons)
