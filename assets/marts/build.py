@@ -49,18 +49,20 @@ def build_marts(
 
 
 def _definitions_changed(con: duckdb.DuckDBPyConnection, marts: Sequence[Mart], sql_dir: Path) -> bool:
-    """Whether any existing mart table's columns differ from what its SQL now produces."""
+    """Whether a mart is new to the file, or an existing mart table's columns or their types differ from what
+    its SQL now produces (a new mart, or a count that became BIGINT, is then filled for every day)."""
     for mart in marts:
         existing = con.execute(
-            "select column_name from information_schema.columns where table_name = ? and table_schema = 'main' "
-            "order by ordinal_position",
+            "select column_name, data_type from information_schema.columns where table_name = ? "
+            "and table_schema = 'main' order by ordinal_position",
             [mart.name],
         ).fetchall()
         if not existing:
-            continue
+            return True
         query = read_sql(mart, sql_dir)
-        wanted = [d[0] for d in con.sql(f"select * from ({query}) limit 0", params={"days": []}).description]
-        if [r[0] for r in existing] != wanted:
+        relation = con.sql(f"select * from ({query}) limit 0", params={"days": []})
+        wanted = [(d[0], str(kind)) for d, kind in zip(relation.description, relation.types, strict=True)]
+        if [tuple(r) for r in existing] != wanted:
             return True
     return False
 

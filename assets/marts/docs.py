@@ -140,6 +140,10 @@ def render_marts_reference(marts_file: Path) -> str:
             for name, dtype, comment in rows:
                 parts.append(f"| `{name}` | {dtype} | {(comment or '').replace('|', '/')} |")
             parts.append("")
+            if mart.examples:
+                parts.append("Examples:\n")
+                for title, sql in mart.examples:
+                    parts.append(f"{title}\n\n```sql\n{sql}\n```\n")
         return "\n".join(parts).rstrip() + "\n"
     finally:
         con.close()

@@ -74,6 +74,11 @@ def publish_gold(
 def gold_predicate(mart: str, rows: pa.Table, days: list, scope_sql: str) -> str:
     """The Delta predicate that selects a publish's scope in a gold table."""
     one_day = dt.timedelta(days=1)
+    if scope_sql.startswith("$days"):  # scope "all": a table of the plant YAML, replaced whole
+        return "true"
+    if scope_sql.startswith("week"):
+        weeks = sorted({d - d.weekday() * one_day for d in days})
+        return f"week IN ({', '.join(delta.date_literal(w) for w in weeks)})"
     if scope_sql.startswith("month"):
         months = sorted({d.replace(day=1) for d in days})
         return f"month IN ({', '.join(delta.date_literal(m) for m in months)})"

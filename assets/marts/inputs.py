@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from assets.marts.plant_tables import plant_shift, plant_site
 from assets.plant.config import PlantConfig
 from assets.plant.tags import model_tags_table
 from assets.silver import watermarks
@@ -146,9 +147,12 @@ def register_inputs(
 
 
 def register_dimensions(con: duckdb.DuckDBPyConnection, config: PlantConfig) -> None:
-    con.register("dim_machine", dim_machine(config))
-    con.register("dim_asset", dim_asset(config))
-    con.register("dim_tag", model_tags_table(config))
+    # plant__: the plant YAML as the marts read it (the marts dim_machine and dim_shift publish it)
+    con.register("plant__machine", dim_machine(config))
+    con.register("plant__asset", dim_asset(config))
+    con.register("plant__tag", model_tags_table(config))
+    con.register("plant__shift", plant_shift(config))
+    con.register("plant__site", plant_site(config))
 
 
 def register_oee_ratios(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> None:

@@ -4,6 +4,7 @@ when first asked for (`all_marts`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,11 +25,15 @@ from assets.marts.inputs import (
 from assets.storage.schemas import SILVER_PLANT_CALENDAR
 
 MARTS_DIR = Path("marts")
-_MART_KEYS = {"name", "order", "description", "grain", "scope", "columns", "checks"}
+_MART_KEYS = {"name", "order", "description", "grain", "scope", "columns", "checks", "examples"}
+_OPTIONAL_KEYS = {"checks", "examples"}
 
 # The rows a rebuild of some days replaces, per scope, as a SQL condition on $days.
 SCOPES = {
     "day": "day in (select unnest($days::date[]))",
+    # a dimension of the plant YAML: every row, on every publish (every scope is bound with the days)
+    "all": "$days::date[] is not null",
+    "week": "week in (select distinct cast(date_trunc('week', d) as date) from (select unnest($days::date[]) as d))",
     "month": "month in (select distinct cast(date_trunc('month', d) as date) from (select unnest($days::date[]) as d))",
     "period": "(period = 'day' and period_start in (select unnest($days::date[]))) or (period = 'week' and "
     "period_start in (select distinct cast(date_trunc('week', d) as date) from (select unnest($days::date[]) as d)))",
@@ -39,7 +44,8 @@ SCOPES = {
 class Mart:
     """A mart, as its YAML beside its SQL declares it (sql/marts/<name>.yml and <name>.sql).
 
-    scope "day" replaces the rows of the days being rebuilt, "month" the months they fall in, and
+    scope "day" replaces the rows of the days being rebuilt, "week" the ISO weeks (column `week`, their
+    Monday) and "month" the months they fall in, "all" every row (a table of the plant YAML), and
     "period" the day rows of those days and the week rows of their ISO weeks. `order` is the build order:
     a mart may read the marts before it. `columns` holds every output column of the SQL with the
     description written into the DuckDB file; `checks` names the audit checks (sql/audit/marts_audit.sql)
@@ -54,6 +60,8 @@ class Mart:
     order: int = 0
     columns: tuple[tuple[str, str], ...] = ()
     checks: tuple[str, ...] = ()
+    # (what the query answers, the SQL): the analysts' reference (docs/marts.md) shows them under the mart
+    examples: tuple[tuple[str, str], ...] = ()
 
     def doc(self, column: str) -> str | None:
         """The description of one output column."""
@@ -106,7 +114,7 @@ def _read_mart(yml: Path, known_checks: set[str]) -> Mart:
         raise MartDefinitionError(f"mart {name}: {yml.name} is no YAML: {error}") from error
     if not isinstance(spec, dict):
         raise MartDefinitionError(f"mart {name}: {yml.name} is not a mapping")
-    missing = sorted(_MART_KEYS - {"checks"} - set(spec))
+    missing = sorted(_MART_KEYS - _OPTIONAL_KEYS - set(spec))
     unknown = sorted(set(spec) - _MART_KEYS)
     if missing or unknown:
         raise MartDefinitionError(
@@ -135,6 +143,12 @@ def _read_mart(yml: Path, known_checks: set[str]) -> Mart:
     for key in ("description", "grain"):
         if not isinstance(spec[key], str) or not spec[key].strip():
             raise MartDefinitionError(f"mart {name}: {yml.name} has no {key}")
+    examples = spec.get("examples") or []
+    if not isinstance(examples, list) or not all(
+        isinstance(e, dict) and set(e) == {"title", "sql"} and all(isinstance(v, str) for v in e.values())
+        for e in examples
+    ):
+        raise MartDefinitionError(f"mart {name}: examples in {yml.name} must be a list of {{title, sql}}")
     return Mart(
         name=checked_name(name),
         sql_file=str(MARTS_DIR / f"{name}.sql"),
@@ -144,6 +158,7 @@ def _read_mart(yml: Path, known_checks: set[str]) -> Mart:
         order=spec["order"],
         columns=tuple(columns.items()),
         checks=checks,
+        examples=tuple((e["title"], e["sql"].strip()) for e in examples),
     )
 
 
@@ -156,7 +171,10 @@ def _check_columns(marts: Sequence[Mart], sql_dir: Path) -> None:
             con.register(spec.name, spec.empty())
         con.register("silver__plant_calendar_every_day", SILVER_PLANT_CALENDAR.empty())
         # a plant without machines: the dimension tables empty, with their columns
-        register_dimensions(con, SimpleNamespace(site="", lines=(), machines=(), oee_machines=()))
+        calendar = SimpleNamespace(day_start=dt.time(0), working_days=(), shifts=(), breaks=())
+        register_dimensions(
+            con, SimpleNamespace(site="", timezone="UTC", calendar=calendar, lines=(), machines=(), oee_machines=())
+        )
         register_staging(con, sql_dir)
         for mart in marts:
             query = read_sql(mart, sql_dir)

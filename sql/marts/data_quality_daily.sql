@@ -39,7 +39,7 @@ select
     case when t.role like '%_count' then coalesce(c.counter_backsteps, 0) end as counter_backsteps,
     case when t.role like '%_count' then coalesce(c.bad_counter_readings, 0) end as bad_counter_readings
 from silver__tag_quality as q
-left join dim_tag as t on t.tag = q.tag
+left join plant__tag as t on t.tag = q.tag
 left join energy_gaps as e on e.day = q.day and e.tag = q.tag
 left join (
     select

@@ -118,7 +118,7 @@ final as (
         e.shift_name,
         e.day
     from split as e
-    join dim_machine as m on m.line = e.line and m.machine = e.machine
+    join plant__machine as m on m.line = e.line and m.machine = e.machine
 )
 
 select * from final

@@ -61,7 +61,7 @@ machines as (
         case when d.has_oee then 0 else coalesce(a.kwh_in_shifts, 0) end as kwh_scheduled_no_state,
         coalesce(a.kwh_total, 0) - coalesce(a.kwh_in_shifts, 0) as kwh_outside_scheduled,
         o.good_count
-    from dim_asset as d
+    from plant__asset as d
     cross join calendar_days as c
     left join allocated as a on a.day = c.day and a.line = d.line and a.machine = d.machine
     left join oee_daily as o on o.day = c.day and o.line = d.line and o.machine = d.machine
@@ -87,7 +87,7 @@ levels as (
            sum(kwh_idle_scheduled order by kwh_idle_scheduled) filter (where has_energy),
            sum(kwh_scheduled_no_state order by kwh_scheduled_no_state) filter (where has_energy),
            sum(kwh_outside_scheduled order by kwh_outside_scheduled) filter (where has_energy),
-           sum(good_count) filter (where is_output_machine)
+           cast(sum(good_count) filter (where is_output_machine) as bigint)
     from machines
     group by site, area, line, day
     union all
@@ -98,7 +98,7 @@ levels as (
            sum(kwh_idle_scheduled order by kwh_idle_scheduled) filter (where has_energy),
            sum(kwh_scheduled_no_state order by kwh_scheduled_no_state) filter (where has_energy),
            sum(kwh_outside_scheduled order by kwh_outside_scheduled) filter (where has_energy),
-           sum(good_count) filter (where is_output_machine)
+           cast(sum(good_count) filter (where is_output_machine) as bigint)
     from machines
     group by site, day
 ),

@@ -54,7 +54,7 @@ machines as (
         end as kwh_idle_scheduled,
         case when d.has_oee then 0 else coalesce(a.kwh_total, 0) end as kwh_scheduled_no_state,
         o.good_count
-    from dim_asset as d
+    from plant__asset as d
     cross join shift_windows as w
     left join allocated as a
         on a.shift_start = w.shift_start and a.line = d.line and a.machine = d.machine
@@ -76,7 +76,7 @@ levels as (
            sum(kwh_stopped order by kwh_stopped) filter (where has_energy),
            sum(kwh_idle_scheduled order by kwh_idle_scheduled) filter (where has_energy),
            sum(kwh_scheduled_no_state order by kwh_scheduled_no_state) filter (where has_energy),
-           sum(good_count) filter (where is_output_machine)
+           cast(sum(good_count) filter (where is_output_machine) as bigint)
     from machines
     group by site, area, line, day, shift_name, shift_start, shift_end
     union all
@@ -86,7 +86,7 @@ levels as (
            sum(kwh_stopped order by kwh_stopped) filter (where has_energy),
            sum(kwh_idle_scheduled order by kwh_idle_scheduled) filter (where has_energy),
            sum(kwh_scheduled_no_state order by kwh_scheduled_no_state) filter (where has_energy),
-           sum(good_count) filter (where is_output_machine)
+           cast(sum(good_count) filter (where is_output_machine) as bigint)
     from machines
     group by site, day, shift_name, shift_start, shift_end
 ),

@@ -29,9 +29,9 @@ windows as (
 counter_readings as (
     select day, line, machine, ts from silver__count_increments where event <> 'bad'
     union
-    select d.day, m.line, m.machine, d.start from calendar_days as d cross join dim_machine as m
+    select d.day, m.line, m.machine, d.start from calendar_days as d cross join plant__machine as m
     union
-    select d.day, m.line, m.machine, d."end" from calendar_days as d cross join dim_machine as m
+    select d.day, m.line, m.machine, d."end" from calendar_days as d cross join plant__machine as m
 ),
 
 counter_gaps as (
@@ -68,7 +68,7 @@ counter_quality as (
         sum(q.bad_points) as bad_counter_points,
         sum(q.points) as counter_points
     from silver__tag_quality as q
-    join dim_tag as t on t.tag = q.tag and t.role like '%_count'
+    join plant__tag as t on t.tag = q.tag and t.role like '%_count'
     group by q.day, t.line, t.machine
 ),
 

@@ -2,48 +2,53 @@
 -- production day's edge) is one row; `day` is the production day in which it starts.
 -- Same definitions as oee_daily, with the shift occurrence as the window:
 -- calendar time = the shift's length, scheduled time = the shift, planned = the shift less breaks.
+-- data_quality_ok and data_quality_reason are those of the machine's production day in which the shift
+-- starts (oee_daily): the data checks look at whole days, and a shift is rebuilt with the day it starts in.
 with
 final as (
     select
-        site,
-        area,
-        line,
-        machine,
-        day,
-        shift_name,
-        shift_start,
-        shift_end,
-        calendar_time_s,
-        scheduled_time_s,
-        break_time_s,
-        not_scheduled_time_s,
-        planned_production_time_s,
-        run_time_s,
-        planned_stop_time_s,
-        unplanned_stop_time_s,
-        minor_stop_time_s,
-        unknown_state_time_s,
-        ideal_cycle_time_s,
-        total_count,
-        good_count,
-        reject_count,
-        ideal_time_s,
-        availability,
-        performance,
-        quality,
-        oee,
-        availability_loss_s,
-        performance_loss_s,
-        quality_loss_s,
-        fully_productive_time_s,
-        breakdown_loss_s,
-        setup_loss_s,
-        minor_stop_loss_s,
-        speed_loss_s,
-        teep,
-        utilization
-    from stg_oee_windows
-    where window_kind = 'shift' and day in (select unnest($days::date[]))
+        w.site,
+        w.area,
+        w.line,
+        w.machine,
+        w.day,
+        w.shift_name,
+        w.shift_start,
+        w.shift_end,
+        w.calendar_time_s,
+        w.scheduled_time_s,
+        w.break_time_s,
+        w.not_scheduled_time_s,
+        w.planned_production_time_s,
+        w.run_time_s,
+        w.planned_stop_time_s,
+        w.unplanned_stop_time_s,
+        w.minor_stop_time_s,
+        w.unknown_state_time_s,
+        w.ideal_cycle_time_s,
+        w.total_count,
+        w.good_count,
+        w.reject_count,
+        w.ideal_time_s,
+        w.availability,
+        w.performance,
+        w.quality,
+        w.oee,
+        w.availability_loss_s,
+        w.performance_loss_s,
+        w.quality_loss_s,
+        w.fully_productive_time_s,
+        w.breakdown_loss_s,
+        w.setup_loss_s,
+        w.minor_stop_loss_s,
+        w.speed_loss_s,
+        w.teep,
+        w.utilization,
+        d.data_quality_ok,
+        d.data_quality_reason
+    from stg_oee_windows as w
+    left join oee_daily as d on d.line = w.line and d.machine = w.machine and d.day = w.day
+    where w.window_kind = 'shift' and w.day in (select unnest($days::date[]))
 )
 
 select * from final

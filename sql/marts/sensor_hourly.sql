@@ -1,6 +1,9 @@
 -- sensor_hourly: per condition-monitoring tag and UTC hour of the production day: time-weighted
 -- mean, min and max of the valid values, seconds with a value in force, and the share of the hour
 -- with a good-quality value. An hour split by the day's edge appears in both days, each with its part.
+-- hour_local is the same hour on the plant's wall clock (plant__site.timezone) with its UTC offset: on the
+-- night the clocks go back two UTC hours show the same local hour (told apart by the offset), on the night
+-- they go forward one local hour has no row.
 with
 pieces as (
     select
@@ -21,7 +24,12 @@ pieces as (
 ),
 
 timed as (
-    select *, (epoch_us("end") - epoch_us(start)) / 1e6 as seconds
+    select
+        *,
+        (epoch_us("end") - epoch_us(start)) / 1e6 as seconds,
+        -- the plant's offset from UTC in that hour, minutes (+60 in Berlin's winter, +120 in its summer)
+        cast((epoch_us(timezone((select timezone from plant__site), hour)) - epoch_us(hour)) / 60000000 as integer)
+            as local_offset_min
     from pieces
     where "end" > start
 ),
@@ -32,6 +40,9 @@ final as (
         any_value(source) as source,
         day,
         hour,
+        -- as text with its UTC offset: Delta readers without the timestamp-without-zone feature read it
+        strftime(timezone((select timezone from plant__site), hour), '%Y-%m-%d %H:%M')
+            || printf('%+03d:%02d', local_offset_min // 60, abs(local_offset_min) % 60) as hour_local,
         sum(value * seconds) filter (where value is not null)
             / nullif(sum(seconds) filter (where value is not null), 0) as mean,
         min(value) as min,
@@ -39,7 +50,7 @@ final as (
         coalesce(sum(seconds) filter (where value is not null), 0) as valid_s,
         coalesce(sum(seconds) filter (where quality = 'good'), 0) / 3600 as good_share
     from timed
-    group by tag, day, hour
+    group by tag, day, hour, local_offset_min
 )
 
 select * from final

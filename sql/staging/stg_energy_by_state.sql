@@ -1,6 +1,6 @@
 -- stg_energy_by_state: each energy segment split over the machine states it overlaps, then over the
 -- shift and planned-production windows, assuming a uniform rate within the segment.
--- A monitoring asset (no state tag, no counters: dim_asset.has_oee false) has no states: its segments
+-- A monitoring asset (no state tag, no counters: plant__asset.has_oee false) has no states: its segments
 -- are pieces of their own, with category and is_minor_stop NULL (unknown), split by the calendar alone.
 with pieces as (
     select
@@ -28,7 +28,7 @@ with pieces as (
         e."end",
         e.kwh
     from silver__energy_increments as e
-    join dim_asset as a on a.line = e.line and a.machine = e.machine and not a.has_oee
+    join plant__asset as a on a.line = e.line and a.machine = e.machine and not a.has_oee
 ),
 
 windows as (

@@ -7,7 +7,7 @@
 --     time = good x ideal cycle) are summed over the machines: machine-seconds;
 --   * the ratios (sql/staging/oee_ratios.sql) are taken from the summed times, so availability x
 --     performance x quality = oee wherever all three are defined;
---   * the row's output is its output machine's count (dim_machine.is_output_machine: the plant YAML's
+--   * the row's output is its output machine's count (plant__machine.is_output_machine: the plant YAML's
 --     `output_machine`, default the line's last machine); a site's output is the sum of its lines';
 --   * calendar_time_s is the window's own length (the day's 86,400 s, 82,800 or 90,000 on DST days, or
 --     the shift's), not a sum over machines; machine_calendar_time_s is that sum, and the denominator of
@@ -16,7 +16,7 @@ with
 machine_windows as (
     select w.*, m.is_output_machine
     from stg_oee_windows as w
-    join dim_machine as m on m.line = w.line and m.machine = w.machine
+    join plant__machine as m on m.line = w.line and m.machine = w.machine
 ),
 
 levels as (
@@ -47,9 +47,9 @@ summed as (
         sum(unplanned_stop_time_s) as unplanned_stop_time_s,
         sum(minor_stop_time_s) as minor_stop_time_s,
         sum(unknown_state_time_s) as unknown_state_time_s,
-        coalesce(sum(total_count) filter (where is_output_machine), 0) as output_total_count,
-        coalesce(sum(good_count) filter (where is_output_machine), 0) as output_good_count,
-        coalesce(sum(reject_count) filter (where is_output_machine), 0) as output_reject_count,
+        cast(coalesce(sum(total_count) filter (where is_output_machine), 0) as bigint) as output_total_count,
+        cast(coalesce(sum(good_count) filter (where is_output_machine), 0) as bigint) as output_good_count,
+        cast(coalesce(sum(reject_count) filter (where is_output_machine), 0) as bigint) as output_reject_count,
         sum(ideal_time_s) as ideal_time_s,
         sum(quality_loss_s) as quality_loss_s,
         sum(fully_productive_time_s) as fully_productive_time_s

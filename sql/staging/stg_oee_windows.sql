@@ -118,15 +118,17 @@ times as (
         coalesce(st.unplanned_stop_time_s, 0) as unplanned_stop_time_s,
         coalesce(st.minor_stop_time_s, 0) as minor_stop_time_s,
         coalesce(st.unknown_state_time_s, 0) as unknown_state_time_s,
-        -- any two of total, good and reject give the third; a configured counter without increments counted 0
-        case when m.has_total then coalesce(c.total_raw, 0)
-            else coalesce(c.good_raw, 0) + coalesce(c.reject_raw, 0) end as total_count,
-        case when m.has_good then coalesce(c.good_raw, 0)
-            else coalesce(c.total_raw, 0) - coalesce(c.reject_raw, 0) end as good_count,
-        case when m.has_reject then coalesce(c.reject_raw, 0)
-            else coalesce(c.total_raw, 0) - coalesce(c.good_raw, 0) end as reject_count
+        -- any two of total, good and reject give the third; a configured counter without increments counted 0.
+        -- Counts are whole (a reading that is no whole number is 'bad', increment 0), so BIGINT: the cast
+        -- changes the type only, never the number.
+        cast(case when m.has_total then coalesce(c.total_raw, 0)
+            else coalesce(c.good_raw, 0) + coalesce(c.reject_raw, 0) end as bigint) as total_count,
+        cast(case when m.has_good then coalesce(c.good_raw, 0)
+            else coalesce(c.total_raw, 0) - coalesce(c.reject_raw, 0) end as bigint) as good_count,
+        cast(case when m.has_reject then coalesce(c.reject_raw, 0)
+            else coalesce(c.total_raw, 0) - coalesce(c.good_raw, 0) end as bigint) as reject_count
     from windows as w
-    cross join dim_machine as m
+    cross join plant__machine as m
     left join calendar_time as ct
         on ct.window_kind = w.window_kind
         and ct.day is not distinct from (case when w.window_kind = 'day' then w.day end)

@@ -1,0 +1,73 @@
+"""The plant's calendar as tables for the marts: the site (its time zone) and each shift of the plant YAML
+with its breaks, registered beside the machines as `plant__site` and `plant__shift`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+
+from assets.plant.config import WEEKDAYS, PlantConfig
+
+_DAY_MIN = 24 * 60
+
+
+def _minutes(t: dt.time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def _arc(start: dt.time, end: dt.time) -> set[int]:
+    """The wall-clock minutes from start to end (across midnight; end = start is the whole day)."""
+    first = _minutes(start)
+    length = (_minutes(end) - first) % _DAY_MIN or _DAY_MIN
+    return {(first + k) % _DAY_MIN for k in range(length)}
+
+
+def plant_site(config: PlantConfig) -> pa.Table:
+    """One row: the site, its IANA time zone and the production day's start."""
+    return pa.table(
+        {
+            "site": pa.array([config.site], pa.string()),
+            "timezone": pa.array([config.timezone], pa.string()),
+            "day_start": pa.array([config.calendar.day_start.strftime("%H:%M")], pa.string()),
+        }
+    )
+
+
+def plant_shift(config: PlantConfig) -> pa.Table:
+    """Each shift of the plant YAML with the breaks that fall in it (a break belongs to the shift whose
+    wall-clock span holds it; shifts never overlap, so a break is in one shift at most, or split between
+    two adjoining ones by the minute). Lengths are nominal wall-clock lengths: a clock change makes the
+    occurrence an hour longer or shorter (oee_shift has the real ones)."""
+    calendar = config.calendar
+    days = [WEEKDAYS[d] for d in sorted(calendar.working_days)]
+    rows = []
+    for order, shift in enumerate(calendar.shifts, start=1):
+        span = _arc(shift.start, shift.end)
+        overlaps = [len(span & _arc(b.start, b.end)) for b in calendar.breaks]
+        rows.append(
+            (
+                shift.name,
+                order,
+                shift.start.strftime("%H:%M"),
+                shift.end.strftime("%H:%M"),
+                len(span) * 60.0,
+                sum(1 for m in overlaps if m),
+                sum(overlaps) * 60.0,
+                (len(span) - sum(overlaps)) * 60.0,
+                days,
+            )
+        )
+    names = (
+        ("shift_name", pa.string()),
+        ("shift_order", pa.int64()),
+        # "HH:MM" as in the plant YAML: Delta (gold) has no time-of-day type
+        ("start", pa.string()),
+        ("end", pa.string()),
+        ("shift_s", pa.float64()),
+        ("breaks", pa.int64()),
+        ("break_s", pa.float64()),
+        ("planned_s", pa.float64()),
+        ("working_days", pa.list_(pa.string())),
+    )
+    return pa.table({n: pa.array([r[i] for r in rows], kind) for i, (n, kind) in enumerate(names)})
