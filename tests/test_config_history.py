@@ -8,7 +8,7 @@ import yaml
 
 from assets.plant.config import parse_plant_config
 from assets.silver.config_history import calendar_changes, config_sha256, diff_configs
-from conftest import one_machine_config
+from tests.helpers.plant import one_machine_config
 
 
 def _config(raw: dict):

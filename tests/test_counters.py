@@ -18,8 +18,9 @@ import pytest
 
 from assets.plant.config import parse_plant_config
 from assets.silver.modelling import model_count_increments
-from conftest import aveva_row as r
-from conftest import mart, one_machine_config, silver
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.plant import one_machine_config
+from tests.helpers.tables import mart, silver
 
 TOTAL, REJECT = "L1.FILLER.Total", "L1.FILLER.Reject"
 

@@ -7,10 +7,11 @@ import os
 
 import dagster as dg
 
-from conftest import aveva_row as r
-from conftest import one_machine_config, write_aveva
 from orchestration.definitions import build_definitions
 from orchestration.resources import LakehouseResource
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.exports import write_aveva
+from tests.helpers.plant import one_machine_config
 
 
 def test_definitions_load_with_schedule_sensors_jobs_and_checks(plant_factory):

@@ -8,15 +8,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
-from test_oee_worked_example import ROWS, assert_worked_example_oee
 
 from assets.demo.formats import FORMATS, PI_BAD_STATE, Point, source_options_for, write_points
 from assets.demo.generator import demo_source, write_demo_exports
 from assets.plant.config import DEFAULT_PLANT_CONFIG, Source, load_plant_config
 from assets.readers import read_source_file
 from assets.readers.archives import open_single
-from conftest import one_machine_config
 from orchestration.cli import run as cli_run
+from tests.helpers.plant import one_machine_config
+from tests.helpers.worked_example import ROWS, assert_worked_example_oee
 
 UTC = dt.UTC
 BERLIN = "Europe/Berlin"
@@ -146,7 +146,7 @@ def test_what_a_format_cannot_carry_is_refused_or_written_as_its_system_would(tm
     assert read_back(path, "sensor_csv", None)[0] == [doubtful._replace(quality="good")]
 
 
-# ---- the worked example of test_oee_worked_example.py, in every format ------------------------------
+# ---- the worked example (tests/helpers/worked_example.py), in every format -----------------------
 
 
 def worked_example_points() -> list[Point]:

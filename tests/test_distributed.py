@@ -19,7 +19,6 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from reliability.conftest import history, marts_rows, sorted_rows
 
 from assets.bronze.assets import land_exports
 from assets.demo.generator import write_demo_exports
@@ -27,11 +26,12 @@ from assets.marts.assets import build_mart_assets
 from assets.marts.build import SILVER_INPUTS, marts_path
 from assets.plant.config import DEFAULT_PLANT_CONFIG, load_plant_config
 from assets.silver.assets import build_silver_assets
-from conftest import free_port
 from orchestration.cli import ensure_dagster_home
 from orchestration.jobs import DAILY_JOB
 from orchestration.partitions import production_day_partitions
 from orchestration.resources import LakehouseResource
+from tests.helpers.network import free_port
+from tests.helpers.tables import history, marts_rows, sorted_rows
 
 REPO = Path(__file__).resolve().parents[1]
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"

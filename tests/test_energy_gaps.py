@@ -17,8 +17,9 @@ import pytest
 from assets.plant.calendar import production_day_window
 from assets.plant.config import PlantConfigError, parse_plant_config
 from assets.silver.modelling import model_energy
-from conftest import EVERY_DAY, mart, one_machine_config
-from conftest import aveva_row as r
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.plant import EVERY_DAY, one_machine_config
+from tests.helpers.tables import mart
 
 TAG = "L1.FILLER.kW"
 

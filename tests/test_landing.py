@@ -15,8 +15,9 @@ from deltalake import DeltaTable, write_deltalake
 from assets.bronze.landing import Lakehouse, land_new_files
 from assets.plant.config import parse_plant_config
 from assets.storage.schemas import FILE_LEDGER
-from conftest import HEADER, one_machine_config, write_aveva
-from conftest import aveva_row as r
+from tests.helpers.exports import HEADER, write_aveva
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.plant import one_machine_config
 
 
 @pytest.fixture

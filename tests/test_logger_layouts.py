@@ -12,7 +12,9 @@ import datetime as dt
 
 import pytest
 
-from conftest import aveva_row, one_machine_config, silver
+from tests.helpers.exports import aveva_row
+from tests.helpers.plant import one_machine_config
+from tests.helpers.tables import silver
 
 UTC = dt.UTC
 

@@ -12,8 +12,8 @@ from deltalake import DeltaTable, write_deltalake
 from assets.storage.assets import MaintenanceConfig, maintenance__delta_tables
 from assets.storage.maintenance import check_retention, maintain_lakehouse, maintain_table
 from assets.storage.schemas import FILE_LEDGER
-from conftest import one_machine_config
 from orchestration.definitions import build_definitions
+from tests.helpers.plant import one_machine_config
 
 
 def small_appends(uri: str, n: int) -> pa.Table:

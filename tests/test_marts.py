@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
-from conftest import aveva_row as r
-from conftest import one_machine_config
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.plant import one_machine_config
 
 
 def test_an_open_reader_keeps_a_complete_version_while_the_marts_are_republished(plant_factory):

@@ -20,12 +20,13 @@ import pyarrow as pa
 import pytest
 import yaml
 from deltalake import DeltaTable
-from test_oee_worked_example import ROWS, assert_worked_example_oee
 
 from assets.marts.assets import BOUNDS_CHECK
 from assets.storage import delta
 from assets.storage.schemas import SILVER_MACHINE_STATES, UTC_TS
-from conftest import HEADER, one_machine_config
+from tests.helpers.exports import HEADER
+from tests.helpers.plant import one_machine_config
+from tests.helpers.worked_example import ROWS, assert_worked_example_oee
 
 DAY = "2026-03-02"
 BREAKS = [{"name": "breakfast", "start": "09:00", "end": "09:30"}, {"name": "lunch", "start": "12:00", "end": "12:30"}]

@@ -7,8 +7,9 @@ import datetime as dt
 
 import pytest
 
-from conftest import EVERY_DAY, THREE_SHIFTS, mart, one_machine_config
-from conftest import aveva_row as r
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.plant import EVERY_DAY, THREE_SHIFTS, one_machine_config
+from tests.helpers.tables import mart
 
 
 def two_machine_config() -> dict:

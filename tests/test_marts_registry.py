@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from assets.marts.build import SQL_DIR, MartDefinitionError, audit_checks, load_marts, publish_marts
-from conftest import aveva_row as r
-from conftest import one_machine_config
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.plant import one_machine_config
 
 
 @pytest.fixture

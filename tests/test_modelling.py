@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from conftest import aveva_row as r
-from conftest import one_machine_config, silver
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.plant import one_machine_config
+from tests.helpers.tables import silver
 
 THREE_SHIFTS = [
     {"name": "early", "start": "06:00", "end": "14:00"},

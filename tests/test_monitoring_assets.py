@@ -15,9 +15,10 @@ import duckdb
 import pytest
 
 from assets.plant.config import PlantConfigError, parse_plant_config
-from conftest import EVERY_DAY, mart, one_machine_config, silver
-from conftest import aveva_row as r
 from orchestration.cli import run as cli_run
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.plant import EVERY_DAY, one_machine_config
+from tests.helpers.tables import mart, silver
 
 DAY = "2026-03-02"
 D = dt.date.fromisoformat(DAY)

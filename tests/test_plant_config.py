@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assets.plant.config import DEFAULT_PLANT_CONFIG, PlantConfigError, load_plant_config, parse_plant_config
-from conftest import one_machine_config
+from tests.helpers.plant import one_machine_config
 
 
 def test_the_demo_plant_loads():

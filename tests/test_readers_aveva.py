@@ -9,8 +9,8 @@ import pytest
 
 from assets.readers.aveva_historian import read_aveva_historian_csv
 from assets.readers.csv_stream import FileRejected
-from conftest import HEADER
-from conftest import aveva_row as r
+from tests.helpers.exports import HEADER
+from tests.helpers.exports import aveva_row as r
 
 TZ = "Europe/Berlin"  # 2026-03-29 02:00-03:00 does not exist; 2026-10-25 02:00-03:00 happens twice
 

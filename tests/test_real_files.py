@@ -18,7 +18,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import EVERY_DAY, Plant, mart, silver
+from tests.helpers.lakehouse import Plant
+from tests.helpers.plant import EVERY_DAY
+from tests.helpers.tables import mart, silver
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 UTC = dt.UTC

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import EVERY_DAY, mart, one_machine_config, silver
-from conftest import aveva_row as r
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.plant import EVERY_DAY, one_machine_config
+from tests.helpers.tables import mart, silver
 
 
 def test_coverage_with_a_carried_in_state_and_a_tag_without_points_in_the_day(plant_factory):

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from conftest import EVERY_DAY, THREE_SHIFTS, mart, one_machine_config
-from conftest import aveva_row as r
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.plant import EVERY_DAY, THREE_SHIFTS, one_machine_config
+from tests.helpers.tables import mart
 
 # --- (2) counter readings exactly on a window edge -------------------------------------------------------
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import aveva_row as r
-from conftest import mart, one_machine_config
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.plant import one_machine_config
+from tests.helpers.tables import mart
 
 
 def test_a_standby_power_reading_is_not_held_through_days_without_readings(plant_factory):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import EVERY_DAY, mart, one_machine_config
-from conftest import aveva_row as r
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.plant import EVERY_DAY, one_machine_config
+from tests.helpers.tables import mart
 
 
 def test_a_stop_that_began_before_the_look_back_is_not_a_new_failure_on_a_later_day(plant_factory):

@@ -11,9 +11,11 @@ import datetime as dt
 import pytest
 
 from assets.plant.config import PlantConfigError, parse_plant_config
-from conftest import EVERY_DAY, mart, one_machine_config
-from conftest import aveva_row as r
 from orchestration.summary import line_oee_table
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.lakehouse import Plant
+from tests.helpers.plant import EVERY_DAY, one_machine_config
+from tests.helpers.tables import mart
 
 MON = dt.date(2026, 3, 2)
 STATES = {1: "running", 3: {"category": "unplanned_stop", "reason": "Jam"}}
@@ -113,8 +115,6 @@ ROLLUP_COLUMNS = (
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    from conftest import Plant
-
     # one published site for the tests of this module: building it is what takes the time
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("DAGSTER_HOME", raising=False)

@@ -15,9 +15,10 @@ from deltalake import DeltaTable
 
 from assets.bronze.landing import Lakehouse, discover_files, land_new_files
 from assets.plant.config import PlantConfigError, parse_plant_config
-from conftest import aveva_row as r
-from conftest import one_machine_config, write_aveva
 from orchestration.analyst_sql import AnalystSqlError, format_csv, run_query
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.exports import write_aveva
+from tests.helpers.plant import one_machine_config
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "orchestration.cli"]

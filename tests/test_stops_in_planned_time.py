@@ -8,8 +8,9 @@ All times below are Europe/Berlin, CET (UTC+1) in March 2026; 2 March is a Monda
 
 from __future__ import annotations
 
-from conftest import EVERY_DAY, mart, one_machine_config
-from conftest import aveva_row as r
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.plant import EVERY_DAY, one_machine_config
+from tests.helpers.tables import mart
 
 STATE, RUN, JAM = "L1.FILLER.State", 1, 3
 SPLIT = (

@@ -13,8 +13,8 @@ from assets.silver.modelling import count_points, energy_points, machine_state_p
 from assets.silver.points import register_points
 from assets.silver.tag_aliases import Alias, Skipped, load_aliases, resolve_aliases
 from assets.storage import delta
-from conftest import aveva_row as r
-from conftest import one_machine_config
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.plant import one_machine_config
 
 UTC = dt.UTC
 ARROW = "\u2192"

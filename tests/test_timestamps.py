@@ -31,7 +31,8 @@ from assets.plant import timestamps
 from assets.plant.config import PlantConfigError, parse_plant_config
 from assets.readers import stage_source_file
 from assets.readers.archives import open_single
-from conftest import HEADER, one_machine_config
+from tests.helpers.exports import HEADER
+from tests.helpers.plant import one_machine_config
 
 # The clock is fixed: "now" is 2026-03-10 12:00 UTC, so the latest plausible time (a day ahead) is
 # 2026-03-11 12:00:00 UTC. The plant's calendar.first_day is 2026-01-01, so the earliest is 2025-01-01.

@@ -18,8 +18,8 @@ import duckdb
 import pytest
 from deltalake import DeltaTable
 
-from dagster_ui import ARTIFACTS_WRITTEN, REPO, graphql
-from dagster_ui import DEMO_DAY as DAY
+from tests.helpers.ui import ARTIFACTS_WRITTEN, REPO, graphql
+from tests.helpers.ui import DEMO_DAY as DAY
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

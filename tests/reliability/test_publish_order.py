@@ -7,8 +7,9 @@ import datetime as dt
 
 from assets.marts.build import audit_published_marts, marts_path, publish_marts, silver_days
 from assets.plant.config import load_plant_config
-
-from .conftest import DAYS, PLANT_CONFIG, copy_lakehouse, marts_rows
+from tests.helpers.demo import DAYS, PLANT_CONFIG
+from tests.helpers.lakehouse import copy_lakehouse
+from tests.helpers.tables import marts_rows
 
 
 def publish_in_order(lake, order: list[str]) -> dict:

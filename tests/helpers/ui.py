@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from conftest import free_port
+from tests.helpers.network import free_port
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "orchestration.cli"]
 DEMO_DAY = "2026-03-02"  # a Monday, 24 h in Europe/Berlin
 # Folders the UI tests wrote screenshots into; the test run's summary names them.

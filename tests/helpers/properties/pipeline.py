@@ -12,7 +12,8 @@ import dagster as dg
 import duckdb
 from deltalake import DeltaTable
 
-from conftest import HEADER, Plant
+from tests.helpers.exports import HEADER
+from tests.helpers.lakehouse import Plant
 
 from .plants import Arrival, Export, PlantCase
 

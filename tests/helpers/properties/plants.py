@@ -152,7 +152,7 @@ class PlantCase:
 
 
 def aveva_line(local: str, tag: str, value, quality: int = 0) -> str:
-    """One AVEVA History export row (as tests/conftest.py's aveva_row writes it)."""
+    """One AVEVA History export row (as tests/helpers/exports.py's aveva_row writes it)."""
     opc = {0: 192, 1: 0}[quality]
     text = "" if value is None else str(value)
     return f"{local}.000,{tag},{text},{text},{quality},{192 if quality == 0 else 0},{opc},Delta\n"

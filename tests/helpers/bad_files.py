@@ -15,8 +15,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from conftest import HEADER, one_machine_config
-from conftest import aveva_row as r
+from tests.helpers.exports import HEADER
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.plant import one_machine_config
 
 SOURCES = [
     {"name": "historian", "format": "aveva_historian_csv", "folder": "historian"},
