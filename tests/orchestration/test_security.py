@@ -20,7 +20,7 @@ from tests.helpers.exports import aveva_row as r
 from tests.helpers.exports import write_aveva
 from tests.helpers.plant import one_machine_config
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "orchestration.cli"]
 
 

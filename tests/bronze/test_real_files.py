@@ -22,7 +22,7 @@ from tests.helpers.lakehouse import Plant
 from tests.helpers.plant import EVERY_DAY
 from tests.helpers.tables import mart, silver
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 UTC = dt.UTC
 
 # ----------------------------------------------------------------------------------------------- Tetouan

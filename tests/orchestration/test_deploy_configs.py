@@ -15,7 +15,7 @@ from dagster._core.instance.config import dagster_instance_config
 
 from orchestration.cli import INSTANCE_YAML
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 INSTANCE_CONFIGS = sorted(DEPLOY.rglob("dagster.yaml"))
 HELM_VALUES = sorted(DEPLOY.rglob("values.yaml"))

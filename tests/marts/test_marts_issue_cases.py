@@ -292,5 +292,5 @@ def test_the_analysts_reference_in_docs_matches_the_published_marts(plant_factor
     plant.land()
     plant.build_day("2026-03-02")
     rendered = render_marts_reference(plant.root / "marts.duckdb")
-    documented = (Path(__file__).resolve().parents[1] / "docs" / "marts.md").read_text(encoding="utf-8")
+    documented = (Path(__file__).resolve().parents[2] / "docs" / "marts.md").read_text(encoding="utf-8")
     assert rendered == documented, "regenerate: python -m assets.marts.docs <marts.duckdb> > docs/marts.md"

@@ -14,7 +14,7 @@ from assets.report.assets import build_report_assets
 from assets.report.page import load_daily_report, render_daily_report, write_daily_report
 from orchestration.resources import LakehouseResource
 
-DEMO_PLANT = Path(__file__).resolve().parents[1] / "assets" / "demo" / "plant.yaml"
+DEMO_PLANT = Path(__file__).resolve().parents[2] / "assets" / "demo" / "plant.yaml"
 MON, TUE, WED = dt.date(2026, 3, 2), dt.date(2026, 3, 3), dt.date(2026, 3, 4)
 HOSTILE = "<L1&>"
 

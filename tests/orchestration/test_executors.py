@@ -11,7 +11,7 @@ import yaml
 from orchestration.cli import INSTANCE_YAML, ensure_dagster_home, run
 from orchestration.executors import ExecutorConfigError, celery_urls, executor_from_env
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_default_executor_is_multiprocess():

@@ -10,7 +10,7 @@ import pytest
 
 from assets.marts.build import register_oee_ratios
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 MACRO_FILE = REPO / "sql" / "staging" / "oee_ratios.sql"
 # Scanned: the product's SQL and Python. Not scanned: the tests (their oracles derive expected numbers
 # independently, by design), and bench/, whose analyst queries stand in for what an analyst types into

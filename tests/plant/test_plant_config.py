@@ -160,6 +160,6 @@ def test_the_plant_config_is_read_without_the_readers():
         "assert load_plant_config(DEFAULT_PLANT_CONFIG).sources[0].options['encoding'] == 'utf-8'\n"
         "print(sorted(m for m in sys.modules if m.startswith('assets.readers')))\n"
     )
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -14,7 +14,7 @@ import pytest
 from deltalake import DeltaTable
 
 CLI = [sys.executable, "-m", "orchestration.cli"]
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def cli(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:

@@ -74,7 +74,7 @@ def test_the_marts_open_read_only_in_the_duckdb_command_line_client(plant_factor
     marts = plant.root / "marts.duckdb"
     before = marts.read_bytes()
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     command = re.search(r'duckdb -readonly data/lakehouse/marts\.duckdb \\\n\s+"([^"]+)"', readme)
     assert command, "the README shows how to open the marts in the duckdb client"
     out = subprocess.run(

@@ -30,7 +30,7 @@ from tests.helpers.worked_example import ROWS, assert_worked_example_oee
 
 DAY = "2026-03-02"
 BREAKS = [{"name": "breakfast", "start": "09:00", "end": "09:30"}, {"name": "lunch", "start": "12:00", "end": "12:30"}]
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def published(root: Path) -> dict:

@@ -383,7 +383,7 @@ def test_sensor_csv_interval_end_and_midnight_label(tmp_path):
 
 
 def test_steel_industry_energy_dataset_lands_through_sensor_csv():
-    path = Path(__file__).parent / "fixtures" / "steel_industry_energy.csv.gz"
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "steel_industry_energy.csv.gz"
     points, reasons, n_rejects = read_path(
         path,
         "sensor_csv",

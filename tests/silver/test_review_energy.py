@@ -11,7 +11,7 @@ def test_a_standby_power_reading_is_not_held_through_days_without_readings(plant
     # Issue #13 part 2: this test used to expect the 0.5 kW standby reading held through 3 Mar (12 kWh)
     # and 2 Mar's last reading held to the day's end, with the next reading beyond the look-ahead: energy
     # nobody measured. Now a reading stands at most for the max gap; the configured case is in
-    # tests/test_energy_gaps.py::test_a_configured_max_gap_keeps_a_stored_on_change_reading_standing.
+    # tests/silver/test_energy_gaps.py::test_a_configured_max_gap_keeps_a_stored_on_change_reading_standing.
     config = one_machine_config(working_days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
     machine = config["lines"][0]["machines"][0]
     machine.pop("energy_kwh_tag")

@@ -33,7 +33,7 @@ from orchestration.resources import LakehouseResource
 from tests.helpers.network import free_port
 from tests.helpers.tables import history, marts_rows, sorted_rows
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 DAYS = ["2026-03-02", "2026-03-03", "2026-03-04"]
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
