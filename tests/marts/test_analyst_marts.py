@@ -13,8 +13,9 @@ import datetime as dt
 import pytest
 
 from assets.marts.registry import all_marts
-from conftest import EVERY_DAY, THREE_SHIFTS, mart, one_machine_config
-from conftest import aveva_row as r
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.plant import EVERY_DAY, THREE_SHIFTS, one_machine_config
+from tests.helpers.tables import mart
 
 BREAKS = [{"name": "lunch", "start": "11:30", "end": "12:00"}, {"name": "night", "start": "02:00", "end": "02:15"}]
 
@@ -76,7 +77,7 @@ def rows() -> list[str]:
 
 @pytest.fixture(scope="module")
 def plant(tmp_path_factory):
-    from conftest import Plant
+    from tests.helpers.lakehouse import Plant
 
     built = Plant(tmp_path_factory.mktemp("analyst"), plant_config())
     built.export("h.csv", rows())

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port
+from tests.helpers.network import free_port
 
 BUCKET = "lakehouse"
 ACCESS_KEY = "iiot-test-key-7Q2M"

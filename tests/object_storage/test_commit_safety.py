@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from assets.storage import object_store
-from conftest import free_port
+from tests.helpers.network import free_port
 
 pytestmark = pytest.mark.s3
 

@@ -14,7 +14,8 @@ from assets.bronze.remote_landing import land_remote_files
 from assets.plant.config import parse_plant_config
 from assets.storage import delta_read, object_store
 from assets.storage.schemas import BRONZE_POINTS
-from conftest import HEADER, aveva_row, one_machine_config
+from tests.helpers.exports import HEADER, aveva_row
+from tests.helpers.plant import one_machine_config
 
 pytestmark = pytest.mark.s3
 

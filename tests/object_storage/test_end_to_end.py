@@ -1,6 +1,6 @@
 """The worked OEE example end to end with LAKEHOUSE_ROOT and LANDING_ROOT in object storage.
 
-The same export and the same exact numbers as tests/test_oee_worked_example.py (derived there by
+The same export and the same exact numbers as tests/helpers/worked_example.py (derived there by
 hand), landed from an s3:// landing prefix into Delta tables on a real S3-compatible server, modelled,
 and published as the marts file and the gold tables in the bucket. Configuration only: the
 environment variables, as an operator would set them.
@@ -18,16 +18,17 @@ import duckdb
 import pytest
 import yaml
 from deltalake import DeltaTable
-from test_oee_worked_example import ROWS, assert_worked_example_oee
 
 from assets.bronze.assets import land_exports
 from assets.marts.assets import build_mart_assets
 from assets.report.assets import build_report_assets
 from assets.silver.assets import build_silver_assets
 from assets.storage import object_store
-from conftest import HEADER, one_machine_config
 from orchestration.partitions import production_day_partitions
 from orchestration.resources import resource_from_env
+from tests.helpers.exports import HEADER
+from tests.helpers.plant import one_machine_config
+from tests.helpers.worked_example import ROWS, assert_worked_example_oee
 
 pytestmark = pytest.mark.s3
 

@@ -14,7 +14,8 @@ from assets.bronze.landing import FileReport, KnownFiles, Lakehouse
 from assets.bronze.remote_landing import land_remote_files
 from assets.plant.config import parse_plant_config
 from assets.storage import object_store
-from conftest import HEADER, aveva_row, one_machine_config
+from tests.helpers.exports import HEADER, aveva_row
+from tests.helpers.plant import one_machine_config
 
 pytestmark = pytest.mark.s3
 

@@ -9,9 +9,10 @@ import pytest
 import yaml
 
 from assets.storage import object_store
-from conftest import HEADER, aveva_row, one_machine_config
 from orchestration.definitions import build_definitions
 from orchestration.resources import resource_from_env
+from tests.helpers.exports import HEADER, aveva_row
+from tests.helpers.plant import one_machine_config
 
 pytestmark = pytest.mark.s3
 

@@ -18,9 +18,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from assets.bronze.assets import land_exports
-from conftest import aveva_row as r
-from conftest import free_port, mart
 from orchestration.definitions import build_definitions
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.network import free_port
+from tests.helpers.tables import mart
 
 DAY = "2026-03-02"
 

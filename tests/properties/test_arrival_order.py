@@ -11,8 +11,8 @@ from __future__ import annotations
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
-from .pipeline import built_plant, marts_snapshot, one_file
-from .plants import arrivals, plants
+from tests.helpers.properties.pipeline import built_plant, marts_snapshot, one_file
+from tests.helpers.properties.plants import arrivals, plants
 
 
 @settings(max_examples=max(2, settings.default.max_examples // 2))

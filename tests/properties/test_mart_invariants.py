@@ -15,9 +15,18 @@ import math
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
-from .oracle import counted, intersect, length, meter_kwh, power_kwh, state_sets, subtract, union
-from .pipeline import built_plant, delta_rows, one_file, rows_as_dicts
-from .plants import Arrival, PlantCase, arrivals, plants
+from tests.helpers.properties.oracle import (
+    counted,
+    intersect,
+    length,
+    meter_kwh,
+    power_kwh,
+    state_sets,
+    subtract,
+    union,
+)
+from tests.helpers.properties.pipeline import built_plant, delta_rows, one_file, rows_as_dicts
+from tests.helpers.properties.plants import Arrival, PlantCase, arrivals, plants
 
 # times and counts whose line and site rows are the sums of their machines' rows
 ROLLED_UP = (

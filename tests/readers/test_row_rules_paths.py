@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from assets.plant.timestamps import TimestampBounds
 from assets.readers.aveva_historian import read_aveva_historian_csv, stage_file, staged_rows
-from conftest import HEADER
+from tests.helpers.exports import HEADER
 
 TZ = "Europe/Berlin"  # March: CET, UTC+01:00
 # Fixed bounds, so that the reasons do not depend on the clock.

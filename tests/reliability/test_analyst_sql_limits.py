@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Plant, one_machine_config
-from conftest import aveva_row as r
 from orchestration.analyst_sql import AnalystSqlError, main, run_query
-
-from .conftest import report
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.figures import report
+from tests.helpers.lakehouse import Plant
+from tests.helpers.plant import one_machine_config
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "orchestration.cli", "sql"]

@@ -17,8 +17,7 @@ from deltalake import DeltaTable
 from assets.bronze.landing import Lakehouse, land_new_files
 from assets.plant.config import parse_plant_config
 from assets.storage.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE
-
-from .corpus import CANARY, Case, build_corpus, case_paths, plant_config
+from tests.helpers.bad_files import CANARY, Case, build_corpus, case_paths, plant_config
 
 # The whole corpus lands in well under a minute; a hang is a failure, not a stuck CI job.
 TIME_LIMIT_S = 300

@@ -26,10 +26,10 @@ import yaml
 from deltalake import DeltaTable, write_deltalake
 
 from assets.storage.errors import unretryable_cause
-from conftest import aveva_row as r
-from conftest import one_machine_config, write_aveva
-
-from .conftest import report
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.exports import write_aveva
+from tests.helpers.figures import report
+from tests.helpers.plant import one_machine_config
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "orchestration.cli"]

@@ -14,9 +14,11 @@ import pytest
 from assets.marts.inputs import SILVER_INPUTS
 from assets.marts.published import marts_path
 from assets.storage.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, SILVER_MACHINE_STATES, TAG_CATALOG
-
-from . import workers
-from .conftest import DAYS, PLANT_CONFIG, copy_lakehouse, history, query, report, sorted_rows
+from tests.helpers import workers
+from tests.helpers.demo import DAYS, PLANT_CONFIG
+from tests.helpers.figures import report
+from tests.helpers.lakehouse import copy_lakehouse
+from tests.helpers.tables import history, query, sorted_rows
 
 
 def duplicated_points(lake: Path) -> int:

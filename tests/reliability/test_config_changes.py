@@ -14,10 +14,11 @@ import datetime as dt
 import duckdb
 import yaml
 
-from conftest import aveva_row as r
-from conftest import one_machine_config, write_aveva
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.exports import write_aveva
+from tests.helpers.plant import one_machine_config
+from tests.helpers.tables import query
 
-from .conftest import query
 from .test_cli_truth import Plant, last_line
 
 UTC = dt.UTC

@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 
 from assets.storage.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, TAG_CATALOG
-
-from . import workers
-from .conftest import PLANT_CONFIG, copy_lakehouse, history, query, report, sorted_rows
+from tests.helpers import workers
+from tests.helpers.demo import PLANT_CONFIG
+from tests.helpers.figures import report
+from tests.helpers.lakehouse import copy_lakehouse
+from tests.helpers.tables import history, query, sorted_rows
 
 SEED = 20260302
 KILLS_PER_BATCH = 6  # 5 batches: 30 kills at least (a run that ends before its kill is tried again)

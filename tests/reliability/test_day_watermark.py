@@ -16,11 +16,12 @@ import dagster as dg
 
 from assets.bronze.assets import land_exports
 from assets.marts.publish import stale_days
-from conftest import aveva_row as r
-from conftest import one_machine_config, write_aveva
 from orchestration.resources import LakehouseResource
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.exports import write_aveva
+from tests.helpers.plant import one_machine_config
+from tests.helpers.tables import marts_rows
 
-from .conftest import marts_rows
 from .test_cli_truth import CLI
 from .test_cli_truth import Plant as CliPlant
 

@@ -21,10 +21,10 @@ import yaml
 from deltalake import DeltaTable
 
 from assets.storage.schemas import DAY_BUILDS
-from conftest import aveva_row as r
-from conftest import one_machine_config, write_aveva
-
-from .conftest import marts_rows
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.exports import write_aveva
+from tests.helpers.plant import one_machine_config
+from tests.helpers.tables import marts_rows
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "orchestration.cli"]

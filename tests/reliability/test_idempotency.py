@@ -21,9 +21,11 @@ from assets.silver.assets import build_silver_assets
 from assets.storage.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, TAG_CATALOG
 from orchestration.partitions import production_day_partitions
 from orchestration.resources import LakehouseResource
-
-from . import workers
-from .conftest import DAYS, PLANT_CONFIG, copy_lakehouse, history, marts_rows, query, report, sorted_rows, version
+from tests.helpers import workers
+from tests.helpers.demo import DAYS, PLANT_CONFIG
+from tests.helpers.figures import report
+from tests.helpers.lakehouse import copy_lakehouse
+from tests.helpers.tables import history, marts_rows, query, sorted_rows, version
 
 REPO = Path(__file__).resolve().parents[2]
 BRONZE_TABLES = (BRONZE_POINTS.name, QUARANTINE.name, FILE_LEDGER.name, TAG_CATALOG.name)

@@ -20,9 +20,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from conftest import HEADER, aveva_row
 from orchestration.cli import ensure_dagster_home
 from orchestration.recovery.dead_runs import HOST_TAG, PID_TAG, PROCESS_START_TAG
+from tests.helpers.exports import HEADER, aveva_row
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "orchestration.cli"]

@@ -34,8 +34,9 @@ from assets.demo.generator import write_demo_exports
 from assets.storage.schemas import BRONZE_POINTS, DAY_BUILDS, FILE_LEDGER, PLANT_CONFIG_HISTORY, QUARANTINE, TAG_CATALOG
 from orchestration.cli.instance import INSTANCE_YAML
 from orchestration.jobs import DAILY_JOB
-
-from .conftest import DEMO_START, PLANT_CONFIG, marts_rows, query, report, sorted_rows
+from tests.helpers.demo import DEMO_START, PLANT_CONFIG
+from tests.helpers.figures import report
+from tests.helpers.tables import marts_rows, query, sorted_rows
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "orchestration.cli"]

@@ -14,10 +14,10 @@ from pathlib import Path
 from assets.bronze.landing import Lakehouse, land_new_files
 from assets.plant.config import parse_plant_config
 from assets.storage.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE
-from conftest import HEADER, one_machine_config
-from conftest import aveva_row as r
-
-from .tables import table_rows
+from tests.helpers.exports import HEADER
+from tests.helpers.exports import aveva_row as r
+from tests.helpers.plant import one_machine_config
+from tests.helpers.tables import table_rows
 
 PASSES = 25
 

@@ -10,8 +10,9 @@ from assets.marts.inputs import silver_days
 from assets.marts.publish import publish_marts
 from assets.marts.published import marts_path
 from assets.plant.config import load_plant_config
-
-from .conftest import DAYS, PLANT_CONFIG, copy_lakehouse, marts_rows
+from tests.helpers.demo import DAYS, PLANT_CONFIG
+from tests.helpers.lakehouse import copy_lakehouse
+from tests.helpers.tables import marts_rows
 
 
 def publish_in_order(lake, order: list[str]) -> dict:

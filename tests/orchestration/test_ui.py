@@ -1,0 +1,246 @@
+"""The Dagster UI as plants serve it: read-only (checked over its GraphQL API) and in a real browser.
+
+A one-day demo lakehouse is built with the `iiot-lakehouse` command, the web server runs on 127.0.0.1
+reading its DAGSTER_HOME, and Debian's headless Chromium is driven by Selenium through
+/usr/bin/chromedriver (nothing is downloaded). Screenshots go to test-artifacts/browser/
+(IIOT_TEST_ARTIFACTS overrides test-artifacts/)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import urllib.parse
+from pathlib import Path
+
+import duckdb
+import pytest
+from deltalake import DeltaTable
+
+from tests.helpers.ui import ARTIFACTS_WRITTEN, REPO, graphql
+from tests.helpers.ui import DEMO_DAY as DAY
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+ARTIFACTS = Path(os.environ.get("IIOT_TEST_ARTIFACTS", REPO / "test-artifacts")) / "browser"
+# The demo plant (assets/demo/plant.yaml): lines L1 and L2 of three machines each, three shifts a day.
+MACHINES, LINES, SHIFTS = 6, 2, 3
+
+pytestmark = pytest.mark.slow
+
+NEEDS_CHROMIUM = (
+    "needs Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver); "
+    "`apt-get install chromium chromium-driver`, as .ci/run does"
+)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.skip(NEEDS_CHROMIUM)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless",
+        "--no-sandbox",  # CI runs as root
+        "--disable-gpu",
+        "--disable-dev-shm-usage",  # containers often have a small /dev/shm
+        "--disable-quic",
+        "--no-first-run",
+        # no calls home: the machine has no network beyond the package registries
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1920,1400",  # large enough that the expanded asset graph is drawn whole
+    ):
+        options.add_argument(flag)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # a fresh, empty profile each time
+    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+        options.add_argument(f"--user-data-dir={profile}")
+        driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+        try:
+            yield driver
+        finally:
+            driver.quit()
+
+
+def wait_for(driver, condition, what: str, timeout: float = 60):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(lambda d: condition(d), message=f"waiting for {what}")
+
+
+def screenshot(driver, name: str) -> Path:
+    path = ARTIFACTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    print(f"screenshot: {path}")
+    ARTIFACTS_WRITTEN.add(ARTIFACTS)
+    return path
+
+
+def tooltips(driver) -> set[str]:
+    """The names on the asset graph's nodes: groups and assets carry them as data-tooltip."""
+    script = "return [...document.querySelectorAll('[data-tooltip]')].map(e => e.dataset.tooltip)"
+    return set(driver.execute_script(script))
+
+
+def body_lines(driver) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.TAG_NAME, "body").text.splitlines()
+
+
+def metadata_rows(driver) -> dict[str, str]:
+    """The latest materialization's metadata table on an asset's overview: key -> value as shown."""
+    rows = driver.execute_script(
+        "return [...document.querySelectorAll('tr')].map(tr => [...tr.querySelectorAll('td')].map(td => td.innerText))"
+    )
+    return {cells[0].strip(): cells[-1].strip() for cells in rows if len(cells) == 3}
+
+
+def test_the_asset_graph_shows_the_layers_and_their_assets(demo_ui, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{demo_ui.url}/asset-groups")
+    assert browser.title  # the page loaded at all
+    wait_for(browser, lambda d: {"bronze", "silver", "marts", "maintenance"} <= tooltips(d), "the asset groups")
+    screenshot(browser, "asset-graph-groups")
+
+    # Open a group as a user does; the UI records the open groups in the URL, so all three are opened at once.
+    browser.find_element(By.CSS_SELECTOR, "[data-tooltip='marts']").click()
+    wait_for(browser, lambda d: "mart__oee_daily" in tooltips(d), "the marts group to open")
+    (opened,) = urllib.parse.parse_qs(urllib.parse.urlparse(browser.current_url).query)["expanded"]
+    assert opened.endswith(":marts"), opened
+    scope = opened[: -len("marts")]
+    groups = ",".join(scope + g for g in ("bronze", "silver", "marts"))
+    browser.get(f"{demo_ui.url}/asset-groups?{urllib.parse.urlencode({'expanded': groups})}")
+    assets = {
+        "bronze_historian__points",
+        "bronze__quarantine",
+        "bronze__file_ledger",
+        "bronze__tag_catalog",
+        "silver__plant_calendar",
+        "silver__machine_states",
+        "silver__count_increments",
+        "silver__energy_increments",
+        "silver__sensor_intervals",
+        "silver__tag_quality",
+        "mart__oee_daily",
+        "mart__daily_report",
+    }
+    wait_for(browser, lambda d: assets <= tooltips(d), "every bronze, silver and mart asset on the graph")
+    # The checks run by `iiot-lakehouse run` are on the nodes once their status loads: machine states has
+    # two, bronze__file_ledger three, all passed.
+    wait_for(browser, lambda d: {"2 / 2 Passed", "3 / 3 Passed"} <= set(body_lines(d)), "the nodes' check results")
+    screenshot(browser, "asset-graph-layers")
+    assert "Global asset lineage" in body_lines(browser)
+
+
+def test_a_mart_page_shows_its_check_and_the_latest_materialization_metadata(demo_ui, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{demo_ui.url}/assets/mart__oee_daily")
+    wait_for(browser, lambda d: "oee_site" in metadata_rows(d), "the latest materialization's metadata")
+    screenshot(browser, "mart-oee-daily-overview")
+    shown = metadata_rows(browser)
+    marts = demo_ui.lakehouse / "marts.duckdb"
+    assert shown["marts_file"] == str(marts)
+    assert json.loads(shown["days_rebuilt"]) == [DAY]
+    # One day of the demo plant: a row per machine, per machine and shift, per line, and one for the site.
+    assert shown["oee_daily_rows"] == str(MACHINES) == "6"
+    assert shown["oee_shift_rows"] == str(MACHINES * SHIFTS) == "18"
+    assert shown["oee_line_daily_rows"] == str(LINES) == "2"
+    assert shown["oee_site_daily_rows"] == "1"
+    # The headline OEE shown is the one analysts read from the published file, to the last digit.
+    con = duckdb.connect(str(marts), read_only=True)
+    try:
+        lines = dict(con.execute("select line, oee from oee_line_daily where day = ?", [DAY]).fetchall())
+        (site,) = con.execute("select oee from oee_site_daily where day = ?", [DAY]).fetchall()[0]
+    finally:
+        con.close()
+    assert sorted(lines) == ["L1", "L2"]
+    assert float(shown["oee_l1"]) == lines["L1"]
+    assert float(shown["oee_l2"]) == lines["L2"]
+    assert float(shown["oee_site"]) == site
+    assert 0 < site < 1
+
+    browser.find_element(By.CSS_SELECTOR, "a[role='tab'][title='Checks']").click()
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "[title='ratios_and_times_in_bounds']"), "the check")
+    wait_for(browser, lambda d: "Passed" in d.find_element(By.TAG_NAME, "body").text, "the check's result")
+    page = browser.find_element(By.TAG_NAME, "body").text
+    screenshot(browser, "mart-oee-daily-checks")
+    assert "Checks (1)" in page
+    assert "This is a blocking asset check." in page
+    assert (
+        "The rebuilt days, and the shifts that start in them, pass the audit before they are published "
+        "(sql/audit/marts_audit.sql): times nest (run <= planned <= scheduled <= calendar)" in page
+    )
+
+
+def test_a_silver_page_shows_its_checks_and_state_seconds_that_tile_the_day(demo_ui, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{demo_ui.url}/assets/silver__machine_states")
+    wait_for(browser, lambda d: "running_s" in metadata_rows(d), "the latest materialization's metadata")
+    screenshot(browser, "silver-machine-states-overview")
+    shown = metadata_rows(browser)
+    # Every second of the 24 h day of each of the 6 machines is in exactly one state category.
+    categories = ("running_s", "planned_stop_s", "unplanned_stop_s", "not_scheduled_s")
+    assert math.isclose(sum(float(shown[k]) for k in categories), MACHINES * 24 * 3600, abs_tol=1e-6)
+    con = duckdb.connect()
+    try:
+        con.register("states", DeltaTable(str(demo_ui.lakehouse / "silver__machine_states")).to_pyarrow_dataset())
+        (intervals,) = con.execute("select count(*) from states").fetchall()[0]
+    finally:
+        con.close()
+    assert int(shown["intervals"]) == intervals > MACHINES
+
+    browser.find_element(By.CSS_SELECTOR, "a[role='tab'][title='Checks']").click()
+    for check in ("silver__machine_states_schema", "states_tile_the_day"):
+        wait_for(browser, lambda d, c=check: d.find_elements(By.CSS_SELECTOR, f"[title='{c}']"), check)
+    page = browser.find_element(By.TAG_NAME, "body").text
+    screenshot(browser, "silver-machine-states-checks")
+    assert "Checks (2)" in page
+
+
+# --- the read-only web UI, over its GraphQL API -------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_read_only_ui_refuses_mutations_and_answers_queries(demo_ui):
+    """The UI as a plant serves it (`dagster-webserver --read-only`, see conftest's demo_ui) on the demo
+    lakehouse that `iiot-lakehouse run` built."""
+    port = demo_ui.port
+    repos = graphql(
+        port,
+        "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } "
+        "jobs { name } schedules { name } } } } }",
+    )
+    (repo,) = repos["data"]["repositoriesOrError"]["nodes"]
+    assert "land_exports_job" in {j["name"] for j in repo["jobs"]}
+    selector = {"repositoryLocationName": repo["location"]["name"], "repositoryName": repo["name"]}
+
+    launch = graphql(
+        port,
+        "mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename "
+        "... on UnauthorizedError { message } } }",
+        {"p": {"selector": {**selector, "jobName": "land_exports_job"}, "mode": "default"}},
+    )
+    assert launch["data"]["launchRun"]["__typename"] == "UnauthorizedError", launch
+    schedule = graphql(
+        port,
+        "mutation($s: ScheduleSelector!) { startSchedule(scheduleSelector: $s) { __typename } }",
+        {"s": {**selector, "scheduleName": "daily_oee_schedule"}},
+    )
+    assert schedule["data"]["startSchedule"]["__typename"] == "UnauthorizedError", schedule
+    # The command's runs are in the run history the UI shows: landing, then the one production day.
+    runs = graphql(port, "{ runsOrError { ... on Runs { results { jobName status } } } }")
+    assert sorted((r["jobName"], r["status"]) for r in runs["data"]["runsOrError"]["results"]) == [
+        ("daily_oee_job", "SUCCESS"),
+        ("land_exports_job", "SUCCESS"),
+    ]
