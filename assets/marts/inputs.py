@@ -31,6 +31,8 @@ STAGING: tuple[str, ...] = (
     "stg_oee_rollups",
 )
 OEE_RATIOS_SQL = Path("staging") / "oee_ratios.sql"
+# the table macro of the weekly and monthly OEE marts (over the daily marts, so bound when a mart calls it)
+OEE_PERIODS_SQL = Path("staging") / "oee_periods.sql"
 
 
 def checked_name(name: str) -> str:
@@ -163,6 +165,7 @@ def register_oee_ratios(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR)
 
 def register_staging(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> None:
     register_oee_ratios(con, sql_dir)
+    con.execute((sql_dir / OEE_PERIODS_SQL).read_text(encoding="utf-8")).fetchall()
     for view in STAGING:
         query = (sql_dir / "staging" / f"{view}.sql").read_text(encoding="utf-8")
         con.execute(f"create or replace temp view {checked_name(view)} as {query}").fetchall()
