@@ -14,12 +14,12 @@ import datetime as dt
 import duckdb
 import yaml
 
+from tests.helpers.cli import CliPlant as Plant
+from tests.helpers.cli import last_line
 from tests.helpers.exports import aveva_row as r
 from tests.helpers.exports import write_aveva
 from tests.helpers.plant import one_machine_config
 from tests.helpers.tables import query
-
-from .test_cli_truth import Plant, last_line
 
 UTC = dt.UTC
 

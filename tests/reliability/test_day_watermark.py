@@ -17,13 +17,11 @@ import dagster as dg
 from assets.bronze.assets import land_exports
 from assets.marts.publish import stale_days
 from orchestration.resources import LakehouseResource
+from tests.helpers.cli import CLI, CliPlant
 from tests.helpers.exports import aveva_row as r
 from tests.helpers.exports import write_aveva
 from tests.helpers.plant import one_machine_config
 from tests.helpers.tables import marts_rows
-
-from .test_cli_truth import CLI
-from .test_cli_truth import Plant as CliPlant
 
 # Monday 2 and Tuesday 3 March 2026, Europe/Berlin (UTC+1, no DST change), day_start 06:00: each
 # production day is 24 h = 86,400 s. The machine runs from 07:00 each day and counts 10 units by 08:00.
