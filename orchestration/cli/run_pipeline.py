@@ -12,11 +12,18 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.bronze.pending import missing_source_folders, pending_files, source_folders
+from assets.marts.publish import publish_marts, stale_days
+from assets.marts.published import marts_path, marts_uri
 from assets.silver import config_history
+from assets.storage.errors import describe_corrupt_log, describe_storage_error
 from assets.storage.object_store import UnsafeStoreError
+from assets.storage.schemas import BRONZE_POINTS
 
+from ..partitions import production_day_partitions, split_by_partition
 from ..recovery.guard import RunGuard
 from ..resources import resource_from_env
+from ..summary import line_energy_table, line_oee_table
 from .errors import CommandError
 from .instance import ensure_dagster_home, open_instance
 
@@ -76,12 +83,7 @@ def _cmd_run(args: argparse.Namespace, guard: RunGuard) -> int:
                 raise CommandError("; ".join(problems))
             return 0
 
-    from assets.marts.published import marts_path, marts_uri
-    from assets.storage.schemas import BRONZE_POINTS
-
     from ..definitions import DAILY_JOB, LANDING_JOB, build_definitions
-    from ..partitions import split_by_partition
-    from ..summary import line_energy_table, line_oee_table
 
     defs = build_definitions(lakehouse)
     metadata = {}
@@ -164,9 +166,6 @@ def _cmd_run(args: argparse.Namespace, guard: RunGuard) -> int:
 
 def _stale_days(lakehouse, config) -> list:
     """The production days that have ended and are stale by the day watermark (assets/silver/watermarks.py)."""
-    from assets.marts.publish import stale_days
-
-    from ..partitions import production_day_partitions
 
     partitions = production_day_partitions(config)
     stale = stale_days(lakehouse.lakehouse_root, config, lakehouse.storage_options())
@@ -175,8 +174,6 @@ def _stale_days(lakehouse, config) -> list:
 
 def _remove_days_of_earlier_calendar(lakehouse, config, days: list[dt.date]) -> None:
     """Days of the earlier calendar that the current one cannot build yet: out of silver and the marts."""
-    from assets.marts.publish import publish_marts
-
     if not days:
         return
     config_history.remove_days(lakehouse.lakehouse_root, days, lakehouse.storage_options())
@@ -216,8 +213,6 @@ def landing_summary(metadata: dict) -> str:
 
 def _check_landing_folders(landing: Path, config) -> list[str]:
     """A missing LANDING_ROOT stops the run; a missing source folder is a problem the run ends with."""
-    from assets.bronze.pending import missing_source_folders, source_folders
-
     if not landing.is_dir():
         raise CommandError(
             f"LANDING_ROOT {landing} does not exist (set LANDING_ROOT, or create it); expected the sources' "
@@ -232,8 +227,6 @@ def _check_landing_folders(landing: Path, config) -> list[str]:
 
 def _pending_files(lakehouse, config, landing: Path):
     """What a landing would find, or None to land anyway (the question itself failed: the landing says why)."""
-    from assets.bronze.pending import pending_files
-
     try:
         return pending_files(lakehouse.lakehouse(), config, landing)
     except Exception:  # noqa: BLE001 - only a shortcut: the landing run reports the real error
@@ -244,7 +237,6 @@ def _failure(result, lakehouse_root: str | None = None) -> str:
     """The root cause of a failed run, from its step failure's error chain: a full disk, a read-only file
     system or a corrupt Delta log in words; else the failure's own description, or the innermost error
     (the one a retry policy wrapped), never "Exceeded max_retries"."""
-    from assets.storage.errors import describe_corrupt_log, describe_storage_error
 
     for event in result.all_events:
         if not event.is_failure or event.event_specific_data is None:
