@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from assets.marts.plant_tables import plant_shift, plant_site
 from assets.plant.config import PlantConfig
-from assets.plant.tags import model_tags_table
+from assets.plant.tags import model_tags_table, sensor_tags_table
 from assets.silver import watermarks
 from assets.storage import delta, delta_read
 from assets.storage.schemas import SILVER_DAY_TABLES, SILVER_PLANT_CALENDAR
@@ -153,6 +153,7 @@ def register_dimensions(con: duckdb.DuckDBPyConnection, config: PlantConfig) -> 
     con.register("plant__machine", dim_machine(config))
     con.register("plant__asset", dim_asset(config))
     con.register("plant__tag", model_tags_table(config))
+    con.register("plant__sensor_tag", sensor_tags_table(config))
     con.register("plant__shift", plant_shift(config))
     con.register("plant__site", plant_site(config))
 

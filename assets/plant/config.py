@@ -271,9 +271,7 @@ class PlantConfig(PlantModel):
         line_names: list[str] = []
         for i, line in enumerate(self.lines):
             for j, machine in enumerate(line.machines):
-                for tag in (machine.state_tag, *machine.counter_tags.values(), *machine.energy_tags.values()):
-                    if tag is None:
-                        continue
+                for tag in machine.tags:
                     if tag in seen_tags:
                         raise problem(f"tag {tag!r} is already used by {seen_tags[tag]}", "lines", i, "machines", j)
                     seen_tags[tag] = f"{line.name}/{machine.name}"

@@ -97,10 +97,17 @@ def _count(value: Any) -> int:
     return value
 
 
+def _tag_list(value: Any) -> Any:
+    if not isinstance(value, list):
+        raise problem(f"must be a list of tags such as [L1.FILLER.Temp], got {value!r}")
+    return value
+
+
 class Machine(PlantModel):
     """A machine of a line. A machine with a state tag, its state map, two counters and an ideal cycle
     time has OEE; one with none of them (an energy meter, a compressor, a condition-monitoring asset) has
-    energy and sensor figures only (`has_oee` is false)."""
+    energy and sensor figures only (`has_oee` is false). Either may list its condition-monitoring tags in
+    `sensor_tags`."""
 
     name: Name = Field(description="The machine's name, unique on its line.")
     # the line and area it stands in, handed down from the line (not keys of the YAML)
@@ -143,6 +150,11 @@ class Machine(PlantModel):
         None, description="How long a power reading stands for the energy at most (null: modelling's)."
     )
     microstop_threshold_s: Positive = Field(120.0, description="A stop shorter than this is a microstop.")
+    # a condition-monitoring sensor is any tag no machine's model uses; listing it here only names the
+    # machine it belongs to (sensor_hourly's line and machine), it stays a sensor
+    sensor_tags: Annotated[tuple[Tag, ...], BeforeValidator(_tag_list)] = Field(
+        (), description="Condition-monitoring tags of this machine (sensor_hourly names its line and machine)."
+    )
 
     @model_validator(mode="after")
     def _oee_or_monitoring(self) -> Machine:
@@ -193,6 +205,12 @@ class Machine(PlantModel):
         """The configured energy sources: a cumulative meter, a power reading, or interval energy."""
         tags = {"meter": self.energy_kwh_tag, "power": self.power_kw_tag, "interval": self.energy_interval_kwh_tag}
         return {kind: tag for kind, tag in tags.items() if tag}
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """Every tag the machine names, its model's and its sensors', each at most once in a plant."""
+        model = (self.state_tag, *self.counter_tags.values(), *self.energy_tags.values())
+        return (*(tag for tag in model if tag is not None), *self.sensor_tags)
 
     @property
     def counter_tags(self) -> dict[str, str]:

@@ -18,3 +18,10 @@ def model_tags_table(config: PlantConfig) -> pa.Table:
         rows.extend((m.line, m.name, tag, f"energy_{kind}") for kind, tag in m.energy_tags.items())
     names = ["line", "machine", "tag", "role"]
     return pa.table({n: pa.array([r[i] for r in rows], pa.string()) for i, n in enumerate(names)})
+
+
+def sensor_tags_table(config: PlantConfig) -> pa.Table:
+    """The condition-monitoring tags the plant YAML gives a machine (`sensor_tags`), with its line."""
+    rows = [(m.line, m.name, tag) for m in config.machines for tag in m.sensor_tags]
+    names = ["line", "machine", "tag"]
+    return pa.table({n: pa.array([r[i] for r in rows], pa.string()) for i, n in enumerate(names)})

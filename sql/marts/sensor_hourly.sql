@@ -3,7 +3,8 @@
 -- with a good-quality value. An hour split by the day's edge appears in both days, each with its part.
 -- hour_local is the same hour on the plant's wall clock (plant__site.timezone) with its UTC offset: on the
 -- night the clocks go back two UTC hours show the same local hour (told apart by the offset), on the night
--- they go forward one local hour has no row.
+-- they go forward one local hour has no row. line and machine are those whose sensor_tags list the tag
+-- (plant__sensor_tag), NULL for a plant-wide tag.
 with
 pieces as (
     select
@@ -53,5 +54,7 @@ final as (
     group by tag, day, hour, local_offset_min
 )
 
-select * from final
-order by tag, hour
+select f.tag, st.line, st.machine, f.* exclude (tag)
+from final as f
+left join plant__sensor_tag as st on st.tag = f.tag
+order by f.tag, f.hour

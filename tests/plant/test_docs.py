@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import re
+import typing
 
-from assets.plant.config import DEFAULT_PLANT_CONFIG
+from pydantic import BaseModel
+
+from assets.plant.config import DEFAULT_PLANT_CONFIG, PlantConfig
 from assets.plant.docs import REFERENCE_FILE, SCHEMA_FILE, plant_json_schema, render_reference, render_schema
 from assets.plant.source_formats import OPTION_DEFAULTS, OPTIONS
 
@@ -86,3 +89,44 @@ def test_the_schema_file_is_json_for_editors():
         "sources",
         "lines",
     }
+
+
+def _model_keys(model: type[BaseModel], prefix: str = "") -> typing.Iterator[tuple[str, str]]:
+    # the pydantic models themselves, walked through lists, tuples, mappings and optionals: (path, key)
+    for key, field in model.model_fields.items():
+        if field.exclude:  # handed down (a machine's line and area), not written in the YAML
+            continue
+        yield prefix + key, key
+        inner = [field.annotation]
+        while inner:
+            tp = inner.pop()
+            if isinstance(tp, type) and issubclass(tp, BaseModel):
+                yield from _model_keys(tp, f"{prefix}{key}.")
+            else:
+                inner += typing.get_args(tp)
+
+
+def test_the_annotated_demo_plant_sets_or_comments_out_every_key_of_the_models():
+    text = DEFAULT_PLANT_CONFIG.read_text(encoding="utf-8")
+    keys = dict(_model_keys(PlantConfig))
+    # the walk reaches the nested models: a shift's end, a state's reason, a machine's sensor_tags
+    assert {"calendar.shifts.end", "lines.machines.states.reason", "lines.machines.sensor_tags"} <= set(keys)
+    # written as a key of the file (`key:`, `- key:`, `{key: ...}`) or commented out as one (`# key: ...`);
+    # a key named only in a sentence does not count
+    missing = [
+        path
+        for path, key in keys.items()
+        if not re.search(rf"(?m)^[ \t]*(#[ \t]*)?(- )?{key}:|[{{,][ \t]*{key}:", text)
+    ]
+    assert not missing, f"{DEFAULT_PLANT_CONFIG.name} neither sets nor comments out {missing}"
+    # the per-format options are the reference's, which the header points to
+    assert "docs/plant-reference.md" in text.split("\nplant:")[0]
+
+
+def test_the_reference_lists_every_option_of_every_format_under_that_format():
+    reference = REFERENCE_FILE.read_text(encoding="utf-8")
+    sections = dict(re.findall(r"(?ms)^### `(\w+)`\n(.*?)(?=^### |\Z)", reference))
+    assert set(sections) == set(OPTIONS)
+    for fmt, model in OPTIONS.items():
+        rows = set(re.findall(r"(?m)^\| `(\w+)` \|", sections[fmt]))
+        assert rows == set(model.model_fields), fmt
