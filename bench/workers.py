@@ -89,47 +89,25 @@ def task_silver_history(args: dict) -> dict:
 
     from assets.bronze.landing import Lakehouse
     from assets.marts.publish import publish_marts
-    from assets.plant.calendar import calendar_table, production_day_window
-    from assets.silver.counts import count_points, model_count_increments
-    from assets.silver.energy import energy_points, model_energy
-    from assets.silver.points import register_points
-    from assets.silver.sensors import model_sensor_intervals, sensor_points
-    from assets.silver.states import machine_state_points, model_machine_states
-    from assets.silver.tag_quality import model_tag_quality, tag_quality_points
-    from assets.storage import delta, delta_read
-    from assets.storage.schemas import (
-        SILVER_COUNT_INCREMENTS,
-        SILVER_ENERGY_INCREMENTS,
-        SILVER_MACHINE_STATES,
-        SILVER_PLANT_CALENDAR,
-        SILVER_SENSOR_INTERVALS,
-        SILVER_TAG_QUALITY,
-    )
+    from assets.plant.calendar import calendar_table
+    from assets.silver.day import SILVER_MODELS, modelled_day
+    from assets.storage import delta
+    from assets.storage.schemas import SILVER_PLANT_CALENDAR
 
     from .plant import bench_plant
 
     config = bench_plant(args["machines"])
     lakehouse = Lakehouse(args["lakehouse"])
     days = [dt.date.fromisoformat(d) for d in args["days"]]
-    models = [
-        (SILVER_MACHINE_STATES, model_machine_states, machine_state_points),
-        (SILVER_COUNT_INCREMENTS, model_count_increments, count_points),
-        (SILVER_ENERGY_INCREMENTS, model_energy, energy_points),
-        (SILVER_SENSOR_INTERVALS, model_sensor_intervals, sensor_points),
-        (SILVER_TAG_QUALITY, model_tag_quality, tag_quality_points),
-    ]
     start = time.perf_counter()
     for day in days:
-        window = production_day_window(config, day)
         calendar = SILVER_PLANT_CALENDAR.conform(calendar_table(config, [day]))
         delta.replace_days(lakehouse.uri(SILVER_PLANT_CALENDAR.name), SILVER_PLANT_CALENDAR, [day], calendar, {})
-        for spec, model, points in models:
-            with delta_read.duckdb_session() as con:
-                register_points(con, lakehouse, config, window, points(config))
-                table = model(con, config, day, window)
+        for silver in SILVER_MODELS:
+            with modelled_day(lakehouse, config, day, silver) as table:
                 if isinstance(table, pa.Table):
-                    table = spec.conform(table)
-                delta.replace_days(lakehouse.uri(spec.name), spec, [day], table, {})
+                    table = silver.spec.conform(table)
+                delta.replace_days(lakehouse.uri(silver.spec.name), silver.spec, [day], table, {})
     silver_seconds = time.perf_counter() - start
     publish_marts(args["lakehouse"], config, days)
     return {"seconds": time.perf_counter() - start, "silver_seconds": silver_seconds, "days": len(days)}

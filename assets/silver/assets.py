@@ -6,24 +6,24 @@ import pyarrow.compute as pc
 
 from assets.plant.calendar import calendar_table, partition_day, production_day_window
 from assets.silver import config_history, tag_aliases, watermarks
-from assets.silver.counts import count_points, model_count_increments
-from assets.silver.energy import energy_points, model_energy
-from assets.silver.points import register_points
-from assets.silver.sensors import SENSOR_BATCH_ROWS, model_sensor_intervals, sensor_points
-from assets.silver.states import machine_state_points, model_machine_states
-from assets.silver.tag_quality import model_tag_quality, tag_quality_points
-from assets.storage import delta, delta_read
+from assets.silver.day import (
+    COUNT_INCREMENTS,
+    ENERGY_INCREMENTS,
+    MACHINE_STATES,
+    SENSOR_INTERVALS,
+    TAG_QUALITY,
+    SilverModel,
+    modelled_day,
+)
+from assets.silver.sensors import SENSOR_BATCH_ROWS
+from assets.storage import delta
 from assets.storage.checks import schema_check_result, schema_check_spec
 from assets.storage.failures import no_retry_for_storage_faults
 from assets.storage.resource import LakehouseResource
 from assets.storage.schemas import (
     BRONZE_POINTS,
-    SILVER_COUNT_INCREMENTS,
-    SILVER_ENERGY_INCREMENTS,
     SILVER_MACHINE_STATES,
     SILVER_PLANT_CALENDAR,
-    SILVER_SENSOR_INTERVALS,
-    SILVER_TAG_QUALITY,
     TableSpec,
 )
 from assets.storage.validation import KEY_ORDERED, ValidationResult, validated_stream
@@ -163,10 +163,9 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         config, started_at = lakehouse.plant(), watermarks.now()
         day = partition_day(context.partition_key)
         window = production_day_window(config, day)
-        with delta_read.duckdb_session() as con:
-            selection = machine_state_points(config, _aliases(context, lakehouse, config))
-            register_points(con, lakehouse.lakehouse(), config, window, selection)
-            states = model_machine_states(con, config, day, window)
+        aliases = _aliases(context, lakehouse, config)
+        with modelled_day(lakehouse.lakehouse(), config, day, MACHINE_STATES, aliases) as states:
+            pass  # a table, read whole before the session closes
         _write(lakehouse, SILVER_MACHINE_STATES, day, states, context.run_id, started_at)
         problems = tiling_problems(states, window, [(m.line, m.name) for m in config.oee_machines])
         seconds: dict[str, float] = {}
@@ -191,8 +190,9 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
             ],
         )
 
-    def modelled_asset(spec: TableSpec, model, points, doc: str, summary):
-        """A silver asset that models the day from the bronze points its `points` selection names."""
+    def modelled_asset(silver: SilverModel, doc: str, summary):
+        """A silver asset that models the day from the bronze points its selection names."""
+        spec = silver.spec
 
         @dg.asset(
             name=spec.name,
@@ -213,11 +213,8 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         def _model_day(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
             config, started_at = lakehouse.plant(), watermarks.now()
             day = partition_day(context.partition_key)
-            window = production_day_window(config, day)
-            with delta_read.duckdb_session() as con:
-                selection = points(config, _aliases(context, lakehouse, config))
-                register_points(con, lakehouse.lakehouse(), config, window, selection)
-                table = model(con, config, day, window)
+            aliases = _aliases(context, lakehouse, config)
+            with modelled_day(lakehouse.lakehouse(), config, day, silver, aliases) as table:
                 if isinstance(table, pa.RecordBatchReader):
                     # validated batch by batch on its way into the Delta writer, never held whole
                     validation, totals = ValidationResult(), summary()
@@ -266,33 +263,25 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         silver__plant_calendar,
         silver__machine_states,
         modelled_asset(
-            SILVER_COUNT_INCREMENTS,
-            model_count_increments,
-            count_points,
+            COUNT_INCREMENTS,
             "Counter increments (total, good, reject) at the time they were counted, measured from the "
             "counter's high: a step back within counter_backstep_tolerance is jitter and counts nothing; wraps "
             "at counter_rollover and resets are told apart by the rate they imply; bad readings count nothing.",
             counter_events,
         ),
         modelled_asset(
-            SILVER_ENERGY_INCREMENTS,
-            model_energy,
-            energy_points,
+            ENERGY_INCREMENTS,
             "Energy in kWh per span of time: meter increments (wraps and resets handled), power readings "
             "integrated over time, interval energy; split exactly at the day's edges.",
             energy_summary,
         ),
         modelled_asset(
-            SILVER_SENSOR_INTERVALS,
-            model_sensor_intervals,
-            sensor_points,
+            SENSOR_INTERVALS,
             "Condition-monitoring tags (numeric tags the machine model does not use) as step-held intervals.",
             SensorSummary,
         ),
         modelled_asset(
-            SILVER_TAG_QUALITY,
-            model_tag_quality,
-            tag_quality_points,
+            TAG_QUALITY,
             "Per tag and day: points, bad and uncertain points, longest gap and coverage of the day.",
             quality_summary,
         ),
