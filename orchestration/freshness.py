@@ -93,7 +93,8 @@ def _source_checks(config: PlantConfig) -> dg.AssetChecksDefinition | None:
         ],
         can_subset=True,
     )
-    def source_freshness_checks(context: dg.AssetCheckExecutionContext, lakehouse: LakehouseResource):
+    def source_freshness_checks(context, lakehouse: LakehouseResource):
+        # (context unannotated: Dagster reads the annotation, which postponed evaluation leaves a string)
         landed = last_landed(lakehouse.lakehouse())
         selected = {key.name for key in context.selected_asset_check_keys}
         for fresh in source_freshness(watched, landed, now()):
