@@ -1,5 +1,6 @@
-"""Alerts: a failed run, a failed or warning asset check and a machine's day flagged in the published marts,
-each sent once to a webhook (ALERT_WEBHOOK_URL) and/or by email (ALERT_SMTP_HOST, ALERT_EMAIL_TO).
+"""Alerts: a failed run, a failed or warning asset check (a stale source and a late day among them, see
+freshness.py), a machine's day flagged and a line's OEE below its target in the published marts, each sent
+once to a webhook (ALERT_WEBHOOK_URL) and/or by email (ALERT_SMTP_HOST, ALERT_EMAIL_TO).
 
 The sensor keeps what it has looked at in its cursor: the last ended runs it has read (their checks with
 them), the flagged days it has sent, and the alerts a channel has not taken yet (retried on the next tick,
@@ -44,6 +45,12 @@ MARTS_LOOKBACK_DAYS = 7
 EVENTS_PER_TICK = 200
 # Alerts a channel keeps refusing are dropped beyond this many (the oldest first), so the cursor stays small.
 MAX_PENDING = 500
+# Alerts keyed by their check (not their run) that were sent, kept this many (the newest): a freshness check
+# evaluated every 15 minutes tells of one stale source once.
+MAX_SENT_ONCE = 500
+# A check result's metadata entry that keys its alert across runs (orchestration/freshness.py writes it).
+ALERT_KEY = "alert_key"
+ONCE_PREFIX = "once:"
 CHANNELS = ("webhook", "email")
 
 # environment variable -> AlertResource field
@@ -207,14 +214,21 @@ def failed_checks(instance: dg.DagsterInstance, run_id: str, alerts: AlertResour
         asset = evaluation.asset_key.to_user_string()
         warning = evaluation.severity == dg.AssetCheckSeverity.WARN
         partition = getattr(evaluation, "partition", None)
+        once = evaluation.metadata.get(ALERT_KEY)
+        key = f"check:{run_id}:{asset}:{evaluation.check_name}:{partition or ''}"
+        detail = f"run {run_id}"
+        if once is not None:
+            # the same state in the next run is the same news: keyed by the check's own key, with its words
+            key = f"{ONCE_PREFIX}{asset}:{evaluation.check_name}:{once.value}"
+            detail = f"{evaluation.description}\n{detail}" if evaluation.description else detail
         out.append(
             Alert(
-                key=f"check:{run_id}:{asset}:{evaluation.check_name}:{partition or ''}",
+                key=key,
                 what="Asset check warning" if warning else "Asset check failed",
                 where=f"{asset}: {evaluation.check_name}" + (f" ({partition})" if partition else ""),
                 when=_iso(record.event_log_entry.timestamp),
                 link=alerts.link(f"assets/{'/'.join(map(urllib.parse.quote, evaluation.asset_key.path))}?view=checks"),
-                detail=f"run {run_id}",
+                detail=detail,
             )
         )
     return out
@@ -231,8 +245,7 @@ FLAGGED_DAYS_SQL = """
 
 def flagged_days(lakehouse: LakehouseResource, alerts: AlertResource) -> list[Alert]:
     """A machine's production day whose OEE rests on poor data (oee_daily.data_quality_ok false), over the
-    last MARTS_LOOKBACK_DAYS days of the published marts. (Lines have no OEE target in the plant config
-    yet, so an OEE below target is not an alert.)"""
+    last MARTS_LOOKBACK_DAYS days of the published marts."""
     path = fetch_published_marts(lakehouse.lakehouse_root, lakehouse.storage_options())
     if not path.exists():
         return []
@@ -257,6 +270,51 @@ def flagged_days(lakehouse: LakehouseResource, alerts: AlertResource) -> list[Al
     ]
 
 
+BELOW_TARGET_SQL = """
+    with recent as (select max(day) as newest from oee_line_daily)
+    select line, day, oee, oee_target
+    from oee_line_daily, recent
+    where oee_target is not null and oee < oee_target and day > newest - cast(? as integer)
+    order by day, line
+"""
+HAS_TARGETS_SQL = """
+    select count(*) from information_schema.columns
+    where table_name = 'oee_line_daily' and column_name = 'oee_target'
+"""
+
+
+def lines_below_target(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """(line, day, oee, oee_target) of each line-day whose OEE is below its target, over the last
+    MARTS_LOOKBACK_DAYS days; none from marts published without targets (no oee_target column)."""
+    if not con.execute(HAS_TARGETS_SQL).fetchone()[0]:
+        return []
+    return con.execute(BELOW_TARGET_SQL, [MARTS_LOOKBACK_DAYS]).fetchall()
+
+
+def below_target(lakehouse: LakehouseResource, alerts: AlertResource) -> list[Alert]:
+    """A line's production day whose OEE is below the line's target (oee_line_daily.oee_target)."""
+    path = fetch_published_marts(lakehouse.lakehouse_root, lakehouse.storage_options())
+    if not path.exists():
+        return []
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        rows = lines_below_target(con)
+    finally:
+        con.close()
+    when = _iso(path.stat().st_mtime)
+    return [
+        Alert(
+            key=f"target:{line}/{day.isoformat()}",
+            what="OEE below target",
+            where=f"{line} on {day.isoformat()}",
+            when=when,
+            link=alerts.link("assets/mart__oee_daily"),
+            detail=f"OEE {oee:.1%}, target {target:.1%}",
+        )
+        for line, day, oee, target in rows
+    ]
+
+
 # --- the sensor ------------------------------------------------------------------------------------------
 
 
@@ -267,7 +325,8 @@ def build_alert_sensor(running: bool = True) -> dg.SensorDefinition:
         name=ALERT_SENSOR,
         minimum_interval_seconds=60,
         default_status=status,
-        description="Sends each failed run, failed or warning asset check and flagged machine day once, to "
+        description="Sends each failed run, failed or warning asset check, flagged machine day and line-day below "
+        "its OEE target once, to "
         "ALERT_WEBHOOK_URL and/or by email (ALERT_SMTP_HOST, ALERT_EMAIL_TO).",
     )
     def alert_sensor(context: dg.SensorEvaluationContext, alerts: AlertResource, lakehouse: LakehouseResource):
@@ -281,9 +340,10 @@ def build_alert_sensor(running: bool = True) -> dg.SensorDefinition:
         runs = [failed_run(instance, r, alerts) for r in failures]
         ended = sorted(failures + successes, key=lambda r: r.storage_id)
         checks = [a for r in ended for a in failed_checks(instance, r.event_log_entry.run_id, alerts)]
-        days = flagged_days(lakehouse, alerts)
+        checks = _not_sent_before(checks, state)
+        days = flagged_days(lakehouse, alerts) + below_target(lakehouse, alerts)
         sent_days = set(state.get("days", []))
-        # A day still flagged is not sent again; one that clears and is flagged again later is.
+        # A day still flagged (or below target) is not sent again; one that clears and is flagged again later is.
         state["days"] = sorted(a.key for a in days)
         fresh = [*runs, *checks, *(a for a in days if a.key not in sent_days)]
         pending = state.get("pending", []) + [{"alert": asdict(a), "channels": channels} for a in fresh]
@@ -307,3 +367,20 @@ def build_alert_sensor(running: bool = True) -> dg.SensorDefinition:
         return dg.SkipReason(f"{len(pending)} alert(s): {sent} sent, {len(left)} to retry")
 
     return alert_sensor
+
+
+def _not_sent_before(checks: list[Alert], state: dict) -> list[Alert]:
+    """The check alerts to send: every one keyed by its run, and those keyed by their check (a stale source,
+    a late day) not sent before; the latter are remembered in the cursor."""
+    sent = list(state.get("once", []))
+    seen = set(sent)
+    out = []
+    for alert in checks:
+        if alert.key.startswith(ONCE_PREFIX):
+            if alert.key in seen:
+                continue
+            seen.add(alert.key)
+            sent.append(alert.key)
+        out.append(alert)
+    state["once"] = sent[-MAX_SENT_ONCE:]
+    return out

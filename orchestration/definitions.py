@@ -12,6 +12,7 @@ from assets.storage.assets import maintenance__delta_tables
 
 from .alerts import AlertResource, alerts_from_env, build_alert_sensor
 from .executors import executor_from_env
+from .freshness import build_freshness
 from .jobs import DAILY_JOB, LANDING_JOB, build_jobs
 from .partitions import production_day_partitions
 from .resources import LakehouseResource, resource_from_env
@@ -31,6 +32,7 @@ def build_definitions(
     config = lakehouse.plant()
     partitions = production_day_partitions(config)
     land_job, daily_job = build_jobs(partitions)
+    freshness_checks, freshness_job, freshness_schedule = build_freshness(config)
     return dg.Definitions(
         assets=[
             land_exports,
@@ -39,8 +41,9 @@ def build_definitions(
             *build_report_assets(partitions),
             maintenance__delta_tables,
         ],
-        jobs=[land_job, daily_job],
-        schedules=[*build_schedules(daily_job, config), build_maintenance_schedule(config)],
+        asset_checks=freshness_checks,
+        jobs=[land_job, daily_job, freshness_job],
+        schedules=[*build_schedules(daily_job, config), build_maintenance_schedule(config), freshness_schedule],
         sensors=[
             *build_sensors(land_job, daily_job, running=config.automation.landing_sensors),
             build_alert_sensor(running=config.automation.alerts),

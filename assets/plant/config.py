@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
 
+from assets.plant.durations import Duration
 from assets.plant.errors import PlantConfigError, config_error, problem
 from assets.plant.fields import Clock, Name, PlantModel, Positive, TimeZoneName, choice, non_empty_list, set_derived
 from assets.plant.machines import Line, Machine
@@ -162,6 +163,11 @@ class Source(PlantModel):
     options: Annotated[dict[str, Any], BeforeValidator(_mapping)] = Field(
         default_factory=dict, description="The format's options (see the format's keys); defaults filled in."
     )
+    expected_every: Duration | None = Field(
+        None,
+        description='How often a new file is expected ("15m", "1h", "1d"): none landed for longer warns, for '
+        "twice as long fails (the source's freshness check; null: not checked).",
+    )
 
     model_config = ConfigDict(json_schema_extra=lambda schema: _source_schema(schema))
 
@@ -222,6 +228,15 @@ class Automation(PlantModel):
         True, description="weekly_maintenance_schedule: compact, vacuum and checkpoint the Delta tables on Sundays."
     )
     alerts: bool = Field(True, description="alert_sensor: send failed runs, checks and flagged days (see README).")
+    freshness_checks: bool = Field(
+        True, description="freshness_checks_schedule: every 15 minutes, check the sources and the last day's marts."
+    )
+    publish_within: Duration = Field(
+        dt.timedelta(hours=2),
+        description="How long after a production day ends its marts must be published; later fails the marts' "
+        "freshness check.",
+        json_schema_extra={"default": "2h"},
+    )
 
 
 class PlantConfig(PlantModel):

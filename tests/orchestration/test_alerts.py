@@ -5,20 +5,15 @@ sends nothing, and an alert a channel refused is sent on a later tick on that ch
 from __future__ import annotations
 
 import datetime as dt
-import json
 import ssl
 import subprocess
-import threading
-from email import message_from_bytes, policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import dagster as dg
-import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from assets.bronze.assets import land_exports
 from orchestration.definitions import build_definitions
+from tests.helpers.alerts import Mailbox, tick
 from tests.helpers.exports import aveva_row as r
 from tests.helpers.network import free_port
 from tests.helpers.tables import mart
@@ -26,101 +21,9 @@ from tests.helpers.tables import mart
 DAY = "2026-03-02"
 
 
-class Webhook:
-    """An HTTP server recording each POST's path and JSON body; `fail_next` answers that many with 500."""
-
-    def __init__(self):
-        self.bodies: list[dict] = []
-        self.fail_next = 0
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                data = self.rfile.read(int(self.headers["Content-Length"]))
-                if hook.fail_next:
-                    hook.fail_next -= 1
-                    self.send_response(500)
-                else:
-                    assert self.headers["Content-Type"] == "application/json"
-                    hook.bodies.append(json.loads(data))
-                    self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/plant"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-class Mailbox:
-    """aiosmtpd's handler: keeps each message; `logins` the credentials it was given."""
-
-    def __init__(self):
-        self.messages = []
-        self.logins: list[tuple[str, str]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
-        return "250 OK"
-
-    def authenticate(self, server, session, envelope, mechanism, auth_data):
-        assert isinstance(auth_data, LoginPassword)
-        self.logins.append((auth_data.login.decode(), auth_data.password.decode()))
-        return AuthResult(success=True)
-
-
-@pytest.fixture
-def webhook():
-    hook = Webhook()
-    yield hook
-    hook.close()
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox()
-    # AUTH over plain text on 127.0.0.1 only: the test server offers no STARTTLS
-    controller = Controller(
-        box, hostname="127.0.0.1", port=free_port(), authenticator=box.authenticate, auth_require_tls=False
-    )
-    controller.start()
-    box.port = controller.port
-    yield box
-    controller.stop()
-
-
-@pytest.fixture
-def alert_env(monkeypatch, webhook, mailbox):
-    monkeypatch.setenv("ALERT_WEBHOOK_URL", webhook.url)
-    monkeypatch.setenv("ALERT_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("ALERT_SMTP_PORT", str(mailbox.port))
-    monkeypatch.setenv("ALERT_SMTP_FROM", "lakehouse@plant.example")
-    monkeypatch.setenv("ALERT_EMAIL_TO", "shift-lead@plant.example, maintenance@plant.example")
-    monkeypatch.setenv("ALERT_SMTP_USER", "lakehouse")
-    monkeypatch.setenv("ALERT_SMTP_PASSWORD", "s3cret")
-    monkeypatch.delenv("DAGSTER_UI_URL", raising=False)
-
-
 @dg.asset
 def broken_asset():
     raise RuntimeError("the historian share is gone")
-
-
-def _tick(defs, instance, cursor=None):
-    sensor = defs.resolve_sensor_def("alert_sensor")
-    # the definitions' own resources, as the daemon hands them (a bare context would give it none)
-    with dg.build_sensor_context(
-        instance=instance, definitions=defs, cursor=cursor, resources=dict(defs.resources)
-    ) as context:
-        result = sensor.evaluate_tick(context)
-    return result.cursor
 
 
 def test_each_failure_is_sent_once_by_webhook_and_by_mail(plant_factory, alert_env, webhook, mailbox):
@@ -154,7 +57,7 @@ def test_each_failure_is_sent_once_by_webhook_and_by_mail(plant_factory, alert_e
             return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat(timespec="seconds")
 
         defs = build_definitions(plant.resource)
-        cursor = _tick(defs, instance)
+        cursor = tick(defs, instance)
 
         ui = "http://127.0.0.1:3000"  # DAGSTER_UI_URL unset: the local UI
         expected = [
@@ -195,8 +98,8 @@ def test_each_failure_is_sent_once_by_webhook_and_by_mail(plant_factory, alert_e
         assert mailbox.logins == [("lakehouse", "s3cret")] * 3
 
         # the next ticks find nothing new: the day is still flagged, the run still failed
-        cursor = _tick(defs, instance, cursor)
-        _tick(defs, instance, cursor)
+        cursor = tick(defs, instance, cursor)
+        tick(defs, instance, cursor)
         assert len(webhook.bodies) == 3 and len(mailbox.messages) == 3
 
 
@@ -210,12 +113,12 @@ def test_an_alert_the_webhook_refused_is_sent_later_and_the_mail_not_again(
         assert not failed.success
         defs = build_definitions(plant.resource)
         webhook.fail_next = 1  # the receiver is down for one request
-        cursor = _tick(defs, instance)
+        cursor = tick(defs, instance)
         assert webhook.bodies == [] and len(mailbox.messages) == 1
-        cursor = _tick(defs, instance, cursor)
+        cursor = tick(defs, instance, cursor)
         assert [b["link"] for b in webhook.bodies] == [f"https://lakehouse.plant.example/runs/{failed.run_id}"]
         assert len(mailbox.messages) == 1
-        _tick(defs, instance, cursor)
+        tick(defs, instance, cursor)
         assert len(webhook.bodies) == 1 and len(mailbox.messages) == 1
 
 
@@ -266,7 +169,7 @@ def test_mail_goes_over_starttls_when_the_server_offers_it(tmp_path, plant_facto
         plant = plant_factory()
         with dg.instance_for_test() as instance:
             failed = dg.materialize([broken_asset], instance=instance, raise_on_error=False)
-            _tick(build_definitions(plant.resource), instance)
+            tick(build_definitions(plant.resource), instance)
     finally:
         controller.stop()
     assert [m["Subject"] for _, m in box.messages] == ["[iiot-lakehouse] Run failed: __ephemeral_asset_job__"]

@@ -14,7 +14,7 @@ from orchestration.definitions import build_definitions
 from orchestration.resources import LakehouseResource
 
 RUNNING, STOPPED = dg.DefaultScheduleStatus.RUNNING, dg.DefaultScheduleStatus.STOPPED
-SCHEDULES = ("daily_oee_schedule", "weekly_maintenance_schedule")
+SCHEDULES = ("daily_oee_schedule", "weekly_maintenance_schedule", "freshness_checks_schedule")
 SENSORS = ("landing_folder_sensor", "landed_days_sensor", "alert_sensor")
 
 
@@ -64,6 +64,7 @@ def test_the_schedules_and_sensors_run_by_default(tmp_path):
         ("maintenance_schedule", {"weekly_maintenance_schedule"}),
         ("landing_sensors", {"landing_folder_sensor", "landed_days_sensor"}),
         ("alerts", {"alert_sensor"}),
+        ("freshness_checks", {"freshness_checks_schedule"}),
     ],
 )
 def test_the_plant_yaml_switches_one_off(tmp_path, switch, stopped):
