@@ -63,5 +63,8 @@ final as (
     from summed
 )
 
-select * from final
-order by site, area, line, week
+-- the line's OEE target of the plant YAML (plant__target), and how far the OEE is above (+) or below (-) it
+select f.*, t.oee_target, f.oee - t.oee_target as oee_target_gap
+from final as f
+left join plant__target as t on t.level = 'line' and t.line = f.line
+order by f.site, f.area, f.line, f.week
