@@ -21,8 +21,9 @@ import jinja2
 from markupsafe import Markup
 
 from assets.report.charts import MAX_PARETO_REASONS, energy_trend_svg, oee_trend_svg, pareto_svg, waterfall_svg
+from assets.report.charts_day import timeline_svg
 from assets.report.data import DailyReport, LineReport, load_daily_report
-from assets.report.formats import count, finite, kwh_per_unit, percent
+from assets.report.formats import count, finite, hours, kwh, kwh_per_unit, percent, points, ratio
 
 
 def headline(line: LineReport) -> dict[str, str]:
@@ -37,7 +38,7 @@ def headline(line: LineReport) -> dict[str, str]:
         "Quality": percent(today.get("quality") if today else None),
         # the line's output: its output machine's good units, never a sum over machines counting different things
         "Good units": count(today.get("output_good_count") if today else None),
-        "kWh per unit": kwh_per_unit(energy.kwh_per_good_unit if energy else None),
+        "Energy per unit": kwh_per_unit(energy.kwh_per_good_unit if energy else None),
     }
 
 
@@ -82,7 +83,28 @@ _PAGE.globals.update(
     waterfall_svg=_markup(waterfall_svg),
     pareto_svg=_markup(pareto_svg),
     energy_trend_svg=_markup(energy_trend_svg),
+    timeline_svg=_markup(timeline_svg),
+    percent=percent,
+    hours=hours,
+    count=count,
+    kwh=kwh,
+    kwh_per_unit=kwh_per_unit,
+    target_state=lambda value, target: target_state(value, target),
+    change=lambda today, before: change(today, before),
 )
+
+
+def target_state(value: object, target: object) -> str:
+    """ "met" or "below" (the page's green and red); "" where the value or the target is missing or impossible."""
+    value, target = ratio(value), ratio(target)
+    if value is None or target is None:
+        return ""
+    return "met" if value >= target else "below"
+
+
+def change(today: object, before: object) -> str:
+    today, before = ratio(today), ratio(before)
+    return "no data" if today is None or before is None else points(today - before)
 
 
 def render_report_html(report: DailyReport) -> str:
