@@ -79,7 +79,9 @@ def machine_days(con, day: dt.date, usable) -> dict[LineKey, list[MachineDay]]:
     targets: dict[tuple[str, str], dict[str, float | None]] = {}
     if usable("dim_machine", TARGET_COLUMNS):
         for row in con.sql(f"select {', '.join(TARGET_COLUMNS)} from dim_machine").fetchall():
-            targets[(row[0], row[1])] = {k.removesuffix("_target"): v for k, v in zip(TARGET_COLUMNS[2:], row[2:])}
+            targets[(row[0], row[1])] = {
+                k.removesuffix("_target"): v for k, v in zip(TARGET_COLUMNS[2:], row[2:], strict=True)
+            }
     top: dict[tuple[str, str], str] = {}
     if usable("downtime_pareto", ("line", "machine", "period", "period_start", "reason", "category", "rank")):
         rows = con.sql(

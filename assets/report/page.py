@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import os
-import tempfile
 from pathlib import Path
 
 import jinja2
@@ -24,6 +22,7 @@ from assets.report.charts import MAX_PARETO_REASONS, energy_trend_svg, oee_trend
 from assets.report.charts_day import timeline_svg
 from assets.report.data import DailyReport, LineReport, load_daily_report
 from assets.report.formats import count, finite, hours, kwh, kwh_per_unit, percent, points, ratio
+from assets.report.index import atomic_write, refresh_reports, report_filename
 
 
 def headline(line: LineReport) -> dict[str, str]:
@@ -121,32 +120,14 @@ def render_daily_report(marts_file: Path, day: dt.date, trend_days: int = 14) ->
     return render_report_html(load_daily_report(marts_file, day, trend_days))
 
 
-def report_filename(day: dt.date) -> str:
-    return f"daily_report_{day.isoformat()}.html"
-
-
 def write_report(report: DailyReport, out_dir: Path) -> Path:
-    """Write the rendered report to out_dir/daily_report_<day>.html atomically; a reader sees the old or new page."""
+    """Write the rendered report to out_dir/daily_report_<day>.html atomically (a reader sees the old or new
+    page), then bring index.html and the reports' previous/next links up to date."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / report_filename(report.day)
-    data = render_report_html(report).encode("utf-8")
-    handle = tempfile.NamedTemporaryFile(dir=out_dir, prefix=f".{target.name}.", suffix=".tmp", delete=False)
-    try:
-        with handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(handle.name, 0o644)
-        os.replace(handle.name, target)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-    fd = os.open(out_dir, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    atomic_write(target, render_report_html(report).encode("utf-8"))
+    refresh_reports(out_dir)
     return target
 
 

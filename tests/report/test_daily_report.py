@@ -225,7 +225,8 @@ def test_the_report_file_is_replaced_whole(marts, tmp_path):
     path.write_text("stale", encoding="utf-8")
     assert write_daily_report(marts, out, WED) == path
     assert path.read_text(encoding="utf-8") == render_daily_report(marts, WED)
-    assert sorted(p.name for p in out.iterdir()) == ["daily_report_2026-03-04.html"]
+    # no temporary file left behind; the index of the reports beside the report
+    assert sorted(p.name for p in out.iterdir()) == ["daily_report_2026-03-04.html", "index.html"]
 
 
 def test_the_asset_writes_the_report_and_reports_the_oee_per_line(tmp_path):
