@@ -1,5 +1,6 @@
-"""The plant's calendar as tables for the marts: the site (its time zone) and each shift of the plant YAML
-with its breaks, registered beside the machines as `plant__site` and `plant__shift`."""
+"""The plant's calendar and targets as tables for the marts: the site (its time zone), each shift of the plant
+YAML with its breaks and the OEE targets of the site, lines and machines, registered beside the machines as
+`plant__site`, `plant__shift` and `plant__target`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import datetime as dt
 import pyarrow as pa
 
 from assets.plant.config import WEEKDAYS, PlantConfig
+from assets.plant.targets import TARGET_KEYS
 
 _DAY_MIN = 24 * 60
 
@@ -71,3 +73,23 @@ def plant_shift(config: PlantConfig) -> pa.Table:
         ("working_days", pa.list_(pa.string())),
     )
     return pa.table({n: pa.array([r[i] for r in rows], kind) for i, (n, kind) in enumerate(names)})
+
+
+def plant_target(config: PlantConfig) -> pa.Table:
+    """The targets of the plant YAML, one row per site, line or machine that sets one (`level` says which;
+    line and machine are NULL above their level). A mart joins its level's row: no row, no target (NULL)."""
+    rows: list[tuple] = []
+    site = config.plant.targets
+    if any(getattr(site, k) is not None for k in TARGET_KEYS):
+        rows.append(("site", None, None, *(getattr(site, k) for k in TARGET_KEYS), None))
+    for line in config.lines:
+        if any(getattr(line.targets, k) is not None for k in TARGET_KEYS):
+            rows.append(("line", line.name, None, *(getattr(line.targets, k) for k in TARGET_KEYS), None))
+        for machine in line.machines:
+            t = machine.targets
+            if any(getattr(t, k) is not None for k in (*TARGET_KEYS, "rate")):
+                rows.append(("machine", line.name, machine.name, *(getattr(t, k) for k in TARGET_KEYS), t.rate))
+    names = ["level", "line", "machine", *(f"{k}_target" for k in TARGET_KEYS), "target_rate"]
+    kinds = [pa.string()] * 3 + [pa.float64()] * 5
+    columns = {n: pa.array([r[i] for r in rows], kind) for i, (n, kind) in enumerate(zip(names, kinds, strict=True))}
+    return pa.table({"site": pa.array([config.site] * len(rows), pa.string()), **columns})

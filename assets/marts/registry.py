@@ -22,6 +22,7 @@ from assets.marts.inputs import (
     register_dimensions,
     register_staging,
 )
+from assets.plant.targets import Targets
 from assets.storage.schemas import SILVER_PLANT_CALENDAR
 
 MARTS_DIR = Path("marts")
@@ -173,7 +174,16 @@ def _check_columns(marts: Sequence[Mart], sql_dir: Path) -> None:
         # a plant without machines: the dimension tables empty, with their columns
         calendar = SimpleNamespace(day_start=dt.time(0), working_days=(), shifts=(), breaks=())
         register_dimensions(
-            con, SimpleNamespace(site="", timezone="UTC", calendar=calendar, lines=(), machines=(), oee_machines=())
+            con,
+            SimpleNamespace(
+                site="",
+                timezone="UTC",
+                plant=SimpleNamespace(targets=Targets()),
+                calendar=calendar,
+                lines=(),
+                machines=(),
+                oee_machines=(),
+            ),
         )
         register_staging(con, sql_dir)
         for mart in marts:

@@ -28,6 +28,7 @@ from assets.plant.source_formats import (
     options_json_schema,
     validate_source_options,
 )
+from assets.plant.targets import Targets
 from assets.plant.timestamps import earliest_default
 
 __all__ = [
@@ -187,6 +188,7 @@ def _source_schema(schema: dict[str, Any]) -> None:
 class PlantSection(PlantModel):
     site: Name = Field(description="The site's name, as the marts report it.")
     timezone: TimeZoneName = Field(description="The plant's IANA time zone; production days are local to it.")
+    targets: Targets = Field(default_factory=Targets, description="The site's OEE targets.")
 
 
 class Modelling(PlantModel):

@@ -13,6 +13,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from assets.plant.errors import problem
 from assets.plant.fields import Name, PlantModel, Positive, Tag, choice, non_empty_list, set_derived
+from assets.plant.targets import MachineTargets, Targets
 
 STATE_CATEGORIES = ("running", "planned_stop", "unplanned_stop", "not_scheduled")
 
@@ -56,6 +57,7 @@ _OEE_ONLY_KEYS = (
     "counter_rollover",
     "counter_backstep_tolerance",
     "microstop_threshold_s",
+    "targets",
 )
 
 
@@ -155,6 +157,9 @@ class Machine(PlantModel):
     sensor_tags: Annotated[tuple[Tag, ...], BeforeValidator(_tag_list)] = Field(
         (), description="Condition-monitoring tags of this machine (sensor_hourly names its line and machine)."
     )
+    targets: MachineTargets = Field(
+        default_factory=MachineTargets, description="The machine's OEE targets and target rate (OEE machines)."
+    )
 
     @model_validator(mode="after")
     def _oee_or_monitoring(self) -> Machine:
@@ -235,6 +240,7 @@ class Line(PlantModel):
         None,
         description="The machine whose good units are the line's output (default: its last machine with OEE).",
     )
+    targets: Targets = Field(default_factory=Targets, description="The line's OEE targets.")
 
     @classmethod
     def _inherit(cls, data: dict[str, Any]) -> dict[str, Any]:

@@ -53,16 +53,25 @@ def build_report_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         report = load_daily_report(marts_file, day)
         path = write_report(report, marts_file.parent / REPORTS_DIR)
         location = dg.MetadataValue.path(str(path))
+        # a link the UI opens in the browser (a file:// URL on the machine that wrote it)
+        opens = dg.MetadataValue.url(path.resolve().as_uri())
+        index = dg.MetadataValue.url((path.parent / "index.html").resolve().as_uri())
         published = marts_uri(root)
         if object_store.is_remote(published):
             # beside the published marts: $LAKEHOUSE_ROOT/marts/reports/daily_report_<day>.html
             uri = f"{published.rsplit('/', 1)[0]}/{REPORTS_DIR}/{path.name}"
             object_store.upload(path, uri, options)
-            location = dg.MetadataValue.url(uri)
+            location = opens = dg.MetadataValue.url(uri)
+            index_uri = f"{uri.rsplit('/', 1)[0]}/index.html"
+            object_store.upload(path.parent / "index.html", index_uri, options)
+            index = dg.MetadataValue.url(index_uri)
         if report.missing:
             context.log.warning("daily report %s has gaps: %s", day, "; ".join(report.missing.values()))
         metadata: dict[str, object] = {
             "report": location,
+            "open_report": opens,
+            "report_path": dg.MetadataValue.path(str(path)),
+            "reports_index": index,
             "headline": dg.MetadataValue.md(headline_markdown(report)),
             "lines": len(report.lines),
         }

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import duckdb
 
+from assets.report import details
+
 LineKey = tuple[str, str, str]  # (site, area, line)
 
 OEE_TABLE = "oee_line_daily"
@@ -87,6 +89,11 @@ class LineReport:
     pareto: list[ParetoRow] = field(default_factory=list)
     energy: list[EnergyRow] = field(default_factory=list)
     day: dt.date | None = None
+    machines: list[details.MachineDay] = field(default_factory=list)
+    shifts: list[details.ShiftRow] = field(default_factory=list)
+    timeline: details.Timeline | None = None
+    comparison: details.Comparison | None = None
+    standby_kwh: float | None = None
 
     @property
     def energy_today(self) -> EnergyRow | None:
@@ -103,6 +110,7 @@ class DailyReport:
     marts_name: str
     lines: list[LineReport]
     missing: dict[str, str]
+    flags: list[details.Flag] = field(default_factory=list)
 
     @property
     def sites(self) -> list[str]:
@@ -145,10 +153,35 @@ def load_daily_report(marts_file: Path, day: dt.date, trend_days: int = 14) -> D
         if _usable(con, ENERGY_TABLE, ENERGY_COLUMNS, report.missing):
             for key, row in _energy_rows(con, day, trend_days):
                 line(key).energy.append(row)
+        _load_details(con, day, report, lines, line)
     finally:
         con.close()
     report.lines = [lines[k] for k in sorted(lines, key=_natural)]
     return report
+
+
+def _load_details(con: duckdb.DuckDBPyConnection, day: dt.date, report: DailyReport, lines, line) -> None:
+    def usable(table: str, columns: Sequence[str]) -> bool:
+        return _usable(con, table, columns, report.missing)
+
+    # the timeline's times in the plant's wall-clock time (dim_shift holds the plant YAML's time zone)
+    if _usable(con, "dim_shift", ("timezone",), {}):
+        zone = con.sql("select any_value(timezone) from dim_shift").fetchall()[0][0]
+        if zone and re.fullmatch(r"[A-Za-z0-9_+\-/]+", zone):  # SET takes no bind parameter
+            con.execute(f"SET TimeZone = '{zone}'").fetchall()
+    for key, rows in details.machine_days(con, day, usable).items():
+        line(key).machines = rows
+    for key, rows in details.shifts(con, day, usable).items():
+        line(key).shifts = rows
+    for key, timeline in details.timelines(con, day, usable).items():
+        line(key).timeline = timeline
+    report.flags = details.flags(con, day, usable)
+    # a comparison or standby energy alone does not make a line worth a section: only lines already shown
+    comparisons = details.comparisons(con, day, usable)
+    standby = details.standby_kwh(con, day, usable)
+    for key, entry in lines.items():
+        entry.comparison = comparisons.get(key)
+        entry.standby_kwh = standby.get(key)
 
 
 def _natural(key: LineKey) -> tuple:

@@ -45,5 +45,38 @@ def count(value: object) -> str:
 
 
 def kwh_per_unit(value: object) -> str:
+    """Energy per unit in a unit a reader takes in at a glance: Wh per unit, kWh per unit from 1 kWh on."""
     number = finite(value)
-    return "no data" if number is None else f"{number:.3f} kWh"
+    if number is None:
+        return "no data"
+    return f"{number:,.2f} kWh/unit" if abs(number) >= 1 else f"{number * 1000:,.1f} Wh/unit"
+
+
+def kwh(value: object) -> str:
+    number = finite(value)
+    return "no data" if number is None else f"{number:,.1f} kWh"
+
+
+def points(value: object) -> str:
+    """A change of a ratio in percentage points, signed."""
+    number = finite(value)
+    return "no data" if number is None else f"{number * 100:+.1f} pts"
+
+
+# What a stretch of a machine's day is, in the colours of the timeline and the Pareto (Okabe-Ito).
+CATEGORY_COLOURS = {
+    "running": "#009E73",
+    "planned_stop": "#56B4E9",
+    "unplanned_stop": "#D55E00",
+    "minor_stop": "#E69F00",
+    "unknown": "#7F7F7F",
+    "not_scheduled": "#E3E3E3",
+}
+CATEGORY_LABELS = {
+    "running": "running",
+    "planned_stop": "planned stop",
+    "unplanned_stop": "unplanned stop",
+    "minor_stop": "minor stop",
+    "unknown": "unknown (no valid state)",
+    "not_scheduled": "not scheduled",
+}

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import os
-import tempfile
 from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
 
 from assets.report.charts import MAX_PARETO_REASONS, energy_trend_svg, oee_trend_svg, pareto_svg, waterfall_svg
+from assets.report.charts_day import timeline_svg
 from assets.report.data import DailyReport, LineReport, load_daily_report
-from assets.report.formats import count, finite, kwh_per_unit, percent
+from assets.report.formats import count, finite, hours, kwh, kwh_per_unit, percent, points, ratio
+from assets.report.index import atomic_write, refresh_reports, report_filename
 
 
 def headline(line: LineReport) -> dict[str, str]:
@@ -37,7 +37,7 @@ def headline(line: LineReport) -> dict[str, str]:
         "Quality": percent(today.get("quality") if today else None),
         # the line's output: its output machine's good units, never a sum over machines counting different things
         "Good units": count(today.get("output_good_count") if today else None),
-        "kWh per unit": kwh_per_unit(energy.kwh_per_good_unit if energy else None),
+        "Energy per unit": kwh_per_unit(energy.kwh_per_good_unit if energy else None),
     }
 
 
@@ -82,7 +82,28 @@ _PAGE.globals.update(
     waterfall_svg=_markup(waterfall_svg),
     pareto_svg=_markup(pareto_svg),
     energy_trend_svg=_markup(energy_trend_svg),
+    timeline_svg=_markup(timeline_svg),
+    percent=percent,
+    hours=hours,
+    count=count,
+    kwh=kwh,
+    kwh_per_unit=kwh_per_unit,
+    target_state=lambda value, target: target_state(value, target),
+    change=lambda today, before: change(today, before),
 )
+
+
+def target_state(value: object, target: object) -> str:
+    """ "met" or "below" (the page's green and red); "" where the value or the target is missing or impossible."""
+    value, target = ratio(value), ratio(target)
+    if value is None or target is None:
+        return ""
+    return "met" if value >= target else "below"
+
+
+def change(today: object, before: object) -> str:
+    today, before = ratio(today), ratio(before)
+    return "no data" if today is None or before is None else points(today - before)
 
 
 def render_report_html(report: DailyReport) -> str:
@@ -99,32 +120,14 @@ def render_daily_report(marts_file: Path, day: dt.date, trend_days: int = 14) ->
     return render_report_html(load_daily_report(marts_file, day, trend_days))
 
 
-def report_filename(day: dt.date) -> str:
-    return f"daily_report_{day.isoformat()}.html"
-
-
 def write_report(report: DailyReport, out_dir: Path) -> Path:
-    """Write the rendered report to out_dir/daily_report_<day>.html atomically; a reader sees the old or new page."""
+    """Write the rendered report to out_dir/daily_report_<day>.html atomically (a reader sees the old or new
+    page), then bring index.html and the reports' previous/next links up to date."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / report_filename(report.day)
-    data = render_report_html(report).encode("utf-8")
-    handle = tempfile.NamedTemporaryFile(dir=out_dir, prefix=f".{target.name}.", suffix=".tmp", delete=False)
-    try:
-        with handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(handle.name, 0o644)
-        os.replace(handle.name, target)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-    fd = os.open(out_dir, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    atomic_write(target, render_report_html(report).encode("utf-8"))
+    refresh_reports(out_dir)
     return target
 
 

@@ -13,10 +13,15 @@ select
     m.has_reject,
     m.is_output_machine,
     o.machine as output_machine,
-    -- targets are not in the plant YAML yet
-    null::double as oee_target
+    -- the machine's targets of the plant YAML (NULL where it sets none)
+    t.oee_target,
+    t.availability_target,
+    t.performance_target,
+    t.quality_target,
+    t.target_rate
 from plant__machine as m
 left join plant__asset as o on o.line = m.line and o.is_output_machine
+left join plant__target as t on t.level = 'machine' and t.line = m.line and t.machine = m.machine
 -- every mart is bound with the publish's days; a dimension is the same whatever they are
 where $days::date[] is not null
 order by m.line, m.machine

@@ -160,5 +160,8 @@ final as (
     from flagged
 )
 
-select * from final
-order by line, machine, day
+-- the machine's OEE target of the plant YAML (plant__target), and how far the OEE is above (+) or below (-) it
+select f.*, t.oee_target, f.oee - t.oee_target as oee_target_gap
+from final as f
+left join plant__target as t on t.level = 'machine' and t.line = f.line and t.machine = f.machine
+order by f.line, f.machine, f.day

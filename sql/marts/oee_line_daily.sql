@@ -21,5 +21,8 @@ final as (
     left join machine_flags as f on f.line = r.line and f.day = r.day
 )
 
-select * from final
-order by line, day
+-- the line's OEE target of the plant YAML (plant__target), and how far the OEE is above (+) or below (-) it
+select f.*, t.oee_target, f.oee - t.oee_target as oee_target_gap
+from final as f
+left join plant__target as t on t.level = 'line' and t.line = f.line
+order by f.line, f.day

@@ -7,6 +7,6 @@ select
     minor_stop_time_s, unknown_state_time_s, total_count, good_count, reject_count, ideal_time_s,
     quality_loss_s, fully_productive_time_s, data_quality_ok, poor_data_days, availability, performance,
     quality, oee, availability_loss_s, performance_loss_s, breakdown_loss_s, setup_loss_s, minor_stop_loss_s,
-    speed_loss_s, teep, utilization
+    speed_loss_s, teep, utilization, oee_target, oee_target_gap
 from oee_periods('oee_daily', 'month', $days::date[])
 order by site, area, line, machine, month

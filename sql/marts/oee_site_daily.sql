@@ -21,5 +21,8 @@ final as (
     left join machine_flags as f on f.site = r.site and f.day = r.day
 )
 
-select * from final
-order by site, day
+-- the site's OEE target of the plant YAML (plant__target), and how far the OEE is above (+) or below (-) it
+select f.*, t.oee_target, f.oee - t.oee_target as oee_target_gap
+from final as f
+left join plant__target as t on t.level = 'site' and t.site = f.site
+order by f.site, f.day

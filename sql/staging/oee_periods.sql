@@ -64,24 +64,36 @@ summed as (
     from rows
     where cast(date_trunc(period, day) as date) in (select period_start from scope)
     group by site, area, line, machine, cast(date_trunc(period, day) as date)
+),
+
+measured as (
+    select
+        *,
+        strftime(period_start, '%G-W%V') as iso_week,
+        availability(run_time_s, planned_production_time_s) as availability,
+        performance(ideal_time_s, run_time_s) as performance,
+        case
+            when machine is not null then quality(good_count, total_count)
+            else quality(fully_productive_time_s, ideal_time_s)
+        end as quality,
+        oee(fully_productive_time_s, planned_production_time_s) as oee,
+        planned_production_time_s - run_time_s as availability_loss_s,
+        run_time_s - ideal_time_s as performance_loss_s,
+        unplanned_stop_time_s as breakdown_loss_s,
+        planned_stop_time_s as setup_loss_s,
+        minor_stop_time_s as minor_stop_loss_s,
+        run_time_s - ideal_time_s - minor_stop_time_s as speed_loss_s,
+        fully_productive_time_s / nullif(coalesce(machine_calendar_time_s, calendar_time_s), 0) as teep,
+        planned_production_time_s / nullif(coalesce(machine_calendar_time_s, calendar_time_s), 0) as utilization
+    from summed
 )
 
-select
-    *,
-    strftime(period_start, '%G-W%V') as iso_week,
-    availability(run_time_s, planned_production_time_s) as availability,
-    performance(ideal_time_s, run_time_s) as performance,
-    case
-        when machine is not null then quality(good_count, total_count)
-        else quality(fully_productive_time_s, ideal_time_s)
-    end as quality,
-    oee(fully_productive_time_s, planned_production_time_s) as oee,
-    planned_production_time_s - run_time_s as availability_loss_s,
-    run_time_s - ideal_time_s as performance_loss_s,
-    unplanned_stop_time_s as breakdown_loss_s,
-    planned_stop_time_s as setup_loss_s,
-    minor_stop_time_s as minor_stop_loss_s,
-    run_time_s - ideal_time_s - minor_stop_time_s as speed_loss_s,
-    fully_productive_time_s / nullif(coalesce(machine_calendar_time_s, calendar_time_s), 0) as teep,
-    planned_production_time_s / nullif(coalesce(machine_calendar_time_s, calendar_time_s), 0) as utilization
-from summed
+-- the OEE target of the row's level in the plant YAML (plant__target), and how far the OEE is above (+) or
+-- below (-) it
+select m.*, t.oee_target, m.oee - t.oee_target as oee_target_gap
+from measured as m
+left join plant__target as t
+    on t.level = case when m.machine is not null then 'machine' when m.line is not null then 'line' else 'site' end
+    and t.site = m.site
+    and t.line is not distinct from m.line
+    and t.machine is not distinct from m.machine

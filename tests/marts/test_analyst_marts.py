@@ -159,10 +159,10 @@ def test_a_period_row_is_the_sum_of_its_daily_rows(plant, weekly, daily, key, ti
 def test_dim_machine_and_dim_shift_are_the_plant_yaml(plant):
     config = plant_config()
     # one row per machine of the YAML: FILLER (ideal 1 s, default microstop 120 s) and PACKER (3 s, 60 s),
-    # both with total and reject counters; the line's output machine is its last, PACKER.
+    # both with total and reject counters; the line's output machine is its last, PACKER; no targets set.
     expected = [
         ("Hamburg", "Bottling", "L1", m["name"], m["ideal_cycle_time_s"], float(m.get("microstop_threshold_s", 120)),
-         True, False, True, m["name"] == "PACKER", "PACKER", None)
+         True, False, True, m["name"] == "PACKER", "PACKER", None, None, None, None, None)
         for m in config["lines"][0]["machines"]
     ]  # fmt: skip
     assert mart(plant, "select * from dim_machine order by machine") == expected

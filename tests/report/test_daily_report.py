@@ -126,8 +126,8 @@ def test_the_headline_table_shows_the_days_numbers_per_line(marts):
 
     assert "<h1>Daily report: Hamburg</h1>" in page
     assert "Production day Wednesday 2026-03-04" in page
-    # OEE, availability, performance, quality, good units, kWh per good unit.
-    assert headline_cells(page, "L2") == ["74.8 %", "87.5 %", "90.0 %", "95.0 %", "17,952", "0.025 kWh"]
+    # OEE, availability, performance, quality, good units, energy per good unit (0.025 kWh = 25.0 Wh).
+    assert headline_cells(page, "L2") == ["74.8 %", "87.5 %", "90.0 %", "95.0 %", "17,952", "25.0 Wh/unit"]
     # No planned production: ratios are NULL and the energy per unit is undefined.
     assert headline_cells(page, "&lt;L1&amp;&gt;") == ["no data"] * 4 + ["0", "no data"]
 
@@ -169,7 +169,7 @@ def test_the_trends_cover_the_last_production_days_and_break_at_missing_values(m
     assert "<title>OEE 2026-03-04" not in hostile
     assert "No data: no planned production time on 2026-03-04." in hostile
     assert "Energy per good unit, last 3 production days up to 2026-03-04" in l2
-    assert "<title>2026-03-04: 0.025 kWh per good unit</title>" in l2
+    assert "<title>2026-03-04: 25.0 Wh/unit, per good unit</title>" in l2
     assert "FILLER" not in page  # machine-level energy rows are not the line's
 
     short = section(render_daily_report(marts, WED, trend_days=2), "L2")
@@ -191,7 +191,8 @@ def test_the_page_is_self_contained_and_escapes_the_data(marts):
 def test_missing_tables_and_files_render_a_no_data_note(tmp_path):
     only_oee = load_daily_report(build_marts(tmp_path / "a" / "marts.duckdb", ("oee",)), WED)
     page = render_daily_report(tmp_path / "a" / "marts.duckdb", WED)
-    assert set(only_oee.missing) == {"downtime_pareto", "energy_daily"}
+    # and the tables of the machine, shift and timeline details
+    assert set(only_oee.missing) == {"downtime_pareto", "energy_daily", "oee_daily", "oee_shift", "oee_line_shift"}
     assert "No data: table downtime_pareto is not in the marts file." in section(page, "L2")
     assert "No data: table energy_daily is not in the marts file." in section(page, "L2")
     assert headline_cells(page, "L2") == ["74.8 %", "87.5 %", "90.0 %", "95.0 %", "17,952", "no data"]
@@ -224,7 +225,8 @@ def test_the_report_file_is_replaced_whole(marts, tmp_path):
     path.write_text("stale", encoding="utf-8")
     assert write_daily_report(marts, out, WED) == path
     assert path.read_text(encoding="utf-8") == render_daily_report(marts, WED)
-    assert sorted(p.name for p in out.iterdir()) == ["daily_report_2026-03-04.html"]
+    # no temporary file left behind; the index of the reports beside the report
+    assert sorted(p.name for p in out.iterdir()) == ["daily_report_2026-03-04.html", "index.html"]
 
 
 def test_the_asset_writes_the_report_and_reports_the_oee_per_line(tmp_path):
@@ -248,10 +250,10 @@ def test_the_asset_writes_the_report_and_reports_the_oee_per_line(tmp_path):
     assert metadata["oee_l2"].value == pytest.approx(0.748)
     assert "oee_l1" not in metadata  # the hostile line has no OEE that day
     assert metadata["headline"].value.splitlines() == [
-        "| Line | OEE | Availability | Performance | Quality | Good units | kWh per unit |",
+        "| Line | OEE | Availability | Performance | Quality | Good units | Energy per unit |",
         "|---|---:|---:|---:|---:|---:|---:|",
         "| &lt;L1&amp;&gt; | no data | no data | no data | no data | 0 | no data |",
-        "| L2 | 74.8 % | 87.5 % | 90.0 % | 95.0 % | 17,952 | 0.025 kWh |",
+        "| L2 | 74.8 % | 87.5 % | 90.0 % | 95.0 % | 17,952 | 25.0 Wh/unit |",
     ]
 
 
@@ -278,7 +280,7 @@ def test_a_ratio_outside_0_1_is_never_shown_as_a_percentage(tmp_path):
     finally:
         con.close()
     page = render_daily_report(path, WED)
-    # OEE, availability, performance, quality, good units, kWh per unit (no energy table)
+    # OEE, availability, performance, quality, good units, energy per unit (no energy table)
     outside = "n/a (outside 0..100 %)"
     assert headline_cells(page, "L2") == [outside, "87.5 %", outside, "100.0 %", "21,420", "no data"]
     assert "-1497" not in page and "102.0" not in page
