@@ -131,6 +131,8 @@ def test_the_asset_graph_shows_the_layers_and_their_assets(demo_ui, browser):
         "silver__sensor_intervals",
         "silver__tag_quality",
         "mart__oee_daily",
+        "mart__energy_daily",
+        "mart__downtime_pareto",
         "mart__daily_report",
     }
     wait_for(browser, lambda d: assets <= tooltips(d), "every bronze, silver and mart asset on the graph")
@@ -151,11 +153,9 @@ def test_a_mart_page_shows_its_check_and_the_latest_materialization_metadata(dem
     marts = demo_ui.lakehouse / "marts.duckdb"
     assert shown["marts_file"] == str(marts)
     assert json.loads(shown["days_rebuilt"]) == [DAY]
-    # One day of the demo plant: a row per machine, per machine and shift, per line, and one for the site.
-    assert shown["oee_daily_rows"] == str(MACHINES) == "6"
-    assert shown["oee_shift_rows"] == str(MACHINES * SHIFTS) == "18"
-    assert shown["oee_line_daily_rows"] == str(LINES) == "2"
-    assert shown["oee_site_daily_rows"] == "1"
+    # One day of the demo plant: a row per machine
+    assert shown["rows_rebuilt"] == str(MACHINES) == "6"
+    assert shown["dagster/table_name"] == "marts.duckdb:main.oee_daily"
     # The headline OEE shown is the one analysts read from the published file, to the last digit.
     con = duckdb.connect(str(marts), read_only=True)
     try:
@@ -177,9 +177,33 @@ def test_a_mart_page_shows_its_check_and_the_latest_materialization_metadata(dem
     assert "Checks (1)" in page
     assert "This is a blocking asset check." in page
     assert (
-        "The rebuilt days, and the shifts that start in them, pass the audit before they are published "
+        "The rebuilt days of oee_daily pass the audit before they are published "
         "(sql/audit/marts_audit.sql): times nest (run <= planned <= scheduled <= calendar)" in page
     )
+
+
+def column_doc(mart: str, column: str) -> str:
+    """A column's description as docs/marts.md, the analysts' reference, gives it under the mart."""
+    lines = (REPO / "docs" / "marts.md").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("## ") and f"`{mart}`" in line)
+    row = next(line for line in lines[start:] if line.startswith(f"| `{column}` |"))
+    return row.split(" | ")[2].strip(" |")
+
+
+def test_a_mart_page_shows_its_columns_with_the_descriptions_of_the_reference(demo_ui, browser):
+    from selenium.webdriver.common.by import By
+
+    doc = column_doc("energy_daily", "kwh_running")
+    assert doc.startswith("kWh while running")
+    browser.get(f"{demo_ui.url}/assets/mart__energy_daily")
+    wait_for(browser, lambda d: "kwh_running" in d.find_element(By.TAG_NAME, "body").text, "the mart's columns")
+    tabs = browser.find_elements(By.CSS_SELECTOR, "a[role='tab'][title='Columns']")
+    if tabs:
+        tabs[0].click()
+    wait_for(browser, lambda d: doc in d.find_element(By.TAG_NAME, "body").text, "the column's description")
+    screenshot(browser, "mart-energy-daily-columns")
+    page = browser.find_element(By.TAG_NAME, "body").text
+    assert "kwh_total" in page and "DOUBLE" in page
 
 
 def test_a_silver_page_shows_its_checks_and_state_seconds_that_tile_the_day(demo_ui, browser):
