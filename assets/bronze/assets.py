@@ -5,6 +5,7 @@ import pyarrow as pa
 
 from assets.bronze.landing import land_new_files, settle_seconds
 from assets.storage import delta_read
+from assets.storage.asset_metadata import OWNERS, delta_definition_metadata, layer_tags, materialized_table
 from assets.storage.checks import schema_check_result, schema_check_spec
 from assets.storage.failures import no_retry_for_storage_faults
 from assets.storage.resource import LakehouseResource
@@ -33,12 +34,18 @@ REJECTED_CHECK = "no_file_rejected"
             "Key: tag + timestamp; a file landed twice never doubles a point.",
             group_name=BRONZE_GROUP,
             kinds={"deltalake"},
+            metadata=delta_definition_metadata(BRONZE_POINTS),
+            owners=OWNERS,
+            tags=layer_tags(BRONZE_GROUP),
         ),
         dg.AssetSpec(
             QUARANTINE.name,
             description="Rows that could not be landed, with the file, line and reason.",
             group_name=BRONZE_GROUP,
             kinds={"deltalake"},
+            metadata=delta_definition_metadata(QUARANTINE),
+            owners=OWNERS,
+            tags=layer_tags(BRONZE_GROUP),
         ),
         dg.AssetSpec(
             FILE_LEDGER.name,
@@ -46,6 +53,9 @@ REJECTED_CHECK = "no_file_rejected"
             "changed, duplicate) and quarantined.",
             group_name=BRONZE_GROUP,
             kinds={"deltalake"},
+            metadata=delta_definition_metadata(FILE_LEDGER),
+            owners=OWNERS,
+            tags=layer_tags(BRONZE_GROUP),
         ),
         dg.AssetSpec(
             TAG_CATALOG.name,
@@ -53,6 +63,9 @@ REJECTED_CHECK = "no_file_rejected"
             "points, share of bad quality. A starting point for writing the mapping.",
             group_name=BRONZE_GROUP,
             kinds={"deltalake"},
+            metadata=delta_definition_metadata(TAG_CATALOG),
+            owners=OWNERS,
+            tags=layer_tags(BRONZE_GROUP),
         ),
     ],
     check_specs=[
@@ -122,6 +135,7 @@ def _land_exports(context: dg.AssetExecutionContext, lakehouse: LakehouseResourc
     yield dg.MaterializeResult(
         asset_key=BRONZE_POINTS.name,
         metadata={
+            **materialized_table(lakehouse.lakehouse().uri(BRONZE_POINTS.name)),
             **totals,
             "touched_days": dg.MetadataValue.json(touched),
             "files": dg.MetadataValue.md(_files_markdown(landed)),
@@ -131,11 +145,19 @@ def _land_exports(context: dg.AssetExecutionContext, lakehouse: LakehouseResourc
             ),
         },
     )
-    yield dg.MaterializeResult(asset_key=QUARANTINE.name, metadata={"rows_quarantined": totals["rows_quarantined"]})
-    yield dg.MaterializeResult(asset_key=FILE_LEDGER.name, metadata={"files_landed": len(landed)})
+    yield dg.MaterializeResult(
+        asset_key=QUARANTINE.name,
+        metadata={"rows_quarantined": totals["rows_quarantined"]}
+        | materialized_table(lakehouse.lakehouse().uri(QUARANTINE.name)),
+    )
+    yield dg.MaterializeResult(
+        asset_key=FILE_LEDGER.name,
+        metadata={"files_landed": len(landed)} | materialized_table(lakehouse.lakehouse().uri(FILE_LEDGER.name)),
+    )
     yield dg.MaterializeResult(
         asset_key=TAG_CATALOG.name,
-        metadata={"tags_with_new_points": sum(f.tag_stats.num_rows for f in landed if f.tag_stats is not None)},
+        metadata={"tags_with_new_points": sum(f.tag_stats.num_rows for f in landed if f.tag_stats is not None)}
+        | materialized_table(lakehouse.lakehouse().uri(TAG_CATALOG.name)),
     )
     yield dg.AssetCheckResult(
         check_name=ROW_BALANCE_CHECK,

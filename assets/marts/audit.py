@@ -41,6 +41,8 @@ class AuditProblem:
     machine: str | None
     check: str
     detail: str
+    # the mart whose row failed the check (oee_daily, oee_line_daily, ...): its asset check reports it
+    mart: str = ""
 
     @property
     def where(self) -> str:
@@ -61,6 +63,7 @@ class AuditProblem:
             "machine": self.machine,
             "check": self.check,
             "detail": self.detail,
+            "mart": self.mart,
         }
 
 

@@ -4,6 +4,7 @@ when first asked for (`all_marts`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from assets.marts.inputs import (
     register_dimensions,
     register_staging,
 )
+from assets.marts.lineage import mart_reads
 from assets.plant.targets import Targets
 from assets.storage.schemas import SILVER_PLANT_CALENDAR
 
@@ -63,6 +65,10 @@ class Mart:
     checks: tuple[str, ...] = ()
     # (what the query answers, the SQL): the analysts' reference (docs/marts.md) shows them under the mart
     examples: tuple[tuple[str, str], ...] = ()
+    # (column, DuckDB type) as the SQL produces them, and the silver tables and earlier marts the SQL
+    # reads (staging views followed to what they read): filled in when the registry binds the SQL
+    column_types: tuple[tuple[str, str], ...] = ()
+    reads: tuple[str, ...] = ()
 
     def doc(self, column: str) -> str | None:
         """The description of one output column."""
@@ -99,8 +105,9 @@ def load_marts(sql_dir: Path = SQL_DIR) -> tuple[Mart, ...]:
         if orders.count(mart.order) > 1:
             raise MartDefinitionError(f"mart {mart.name}: order {mart.order} is taken by another mart")
     marts.sort(key=lambda m: m.order)
-    _check_columns(marts, sql_dir)
-    return tuple(marts)
+    types = _check_columns(marts, sql_dir)
+    reads = mart_reads({m.name: read_sql(m, sql_dir) for m in marts}, sql_dir)
+    return tuple(dataclasses.replace(m, column_types=types[m.name], reads=reads[m.name]) for m in marts)
 
 
 def read_sql(mart: Mart, sql_dir: Path = SQL_DIR) -> str:
@@ -163,9 +170,10 @@ def _read_mart(yml: Path, known_checks: set[str]) -> Mart:
     )
 
 
-def _check_columns(marts: Sequence[Mart], sql_dir: Path) -> None:
+def _check_columns(marts: Sequence[Mart], sql_dir: Path) -> dict[str, tuple[tuple[str, str], ...]]:
     """Bind each mart's SQL over empty inputs (in build order, each mart an empty table for the next) and
-    compare its output columns with the columns its YAML documents."""
+    compare its output columns with the columns its YAML documents. Returns each mart's (column, type)."""
+    types: dict[str, tuple[tuple[str, str], ...]] = {}
     con = duckdb.connect(":memory:")
     try:
         for spec in SILVER_INPUTS:
@@ -189,7 +197,9 @@ def _check_columns(marts: Sequence[Mart], sql_dir: Path) -> None:
         for mart in marts:
             query = read_sql(mart, sql_dir)
             try:
-                produced = [d[0] for d in con.sql(f"select * from ({query}) limit 0", params={"days": []}).description]
+                relation = con.sql(f"select * from ({query}) limit 0", params={"days": []})
+                produced = [d[0] for d in relation.description]
+                types[mart.name] = tuple((c, str(t)) for c, t in zip(produced, relation.types, strict=True))
             except duckdb.Error as error:
                 raise MartDefinitionError(f"mart {mart.name}: sql/{mart.sql_file} does not bind: {error}") from error
             documented = [c for c, _ in mart.columns]
@@ -207,3 +217,4 @@ def _check_columns(marts: Sequence[Mart], sql_dir: Path) -> None:
             con.execute(f"create table {mart.name} as select * from ({query}) limit 0", {"days": []}).fetchall()
     finally:
         con.close()
+    return types

@@ -43,7 +43,11 @@ def build_report_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         partitions_def=partitions_def,
         group_name=REPORT_GROUP,
         kinds={"html"},
-        deps=[dg.AssetKey("mart__oee_daily")],
+        deps=[
+            dg.AssetKey("mart__oee_line_daily"),
+            dg.AssetKey("mart__downtime_pareto"),
+            dg.AssetKey("mart__energy_daily"),
+        ],
     )
     def mart__daily_report(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
         """Daily HTML report per line (OEE trend, loss waterfall, downtime Pareto, energy per unit) in reports/."""

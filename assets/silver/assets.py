@@ -17,6 +17,7 @@ from assets.silver.day import (
 )
 from assets.silver.sensors import SENSOR_BATCH_ROWS
 from assets.storage import delta
+from assets.storage.asset_metadata import OWNERS, delta_definition_metadata, layer_tags, materialized_table
 from assets.storage.checks import schema_check_result, schema_check_spec
 from assets.storage.failures import no_retry_for_storage_faults
 from assets.storage.resource import LakehouseResource
@@ -100,6 +101,9 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         partitions_def=partitions_def,
         group_name=SILVER_GROUP,
         kinds={"deltalake"},
+        metadata=delta_definition_metadata(SILVER_PLANT_CALENDAR),
+        owners=OWNERS,
+        tags=layer_tags(SILVER_GROUP),
         check_specs=[schema_check_spec(SILVER_PLANT_CALENDAR)],
         retry_policy=dg.RetryPolicy(max_retries=2, delay=5),
         # one writer per Delta table: a partition overwrite is not a blind append
@@ -128,7 +132,9 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         for kind, seconds in zip(table["kind"].to_pylist(), table["duration_s"].to_pylist(), strict=True):
             durations[kind] += seconds
         return dg.MaterializeResult(
-            metadata={f"{kind}_s": seconds for kind, seconds in durations.items()} | {"rows": table.num_rows},
+            metadata={f"{kind}_s": seconds for kind, seconds in durations.items()}
+            | {"rows": table.num_rows}
+            | materialized_table(lakehouse.lakehouse().uri(SILVER_PLANT_CALENDAR.name), table.num_rows),
             check_results=[schema_check_result(SILVER_PLANT_CALENDAR, SILVER_PLANT_CALENDAR.conform(table))],
         )
 
@@ -137,6 +143,9 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         partitions_def=partitions_def,
         group_name=SILVER_GROUP,
         kinds={"deltalake", "duckdb"},
+        metadata=delta_definition_metadata(SILVER_MACHINE_STATES),
+        owners=OWNERS,
+        tags=layer_tags(SILVER_GROUP),
         deps=[BRONZE_POINTS.name],
         check_specs=[
             schema_check_spec(SILVER_MACHINE_STATES),
@@ -178,7 +187,8 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         )
         return dg.MaterializeResult(
             metadata={"intervals": states.num_rows, "unknown_state_s": unknown}
-            | {f"{k}_s": v for k, v in sorted(seconds.items())},
+            | {f"{k}_s": v for k, v in sorted(seconds.items())}
+            | materialized_table(lakehouse.lakehouse().uri(SILVER_MACHINE_STATES.name), states.num_rows),
             check_results=[
                 schema_check_result(SILVER_MACHINE_STATES, states),
                 dg.AssetCheckResult(
@@ -200,6 +210,9 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
             group_name=SILVER_GROUP,
             kinds={"deltalake", "duckdb"},
             deps=[BRONZE_POINTS.name],
+            metadata=delta_definition_metadata(spec),
+            owners=OWNERS,
+            tags=layer_tags(SILVER_GROUP),
             check_specs=[schema_check_spec(spec)],
             retry_policy=dg.RetryPolicy(max_retries=2, delay=5),
             # one writer per Delta table: a partition overwrite is not a blind append
@@ -220,12 +233,16 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
                     validation, totals = ValidationResult(), summary()
                     _write(lakehouse, spec, day, _checked(table, spec, validation, totals), context.run_id, started_at)
                     return dg.MaterializeResult(
-                        metadata={"rows": validation.rows_checked} | totals.result(),
+                        metadata={"rows": validation.rows_checked}
+                        | totals.result()
+                        | materialized_table(lakehouse.lakehouse().uri(spec.name), validation.rows_checked),
                         check_results=[schema_check_result(spec, validation)],
                     )
             _write(lakehouse, spec, day, table, context.run_id, started_at)
             return dg.MaterializeResult(
-                metadata={"rows": table.num_rows} | summary(table),
+                metadata={"rows": table.num_rows}
+                | summary(table)
+                | materialized_table(lakehouse.lakehouse().uri(spec.name), table.num_rows),
                 check_results=[schema_check_result(spec, table)],
             )
 

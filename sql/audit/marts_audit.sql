@@ -1,5 +1,6 @@
 -- marts_audit: what must hold in the marts of the days being rebuilt before they are published.
--- One row per problem: (day, level, site, line, machine, check, detail); no row: the days may be published.
+-- One row per problem: (day, level, site, line, machine, check, detail, mart), mart naming the mart whose row
+-- failed; no row: the days may be published.
 -- It runs on the copy built aside (assets/marts/publish.py `publish_marts`), so a day that fails never
 -- reaches analysts and the published file keeps its previous numbers.
 --
@@ -25,7 +26,7 @@
 with
 machine_days as (
     select
-        day, 'machine' as level, site, line, machine,
+        day, 'machine' as level, site, line, machine, 'oee_daily' as mart,
         calendar_time_s, scheduled_time_s, break_time_s, not_scheduled_time_s, planned_production_time_s,
         run_time_s, planned_stop_time_s, unplanned_stop_time_s, minor_stop_time_s, unknown_state_time_s,
         ideal_time_s, fully_productive_time_s, total_count, good_count, reject_count,
@@ -99,6 +100,7 @@ rollup_checked as (
         coalesce(r.line, s.line) as line,
         null::varchar as machine,
         r.* exclude (day, level, site, line, machine),
+        if(coalesce(r.level, s.level) = 'line', 'oee_line_daily', 'oee_site_daily') as mart,
         r.day is not null as has_rollup,
         s.day is not null as has_machines,
         s.scheduled_time_s as sum_scheduled_time_s,
@@ -126,14 +128,14 @@ rollup_text as (
 -- are in range like a day's; the shift's name and start lead their details
 shift_rows as (
     select
-        day, 'machine' as level, site, line, machine,
+        day, 'machine' as level, site, line, machine, 'oee_shift' as mart,
         'shift ' || shift_name || ' from ' || strftime(shift_start, '%Y-%m-%d %H:%M UTC') || ': ' as shift_label,
         scheduled_time_s, planned_production_time_s, run_time_s, availability, performance, quality, oee
     from oee_shift
     where day in (select unnest($days::date[]))
     union all
     select
-        day, 'line', site, line, null,
+        day, 'line', site, line, null, 'oee_line_shift',
         'shift ' || shift_name || ' from ' || strftime(shift_start, '%Y-%m-%d %H:%M UTC') || ': ',
         machine_scheduled_time_s, planned_production_time_s, run_time_s, availability, performance, quality, oee
     from oee_line_shift
@@ -148,14 +150,14 @@ shift_text as (
 -- the checks every level shares
 bounded as (
     select
-        day, level, site, line, machine, '' as shift_label,
+        day, level, site, line, machine, mart, '' as shift_label,
         scheduled_time_s, planned_production_time_s, run_time_s,
         scheduled_time_s_txt, planned_production_time_s_txt, run_time_s_txt,
         availability, performance, quality, oee
     from machine_text
     union all
     select
-        day, level, site, line, machine, '' as shift_label,
+        day, level, site, line, machine, mart, '' as shift_label,
         scheduled_time_s, planned_production_time_s, run_time_s,
         scheduled_time_s_txt, planned_production_time_s_txt, run_time_s_txt,
         availability, performance, quality, oee
@@ -163,7 +165,7 @@ bounded as (
     where has_rollup
     union all
     select
-        day, level, site, line, machine, shift_label,
+        day, level, site, line, machine, mart, shift_label,
         scheduled_time_s, planned_production_time_s, run_time_s,
         scheduled_time_s_txt, planned_production_time_s_txt, run_time_s_txt,
         availability, performance, quality, oee
@@ -171,7 +173,7 @@ bounded as (
 ),
 
 bounded_problems as (
-    select day, level, site, line, machine, unnest([
+    select day, level, site, line, machine, mart, unnest([
         case when run_time_s > planned_production_time_s + 1e-3 then {
             'check': 'times_nest',
             'detail': shift_label || 'run_time_s ' || run_time_s_txt || ' > planned_production_time_s '
@@ -198,7 +200,7 @@ bounded_problems as (
 ),
 
 machine_problems as (
-    select day, level, site, line, machine, unnest([
+    select day, level, site, line, machine, mart, unnest([
         case when scheduled_time_s > calendar_time_s + 1e-3 then {
             'check': 'times_nest',
             'detail': 'scheduled_time_s ' || scheduled_time_s_txt || ' > calendar_time_s ' || calendar_time_s_txt
@@ -228,7 +230,7 @@ machine_problems as (
 ),
 
 rollup_problems as (
-    select day, level, site, line, machine, unnest([
+    select day, level, site, line, machine, mart, unnest([
         case when not has_machines then {'check': 'rollup_equals_sum', 'detail': 'no machine rows'} end,
         case when not has_rollup then {'check': 'rollup_equals_sum', 'detail': 'no ' || level || ' row'} end,
         case when abs(scheduled_time_s - sum_scheduled_time_s) > 1e-3 then {
@@ -262,7 +264,7 @@ problems as (
 ),
 
 final as (
-    select day, level, site, line, machine, problem.check as "check", problem.detail as detail
+    select day, level, site, line, machine, problem.check as "check", problem.detail as detail, mart
     from problems
     where problem is not null
 )

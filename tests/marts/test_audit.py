@@ -89,13 +89,19 @@ def test_a_day_that_fails_the_audit_keeps_the_previous_numbers_and_fails_the_run
     plant.export("History_20260302.csv", ROWS)
     plant.land()
     good = plant.build_day(DAY)
-    check = [e for e in good.get_asset_check_evaluations() if e.check_name == BOUNDS_CHECK]
-    assert [(c.passed, c.metadata["problem_count"].value) for c in check] == [(True, 0)]
+    check = {
+        e.asset_key.to_user_string(): e for e in good.get_asset_check_evaluations() if e.check_name == BOUNDS_CHECK
+    }
+    # the marts whose YAML names audit checks: oee_daily, oee_shift, oee_line_daily, oee_site_daily, oee_line_shift
+    assert {k: (c.passed, c.metadata["problem_count"].value) for k, c in check.items()} == {
+        f"mart__{m}": (True, 0)
+        for m in ("oee_daily", "oee_shift", "oee_line_daily", "oee_site_daily", "oee_line_shift")
+    }
     before = published(plant.root)
     assert_worked_example_oee(before["oee_daily"])
 
     corrupt_states(plant)
-    mart_asset = [a for a in plant.day_assets if a.key == dg.AssetKey("mart__oee_daily")]
+    mart_asset = [a for a in plant.day_assets if dg.AssetKey("mart__oee_daily") in a.keys]
     failed = dg.materialize(
         mart_asset, partition_key=DAY, resources={"lakehouse": plant.resource}, raise_on_error=False
     )
@@ -139,17 +145,31 @@ def test_a_day_that_fails_the_audit_keeps_the_previous_numbers_and_fails_the_run
         f"2026-03-02 site Hamburg: {availability}",
         f"2026-03-02 site Hamburg: {oee}",
     ]
-    # the blocking check failed, with every problem as metadata
-    (evaluation,) = [e for e in failed.get_asset_check_evaluations() if e.check_name == BOUNDS_CHECK]
-    assert not evaluation.passed
-    assert evaluation.metadata["problem_count"].value == len(expected)
-    problems = evaluation.metadata["problems"].value
-    assert [
-        f"{p['day']} {p['line'] + '/' + p['machine'] if p['machine'] else p['level'] + ' ' + (p['line'] or p['site'])}"
-        f": {p['check']}: {p['detail']}"
-        for p in problems
-    ] == expected
-    assert evaluation.metadata["first_problem"].value == expected[0]
+
+    # each mart's blocking check failed with the problems in its rows as metadata: the machine's day rows are
+    # oee_daily's, its shift rows oee_shift's, the line's oee_line_daily's and oee_line_shift's, the site's
+    # oee_site_daily's
+    def mart_of(problem: str) -> str:
+        level = "line" if " line " in problem else "site" if " site " in problem else "machine"
+        shift = ": shift " in problem
+        return {
+            ("machine", False): "oee_daily",
+            ("machine", True): "oee_shift",
+            ("line", False): "oee_line_daily",
+            ("line", True): "oee_line_shift",
+            ("site", False): "oee_site_daily",
+        }[(level, shift)]
+
+    evaluations = {
+        e.asset_key.to_user_string(): e for e in failed.get_asset_check_evaluations() if e.check_name == BOUNDS_CHECK
+    }
+    assert set(evaluations) == {f"mart__{mart_of(p)}" for p in expected}
+    for key, evaluation in evaluations.items():
+        mine = [p for p in expected if f"mart__{mart_of(p)}" == key]
+        assert not evaluation.passed
+        assert evaluation.metadata["problem_count"].value == len(mine)
+        assert [shown(p) for p in evaluation.metadata["problems"].value] == mine
+        assert evaluation.metadata["first_problem"].value == mine[0]
     # the run failed once (no retry of the same numbers), naming the day, the machine, the check and the values
     (failure,) = failed.get_step_failure_events()
     message = failure.step_failure_data.user_failure_data.description
@@ -165,6 +185,12 @@ def test_a_day_that_fails_the_audit_keeps_the_previous_numbers_and_fails_the_run
     assert_worked_example_oee(after["oee_daily"])
     assert after == before
     assert not [p for p in plant.root.iterdir() if ".building-" in p.name]
+
+
+def shown(p: dict) -> str:
+    """A problem of a check's metadata as the run's message writes it."""
+    where = f"{p['line']}/{p['machine']}" if p["machine"] else f"{p['level']} {p['line'] or p['site']}"
+    return f"{p['day']} {where}: {p['check']}: {p['detail']}"
 
 
 def cli(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -214,25 +240,27 @@ def test_the_cli_fails_naming_the_day_machine_check_and_values_and_publishes_not
     assert after["oee_daily"]["ideal_cycle_time_s"] == 1.0
     assert after["oee_daily"]["performance"] == 19_271 / 22_380
 
-    # the Dagster instance the UI reads holds the failed check with its problems
-    with dg.DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
-        records = instance.event_log_storage.get_asset_check_execution_history(
-            dg.AssetCheckKey(dg.AssetKey("mart__oee_daily"), BOUNDS_CHECK), limit=10
-        )
-        # (each run also leaves a record of the check as planned)
-        evaluations = [
-            r.event.dagster_event.event_specific_data
-            for r in records
-            if r.event.dagster_event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
-        ]
-    assert [e.passed for e in evaluations] == [False, True]  # newest first
-    # the machine's and the line's day and shift rows, then the site's day
+    # the Dagster instance the UI reads holds each mart's failed check with the problems of its rows: the
+    # machine's and the line's day and shift rows, and the site's day
     performance = "performance 1.722162645 outside 0..1.5"
     in_shift = f"shift early from 2026-03-02 05:00 UTC: {performance}"
-    assert [p["detail"] for p in evaluations[0].metadata["problems"].value] == [
-        performance,
-        in_shift,
-        performance,
-        in_shift,
-        performance,
-    ]
+    details = {
+        "oee_daily": [performance],
+        "oee_shift": [in_shift],
+        "oee_line_daily": [performance],
+        "oee_line_shift": [in_shift],
+        "oee_site_daily": [performance],
+    }
+    with dg.DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
+        for mart, expected in details.items():
+            records = instance.event_log_storage.get_asset_check_execution_history(
+                dg.AssetCheckKey(dg.AssetKey(f"mart__{mart}"), BOUNDS_CHECK), limit=10
+            )
+            # (each run also leaves a record of the check as planned)
+            evaluations = [
+                r.event.dagster_event.event_specific_data
+                for r in records
+                if r.event.dagster_event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+            ]
+            assert [e.passed for e in evaluations] == [False, True], mart  # newest first
+            assert [p["detail"] for p in evaluations[0].metadata["problems"].value] == expected, mart

@@ -12,6 +12,10 @@ from orchestration.resources import LakehouseResource
 from tests.helpers.exports import aveva_row as r
 from tests.helpers.exports import write_aveva
 from tests.helpers.plant import one_machine_config
+from tests.helpers.ui import REPO
+
+# the marts as sql/marts/ declares them, one YAML each
+MART_YAMLS = sorted((REPO / "sql" / "marts").glob("*.yml"))
 
 
 def test_definitions_load_with_schedule_sensors_jobs_and_checks(plant_factory):
@@ -40,10 +44,9 @@ def test_definitions_load_with_schedule_sensors_jobs_and_checks(plant_factory):
         "silver__energy_increments": "silver",
         "silver__sensor_intervals": "silver",
         "silver__tag_quality": "silver",
-        "mart__oee_daily": "marts",
         "mart__daily_report": "marts",
         "maintenance__delta_tables": "maintenance",
-    }
+    } | {f"mart__{yml.stem}": "marts" for yml in MART_YAMLS}
     for key in graph.get_all_asset_keys():
         assert graph.get(key).description, key
     checks = {key.name: graph.get_check_spec(key).blocking for key in graph.asset_check_keys}
@@ -51,6 +54,37 @@ def test_definitions_load_with_schedule_sensors_jobs_and_checks(plant_factory):
     assert checks["states_tile_the_day"] is True
     assert checks["rows_in_equal_landed_plus_quarantined"] is True
     assert checks["ratios_and_times_in_bounds"] is True
+    # every mart carries its own blocking check of the audit: the OEE marts the audit reads the bounds
+    # check, the others a check that they were published with them
+    mart_checks = {
+        k.asset_key.to_user_string(): k.name for k in graph.asset_check_keys if k.asset_key.path[0].startswith("mart__")
+    }
+    assert mart_checks["mart__oee_daily"] == mart_checks["mart__oee_line_shift"] == "ratios_and_times_in_bounds"
+    assert mart_checks["mart__energy_daily"] == "published_after_audit"
+    assert set(mart_checks) == {f"mart__{yml.stem}" for yml in MART_YAMLS}
+    assert all(graph.get_check_spec(k).blocking for k in graph.asset_check_keys if k.name == "published_after_audit")
+
+
+def test_each_mart_depends_on_the_tables_its_sql_reads(plant_factory):
+    graph = build_definitions(plant_factory(one_machine_config()).resource).resolve_asset_graph()
+
+    def deps(key: str) -> set[str]:
+        return {k.to_user_string() for k in graph.get(dg.AssetKey(key)).parent_keys}
+
+    # sql/marts/energy_daily.sql reads silver__energy_increments, silver__plant_calendar, oee_daily (its
+    # OEE row per machine) and stg_energy_by_state, which reads silver__machine_states beside those two;
+    # no counter: energy per unit takes the counts from oee_daily
+    assert deps("mart__energy_daily") == {
+        "silver__energy_increments",
+        "silver__plant_calendar",
+        "silver__machine_states",
+        "mart__oee_daily",
+    }
+    assert "silver__count_increments" not in deps("mart__energy_daily")
+    # the report reads oee_line_daily, downtime_pareto and energy_daily (assets/report/data.py)
+    assert deps("mart__daily_report") == {"mart__oee_line_daily", "mart__downtime_pareto", "mart__energy_daily"}
+    # the dimensions are the plant YAML's: no table upstream
+    assert deps("mart__dim_machine") == set()
 
 
 def test_partitions_follow_the_production_day(plant_factory):

@@ -40,8 +40,8 @@ DAYS = ["2026-03-02", "2026-03-03", "2026-03-04"]
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 # steps of a daily run: the six silver tables, the marts publish and the daily report
 STEPS_PER_RUN = len(SILVER_INPUTS) + 2
-# steps that write through a pool of one slot: each silver table, and the marts file
-POOLED_STEPS = {spec.name for spec in SILVER_INPUTS} | {"mart__oee_daily"}
+# steps that write through a pool of one slot: each silver table, and the marts file (one step publishes every mart)
+POOLED_STEPS = {spec.name for spec in SILVER_INPUTS} | {"publish_marts"}
 
 pytestmark = [
     pytest.mark.celery,

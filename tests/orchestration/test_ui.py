@@ -111,15 +111,20 @@ def test_the_asset_graph_shows_the_layers_and_their_assets(demo_ui, browser):
     wait_for(browser, lambda d: {"bronze", "silver", "marts", "maintenance"} <= tooltips(d), "the asset groups")
     screenshot(browser, "asset-graph-groups")
 
-    # Open a group as a user does; the UI records the open groups in the URL, so all three are opened at once.
+    # Open a group as a user does: its marts are drawn (the graph draws the nodes in view; a mart per table
+    # makes the group taller than the window)
     browser.find_element(By.CSS_SELECTOR, "[data-tooltip='marts']").click()
-    wait_for(browser, lambda d: "mart__oee_daily" in tooltips(d), "the marts group to open")
+    wait_for(browser, lambda d: "mart__daily_report" in tooltips(d), "the marts group to open")
     (opened,) = urllib.parse.parse_qs(urllib.parse.urlparse(browser.current_url).query)["expanded"]
     assert opened.endswith(":marts"), opened
-    scope = opened[: -len("marts")]
-    groups = ",".join(scope + g for g in ("bronze", "silver", "marts"))
-    browser.get(f"{demo_ui.url}/asset-groups?{urllib.parse.urlencode({'expanded': groups})}")
-    assets = {
+    screenshot(browser, "asset-graph-marts")
+
+    # Every table is an asset of the graph: the bronze and silver tables and one asset per mart of sql/marts/
+    nodes = graphql(demo_ui.port, "{ assetNodes { assetKey { path } } }")["data"]["assetNodes"]
+    keys = {"/".join(n["assetKey"]["path"]) for n in nodes}
+    marts = {f"mart__{yml.stem}" for yml in (REPO / "sql" / "marts").glob("*.yml")}
+    assert len(marts) > 20
+    assert {
         "bronze_historian__points",
         "bronze__quarantine",
         "bronze__file_ledger",
@@ -130,15 +135,25 @@ def test_the_asset_graph_shows_the_layers_and_their_assets(demo_ui, browser):
         "silver__energy_increments",
         "silver__sensor_intervals",
         "silver__tag_quality",
-        "mart__oee_daily",
         "mart__daily_report",
+    } | marts <= keys
+
+    # A mart's lineage, one step up: sql/marts/energy_daily.sql reads silver__energy_increments,
+    # silver__plant_calendar and oee_daily, and through stg_energy_by_state silver__machine_states; no counter
+    browser.get(f"{demo_ui.url}/assets/mart__energy_daily?view=lineage&lineageScope=upstream&lineageDepth=1")
+    upstream = {
+        "mart__energy_daily",
+        "mart__oee_daily",
+        "silver__energy_increments",
+        "silver__machine_states",
+        "silver__plant_calendar",
     }
-    wait_for(browser, lambda d: assets <= tooltips(d), "every bronze, silver and mart asset on the graph")
+    wait_for(browser, lambda d: upstream <= tooltips(d), "the mart's upstream tables on the graph")
+    assert not {t for t in tooltips(browser) if t.startswith(("silver__", "mart__", "bronze"))} - upstream
     # The checks run by `iiot-lakehouse run` are on the nodes once their status loads: machine states has
-    # two, bronze__file_ledger three, all passed.
-    wait_for(browser, lambda d: {"2 / 2 Passed", "3 / 3 Passed"} <= set(body_lines(d)), "the nodes' check results")
-    screenshot(browser, "asset-graph-layers")
-    assert "Global asset lineage" in body_lines(browser)
+    # two, passed.
+    wait_for(browser, lambda d: "2 / 2 Passed" in set(body_lines(d)), "the nodes' check results")
+    screenshot(browser, "asset-graph-mart-lineage")
 
 
 def test_a_mart_page_shows_its_check_and_the_latest_materialization_metadata(demo_ui, browser):
@@ -151,11 +166,8 @@ def test_a_mart_page_shows_its_check_and_the_latest_materialization_metadata(dem
     marts = demo_ui.lakehouse / "marts.duckdb"
     assert shown["marts_file"] == str(marts)
     assert json.loads(shown["days_rebuilt"]) == [DAY]
-    # One day of the demo plant: a row per machine, per machine and shift, per line, and one for the site.
-    assert shown["oee_daily_rows"] == str(MACHINES) == "6"
-    assert shown["oee_shift_rows"] == str(MACHINES * SHIFTS) == "18"
-    assert shown["oee_line_daily_rows"] == str(LINES) == "2"
-    assert shown["oee_site_daily_rows"] == "1"
+    # One day of the demo plant: a row per machine
+    assert shown["rows_rebuilt"] == str(MACHINES) == "6"
     # The headline OEE shown is the one analysts read from the published file, to the last digit.
     con = duckdb.connect(str(marts), read_only=True)
     try:
@@ -177,9 +189,33 @@ def test_a_mart_page_shows_its_check_and_the_latest_materialization_metadata(dem
     assert "Checks (1)" in page
     assert "This is a blocking asset check." in page
     assert (
-        "The rebuilt days, and the shifts that start in them, pass the audit before they are published "
+        "The rebuilt days of oee_daily pass the audit before they are published "
         "(sql/audit/marts_audit.sql): times nest (run <= planned <= scheduled <= calendar)" in page
     )
+
+
+def column_doc(mart: str, column: str) -> str:
+    """A column's description as docs/marts.md, the analysts' reference, gives it under the mart."""
+    lines = (REPO / "docs" / "marts.md").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("## ") and f"`{mart}`" in line)
+    row = next(line for line in lines[start:] if line.startswith(f"| `{column}` |"))
+    return row.split(" | ")[2].strip(" |")
+
+
+def test_a_mart_page_shows_its_columns_with_the_descriptions_of_the_reference(demo_ui, browser):
+    from selenium.webdriver.common.by import By
+
+    doc = column_doc("energy_daily", "kwh_running")
+    assert doc.startswith("kWh while running")
+    browser.get(f"{demo_ui.url}/assets/mart__energy_daily")
+    wait_for(browser, lambda d: "kwh_running" in d.find_element(By.TAG_NAME, "body").text, "the mart's columns")
+    # the asset's overview holds its Columns (Dagster 1.13 shows them there, not under a tab of their own)
+    wait_for(browser, lambda d: doc in d.find_element(By.TAG_NAME, "body").text, "the column's description")
+    screenshot(browser, "mart-energy-daily-columns")
+    lines = body_lines(browser)
+    assert "Columns" in lines and "kwh_total" in lines and "DOUBLE" in lines
+    # where the table is, its owner and its layer
+    assert {"marts.duckdb:main.energy_daily", "plant-engineering", "layer: marts"} <= set(lines)
 
 
 def test_a_silver_page_shows_its_checks_and_state_seconds_that_tile_the_day(demo_ui, browser):

@@ -1,0 +1,60 @@
+"""What each mart reads, as the registry parses it from the SQL: the asset graph's edges into the marts."""
+
+from __future__ import annotations
+
+import pytest
+
+from assets.marts.lineage import LineageError, mart_reads
+from assets.marts.registry import all_marts
+
+
+def reads(name: str) -> set[str]:
+    (mart,) = [m for m in all_marts() if m.name == name]
+    return set(mart.reads)
+
+
+def test_oee_daily_reads_the_silver_tables_under_its_staging_views():
+    # sql/marts/oee_daily.sql reads silver__plant_calendar, silver__count_increments, silver__tag_quality,
+    # plant__machine and plant__tag (the plant YAML: no asset), and the views stg_oee_windows and
+    # stg_states_in_plan. stg_oee_windows reads silver__plant_calendar, stg_states_in_plan,
+    # stg_counts_in_plan; stg_counts_in_plan reads silver__count_increments and stg_states_in_plan;
+    # stg_states_in_plan reads silver__machine_states and stg_planned_windows, which reads
+    # silver__plant_calendar. No mart before it.
+    assert reads("oee_daily") == {
+        "silver__plant_calendar",
+        "silver__count_increments",
+        "silver__tag_quality",
+        "silver__machine_states",
+    }
+
+
+def test_energy_daily_reads_energy_states_and_oee_daily_but_no_counter():
+    # sql/marts/energy_daily.sql reads silver__energy_increments, silver__plant_calendar, the mart oee_daily
+    # (its units for energy per unit), plant__asset and stg_energy_by_state; that view reads
+    # silver__energy_increments, silver__machine_states, silver__plant_calendar and plant__asset.
+    assert reads("energy_daily") == {
+        "silver__energy_increments",
+        "silver__plant_calendar",
+        "silver__machine_states",
+        "oee_daily",
+    }
+
+
+def test_downtime_pareto_reads_only_the_mart_of_stops():
+    # sql/marts/downtime_pareto.sql: "from downtime_events" and its own CTEs (scope_days, events, ...)
+    assert reads("downtime_pareto") == {"downtime_events"}
+    # and downtime_events reads silver__machine_states, silver__plant_calendar (also as
+    # silver__plant_calendar_every_day, the same table of every day) and plant__machine
+    assert reads("downtime_events") == {"silver__machine_states", "silver__plant_calendar"}
+
+
+def test_a_table_that_is_neither_silver_staging_plant_nor_an_earlier_mart_is_named():
+    # a mart may read the marts built before it, not one built after it or an unknown table
+    with pytest.raises(LineageError, match="first: reads second"):
+        mart_reads({"first": "select * from second", "second": "select * from silver__machine_states"})
+    with pytest.raises(LineageError, match="reads bronze_historian__points"):
+        mart_reads({"raw": "select * from bronze_historian__points"})
+    assert mart_reads({"a": "select * from silver__tag_quality", "b": "select * from a, plant__tag"}) == {
+        "a": ("silver__tag_quality",),
+        "b": ("a",),
+    }
