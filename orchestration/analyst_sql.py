@@ -41,7 +41,8 @@ class AnalystSqlError(Exception):
 
 
 def locked_config(memory_limit: str, temp_directory: str) -> dict[str, object]:
-    """DuckDB settings of an analyst connection (option names as in DuckDB 2.0)."""
+    """DuckDB settings of an analyst connection (option names as in DuckDB 2.0); the configuration is
+    locked by `_open` once the session's time zone is set."""
     return {
         "enable_external_access": False,  # no file, network or database outside the marts
         "autoinstall_known_extensions": False,
@@ -51,8 +52,20 @@ def locked_config(memory_limit: str, temp_directory: str) -> dict[str, object]:
         "temp_directory": temp_directory,
         "max_temp_directory_size": "4GB",
         "threads": 4,
-        "lock_configuration": True,  # last: nothing above can be changed by a query
     }
+
+
+def _open(marts: Path, memory_limit: str, temp_directory: str, timezone: str) -> duckdb.DuckDBPyConnection:
+    """The read-only connection, its timestamps shown in `timezone`, its configuration locked."""
+    con = duckdb.connect(str(marts), read_only=True, config=locked_config(memory_limit, temp_directory))
+    try:
+        # TimeZone needs the ICU extension, loaded with the connection: it cannot be set in the connect config
+        con.execute("SET TimeZone = " + "'" + timezone.replace("'", "''") + "'").fetchall()
+        con.execute("SET lock_configuration = true").fetchall()  # last: nothing above can be changed by a query
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 class _Stop:
@@ -145,9 +158,11 @@ def analyst_query(
     sql: str,
     memory_limit: str = DEFAULT_MEMORY_LIMIT,
     timeout: float | None = DEFAULT_TIMEOUT_SECONDS,
+    timezone: str = "UTC",
 ) -> Iterator[QueryResult]:
     """Run one analyst statement on a read-only, locked-down connection; its rows are read while open.
 
+    Timestamps with a time zone are shown in `timezone` (an IANA name; the CLI gives the plant's).
     `timeout` (seconds, None or 0 for none) bounds the whole statement, the reading of its rows included.
     Leaving the block stops the statement if it still runs, closes the connection and removes the spill
     folder, whether it ends normally, on an error, on its timeout or on SIGTERM/SIGINT.
@@ -165,7 +180,7 @@ def analyst_query(
         timer = None
         try:
             try:
-                stop.con = duckdb.connect(str(marts), read_only=True, config=locked_config(memory_limit, spill))
+                stop.con = _open(marts, memory_limit, spill, timezone)
             except duckdb.Error as exc:
                 raise AnalystSqlError(f"cannot open {marts} read-only: {exc}") from None
             stop.check()
@@ -279,10 +294,11 @@ def main(
     max_rows: int = DEFAULT_MAX_ROWS,
     timeout: float | None = DEFAULT_TIMEOUT_SECONDS,
     out: TextIO | None = None,
+    timezone: str = "UTC",
 ) -> int:
     """The `sql` subcommand: run the query (or stdin) and stream the result; errors go to stderr."""
     sql = query if query is not None else sys.stdin.read()
-    with analyst_query(marts, sql, memory_limit, timeout) as result:
+    with analyst_query(marts, sql, memory_limit, timeout, timezone) as result:
         if not result.names:
             return 0
         rows = result.rows()

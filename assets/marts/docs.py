@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from assets.marts.ops import OPS_TABLES, SCHEMA
 from assets.marts.registry import all_marts
 
 INTRO = """# The marts: a reference for analysts
@@ -120,6 +121,19 @@ day that fails is not published: the file and the gold tables keep the previous 
 naming the day, the machine, the check and the values.
 """
 
+OPS_INTRO = """## The `ops` schema: how the data arrived
+
+Beside the marts, each publish writes three tables in the schema `ops` from bronze as it is then: what
+landed, what was quarantined and which tags exist. The CLI answers the same questions live
+(`iiot-lakehouse tags`, `iiot-lakehouse quarantine`, `iiot-lakehouse status`).
+
+```sql
+select tag, points, bad_share from ops.tag_catalog where not mapped order by points desc;
+select source_file, reason, rows_quarantined, first_line, first_raw from ops.quarantine_summary;
+select source_file, status, rows_landed, rows_quarantined, landed_at from ops.file_ledger limit 10;
+```
+"""
+
 
 def render_marts_reference(marts_file: Path) -> str:
     """Markdown: each mart with its description, then its columns with type and description."""
@@ -144,6 +158,17 @@ def render_marts_reference(marts_file: Path) -> str:
                 parts.append("Examples:\n")
                 for title, sql in mart.examples:
                     parts.append(f"{title}\n\n```sql\n{sql}\n```\n")
+        parts.append(OPS_INTRO)
+        for name, _spec, _view, description, _docs in OPS_TABLES:
+            rows = con.execute(
+                "select column_name, data_type, comment from duckdb_columns() "
+                "where table_name = ? and schema_name = ? order by column_index",
+                [name, SCHEMA],
+            ).fetchall()
+            parts.append(f"### `{SCHEMA}.{name}`\n\n{description}\n\n| column | type | meaning |\n|---|---|---|")
+            for column, dtype, comment in rows:
+                parts.append(f"| `{column}` | {dtype} | {(comment or '').replace('|', '/')} |")
+            parts.append("")
         return "\n".join(parts).rstrip() + "\n"
     finally:
         con.close()

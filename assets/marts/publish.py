@@ -26,6 +26,7 @@ from assets.marts.audit import MartsAuditError, audit_marts
 from assets.marts.build import build_marts
 from assets.marts.gold import publish_all_gold
 from assets.marts.inputs import SQL_DIR
+from assets.marts.ops import write_ops_tables
 from assets.marts.published import (
     STORAGE_VERSION,
     fetch_published_marts,
@@ -88,6 +89,8 @@ def publish_marts(
         con = duckdb.connect(str(building), config={"storage_compatibility_version": STORAGE_VERSION})
         try:
             days, written = build_marts(con, lakehouse_root, config, days, marts, storage_options, sql_dir, fresh)
+            # the tag catalog, the quarantine by file and reason and the file ledger, published with the marts
+            write_ops_tables(con, lakehouse_root, config, storage_options)
             # write, audit, publish: the copy aside replaces the published file only if its days pass
             problems = audit_marts(con, days, sql_dir)
             if not problems:

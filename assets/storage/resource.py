@@ -8,12 +8,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.plant.config import DEFAULT_PLANT_CONFIG, PlantConfig, load_plant_config
-from assets.storage import delta, object_store
+from assets.plant.config import PlantConfig, load_plant_config
+from assets.storage import object_store
 from assets.storage.lakehouse import Lakehouse
-
-DEFAULT_LAKEHOUSE_ROOT = "./data/lakehouse"
-DEFAULT_LANDING_ROOT = "./data/landing"
+from assets.storage.settings import locations_from_env
 
 
 class LakehouseResource(dg.ConfigurableResource):
@@ -79,24 +77,14 @@ def _load_cached(path: str, mtime: float) -> PlantConfig:
     return load_plant_config(path)
 
 
-def settings_from_env(environ: dict[str, str] | None = None) -> dict[str, str]:
-    """The configuration contract: environment variables with defaults, so the demo needs none set."""
-    env = os.environ if environ is None else environ
-    return {
-        "lakehouse_root": env.get("LAKEHOUSE_ROOT") or DEFAULT_LAKEHOUSE_ROOT,
-        "landing_root": env.get("LANDING_ROOT") or DEFAULT_LANDING_ROOT,
-        "plant_config": env.get("PLANT_CONFIG") or str(DEFAULT_PLANT_CONFIG),
-    }
-
-
 def resource_from_env(environ: dict[str, str] | None = None) -> LakehouseResource:
     env = os.environ if environ is None else environ
-    settings = settings_from_env(env)
+    where = locations_from_env(env)
     # only the AWS variables that are set: an EnvVar of an unset variable fails when Dagster resolves it
     aws = {option: dg.EnvVar(name) for name, option in object_store.AWS_ENV_OPTIONS.items() if env.get(name)}
     return LakehouseResource(
-        lakehouse_root=delta.normalise_root(settings["lakehouse_root"]),
-        landing_root=delta.normalise_root(settings["landing_root"]),
-        plant_config=str(Path(settings["plant_config"]).expanduser().resolve()),
+        lakehouse_root=where.lakehouse_root,
+        landing_root=where.landing_root,
+        plant_config=where.plant_config,
         **aws,
     )

@@ -43,6 +43,18 @@ class CliPlant:
             [*CLI, "run", *args], cwd=self.tmp, env=self.env, capture_output=True, text=True, timeout=600, check=False
         )
 
+    def cli(self, *args: str, python: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+        """Any command, e.g. `cli("tags", "--unmapped")`; `python` adds interpreter options (-X importtime)."""
+        return subprocess.run(
+            [sys.executable, *python, "-m", "orchestration.cli", *args],
+            cwd=self.tmp,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+
     def runs(self) -> list:
         with dg.DagsterInstance.from_config(str(self.home)) as instance:
             return instance.get_runs()
@@ -60,4 +72,4 @@ class CliPlant:
 
 
 def last_line(result: subprocess.CompletedProcess) -> str:
-    return result.stderr.strip().splitlines()[-1]
+    return (result.stderr or result.stdout).strip().splitlines()[-1]

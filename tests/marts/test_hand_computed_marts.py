@@ -271,7 +271,7 @@ def test_every_mart_table_and_column_is_described(plant_factory):
     plant.export("h.csv", [r("2026-03-02 05:00:00", "L1.FILLER.State", 1)])
     plant.land()
     plant.build_day("2026-03-02")
-    tables = dict(mart(plant, "select table_name, comment from duckdb_tables()"))
+    tables = dict(mart(plant, "select table_name, comment from duckdb_tables() where schema_name = 'main'"))
     assert set(tables) == {m.name for m in all_marts()}
     assert all(tables.values())
     undocumented = mart(

@@ -60,7 +60,12 @@ def marts_snapshot(plant: Plant) -> dict[str, tuple[list[str], list[tuple]]]:
     con = duckdb.connect(str(plant.root / "marts.duckdb"), read_only=True)
     try:
         con.execute("SET TimeZone = 'UTC'")
-        names = [r[0] for r in con.execute("select table_name from duckdb_tables() order by all").fetchall()]
+        names = [
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'main' order by all"
+            ).fetchall()
+        ]
         out = {}
         for name in names:
             cur = con.execute(f'select * from "{name}" order by all')
