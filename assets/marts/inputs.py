@@ -165,9 +165,14 @@ def register_oee_ratios(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR)
     con.execute((sql_dir / OEE_RATIOS_SQL).read_text(encoding="utf-8")).fetchall()
 
 
-def register_staging(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> None:
+def register_macros(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> None:
+    """The macros the marts call: the OEE ratios and the table macro of the weekly and monthly marts."""
     register_oee_ratios(con, sql_dir)
     con.execute((sql_dir / OEE_PERIODS_SQL).read_text(encoding="utf-8")).fetchall()
+
+
+def register_staging(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> None:
+    register_macros(con, sql_dir)
     for view in STAGING:
         query = (sql_dir / "staging" / f"{view}.sql").read_text(encoding="utf-8")
         con.execute(f"create or replace temp view {checked_name(view)} as {query}").fetchall()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from assets.marts.inputs import SILVER_INPUTS, SQL_DIR, STAGING, register_oee_ratios
+from assets.marts.inputs import SILVER_INPUTS, SQL_DIR, STAGING, register_macros
 from assets.storage.schemas import SILVER_PLANT_CALENDAR
 
 # tables the marts' connection registers under another name than the silver table they are
@@ -36,8 +36,9 @@ def mart_reads(mart_sql: dict[str, str], sql_dir: Path = SQL_DIR) -> dict[str, t
     a staging view stands for what it reads in turn."""
     con = duckdb.connect(":memory:")
     try:
-        # the OEE ratio macros: the parser looks the staging views' and marts' function calls up
-        register_oee_ratios(con, sql_dir)
+        # the marts' macros: the parser looks their calls up, and expands the weekly and monthly marts' table
+        # macro to the daily mart it reads
+        register_macros(con, sql_dir)
         staging = {v: (sql_dir / "staging" / f"{v}.sql").read_text(encoding="utf-8") for v in STAGING}
         silver = {spec.name for spec in SILVER_INPUTS}
         resolved: dict[str, set[str]] = {}

@@ -1,18 +1,21 @@
 """`iiot-lakehouse status`: where the lakehouse stands: the last file landed, the last day published, the days
 waiting to be rebuilt, the published marts' failing audit checks, and the sources that stopped sending.
 
-Exit 1 when an audit check fails or a source is stale (a plant YAML source with `expected_every`); the last
-line says which. Days waiting for their rebuild are normal between a landing and the next run.
+Exit 1 when an audit check fails or a source is stale (no file for twice its `expected_every`, as the
+freshness check fails; a late source, past `expected_every` once, is listed only); the last line says
+which. Days waiting for their rebuild are normal between a landing and the next run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from assets.bronze.freshness import last_landed, source_freshness
 from assets.marts.audit import audit_published_marts
 from assets.marts.publish import stale_days
 from assets.marts.published import published_marts_exist
 from assets.silver import watermarks
+from assets.storage.lakehouse import Lakehouse
 from assets.storage.schemas import FILE_LEDGER
 
 from .errors import CommandError
@@ -66,40 +69,24 @@ def cmd_status(args) -> int:
     if failing:
         problems.append(f"{len(failing)} audit check(s) failing")
 
-    stale_sources = _stale_sources(where, config, now)
-    print(f"stale sources: {len(stale_sources)}")
-    for line in stale_sources:
+    late_sources = _stale_sources(where, config, now)
+    print(f"stale sources: {len(late_sources)}")
+    for line in late_sources:
         print(f"  {line}")
-    if stale_sources:
-        problems.append(f"{len(stale_sources)} source(s) stale")
+    stale = [line for line in late_sources if line.startswith("stale")]
+    if stale:
+        problems.append(f"{len(stale)} source(s) stale")
     if problems:
         raise CommandError("; ".join(problems))
     print("status: ok")
     return 0
 
 
-def _every(source) -> dt.timedelta | None:
-    """A source's `expected_every` (plant YAML) as a duration; None where the config has none."""
-    every = getattr(source, "expected_every", None)
-    if every is None or isinstance(every, dt.timedelta):
-        return every
-    if isinstance(every, int | float):
-        return dt.timedelta(seconds=every)
-    return None
-
-
 def _stale_sources(where, config, now: dt.datetime) -> list[str]:
-    """The sources with an `expected_every` whose last file arrived longer ago than that (or never)."""
-    expected = {s.name: every for s in config.sources if (every := _every(s)) is not None}
+    """The sources with an `expected_every` that are late (no file for longer than that) or stale (for twice
+    that, or none ever), by the same rule as the freshness checks in the Dagster UI."""
+    expected = {s.name: s.expected_every for s in config.sources if s.expected_every is not None}
     if not expected:
         return []
-    rows = query(where, {"ledger": FILE_LEDGER}, "select source, max(landed_at) as last from ledger group by source")
-    last = {r["source"]: r["last"] for r in rows}
-    lines = []
-    for name, every in expected.items():
-        arrived = last.get(name)
-        if arrived is None:
-            lines.append(f"{name}: no file yet (expected every {every})")
-        elif now - arrived > every:
-            lines.append(f"{name}: last file {local(arrived, config.tz)}, expected every {every}")
-    return lines
+    landed = last_landed(Lakehouse(where.lakehouse_root, where.storage_options))
+    return [f"{f.state}: {f.describe()}" for f in source_freshness(expected, landed, now) if f.state != "fresh"]

@@ -191,6 +191,25 @@ def test_check_config_lists_missing_folders_and_an_invalid_config_exits_1(tmp_pa
     assert "Traceback" not in invalid.stderr
 
 
+def test_status_names_a_late_and_a_stale_source_by_the_freshness_checks_rule(tmp_path):
+    # historian: expected every 1 day, its file lands now -> fresh. loggers: expected every 1 hour, no file
+    # ever -> stale (the freshness check fails), exit 1. The rule is the freshness checks' own.
+    config = one_machine_config()
+    config["sources"][0]["expected_every"] = "1d"
+    config["sources"].append({"name": "loggers", "format": "sensor_csv", "folder": "loggers", "expected_every": "1h"})
+    plant = CliPlant(tmp_path, config)
+    write_aveva(plant.landing / "historian" / "a.csv", ROWS[:2])
+    (plant.landing / "loggers").mkdir(parents=True)
+    assert plant.cli("land").returncode == 0
+
+    status = plant.cli("status")
+    assert status.returncode == 1, status.stderr[-3000:]
+    lines = status.stdout.splitlines()
+    at = lines.index("stale sources: 1")
+    assert lines[at + 1] == "  stale: no file of source 'loggers' has landed (expected every 60 min)"
+    assert last_line(status) == "iiot-lakehouse: error: 1 source(s) stale"
+
+
 def test_each_command_help_shows_examples_and_the_environment_it_reads(tmp_path):
     plant = CliPlant(tmp_path, one_machine_config())
     for command in ("land", "check-config", "tags", "quarantine", "status", "sql", "run", "doctor"):
