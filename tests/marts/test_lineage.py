@@ -48,6 +48,14 @@ def test_downtime_pareto_reads_only_the_mart_of_stops():
     assert reads("downtime_events") == {"silver__machine_states", "silver__plant_calendar"}
 
 
+def test_the_weekly_and_monthly_marts_read_their_daily_mart_through_the_table_macro():
+    # sql/marts/oee_line_weekly.sql: "from oee_periods('oee_line_daily', 'week', ...)", and the macro
+    # (sql/staging/oee_periods.sql) reads the table its first argument names and plant__target (the plant YAML)
+    assert reads("oee_line_weekly") == {"oee_line_daily"}
+    assert reads("oee_monthly") == {"oee_daily"}
+    assert reads("oee_site_weekly") == {"oee_site_daily"}
+
+
 def test_a_table_that_is_neither_silver_staging_plant_nor_an_earlier_mart_is_named():
     # a mart may read the marts built before it, not one built after it or an unknown table
     with pytest.raises(LineageError, match="first: reads second"):
