@@ -9,7 +9,7 @@ from assets.storage.asset_metadata import OWNERS, delta_definition_metadata, lay
 from assets.storage.checks import schema_check_result, schema_check_spec
 from assets.storage.failures import no_retry_for_storage_faults
 from assets.storage.resource import LakehouseResource
-from assets.storage.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, TAG_CATALOG
+from assets.storage.schemas import BRONZE_POINTS, FILE_LEDGER, QUARANTINE, TAG_CATALOG, TableSpec
 from assets.storage.validation import ValidationResult
 
 BRONZE_GROUP = "bronze"
@@ -21,6 +21,19 @@ class LandingConfig(dg.Config):
     files: list[str] = []
 
 
+def _bronze_spec(spec: TableSpec, description: str) -> dg.AssetSpec:
+    """A bronze table as the asset graph shows it: its columns, owner and layer from its one declaration."""
+    return dg.AssetSpec(
+        spec.name,
+        description=description,
+        group_name=BRONZE_GROUP,
+        kinds={"deltalake"},
+        metadata=delta_definition_metadata(spec),
+        owners=OWNERS,
+        tags=layer_tags(BRONZE_GROUP),
+    )
+
+
 ROW_BALANCE_CHECK = "rows_in_equal_landed_plus_quarantined"
 REJECTED_CHECK = "no_file_rejected"
 
@@ -28,44 +41,24 @@ REJECTED_CHECK = "no_file_rejected"
 @dg.multi_asset(
     name="land_exports",
     specs=[
-        dg.AssetSpec(
-            BRONZE_POINTS.name,
-            description="Every historian point, typed, in UTC, with quality and its file and line. "
+        _bronze_spec(
+            BRONZE_POINTS,
+            "Every historian point, typed, in UTC, with quality and its file and line. "
             "Key: tag + timestamp; a file landed twice never doubles a point.",
-            group_name=BRONZE_GROUP,
-            kinds={"deltalake"},
-            metadata=delta_definition_metadata(BRONZE_POINTS),
-            owners=OWNERS,
-            tags=layer_tags(BRONZE_GROUP),
         ),
-        dg.AssetSpec(
-            QUARANTINE.name,
-            description="Rows that could not be landed, with the file, line and reason.",
-            group_name=BRONZE_GROUP,
-            kinds={"deltalake"},
-            metadata=delta_definition_metadata(QUARANTINE),
-            owners=OWNERS,
-            tags=layer_tags(BRONZE_GROUP),
+        _bronze_spec(
+            QUARANTINE,
+            "Rows that could not be landed, with the file, line and reason.",
         ),
-        dg.AssetSpec(
-            FILE_LEDGER.name,
-            description="One row per file seen: values in (rows_in), data lines in (lines_in), landed (new, "
+        _bronze_spec(
+            FILE_LEDGER,
+            "One row per file seen: values in (rows_in), data lines in (lines_in), landed (new, "
             "changed, duplicate) and quarantined.",
-            group_name=BRONZE_GROUP,
-            kinds={"deltalake"},
-            metadata=delta_definition_metadata(FILE_LEDGER),
-            owners=OWNERS,
-            tags=layer_tags(BRONZE_GROUP),
         ),
-        dg.AssetSpec(
-            TAG_CATALOG.name,
-            description="Every tag that has landed, mapped by the plant YAML or not: first and last seen, "
+        _bronze_spec(
+            TAG_CATALOG,
+            "Every tag that has landed, mapped by the plant YAML or not: first and last seen, "
             "points, share of bad quality. A starting point for writing the mapping.",
-            group_name=BRONZE_GROUP,
-            kinds={"deltalake"},
-            metadata=delta_definition_metadata(TAG_CATALOG),
-            owners=OWNERS,
-            tags=layer_tags(BRONZE_GROUP),
         ),
     ],
     check_specs=[
