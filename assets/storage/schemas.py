@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pandera.polars as pa_pl
-import polars as pl
 import pyarrow as pa
 
 from assets.plant.timestamps import UTC_TS
+
+if TYPE_CHECKING:
+    import pandera.polars as pa_pl
+    import polars as pl
 
 QUALITIES = ("good", "uncertain", "bad")
 STATE_CATEGORIES = ("running", "planned_stop", "unplanned_stop", "not_scheduled")
@@ -52,6 +55,10 @@ class TableSpec:
     def pandera_schema(self, with_key: bool = True) -> pa_pl.DataFrameSchema:
         """The pandera (polars backend) schema: dtypes, nullability, allowed values, bounds, and the key
         unless `with_key` is false (for data whose key is checked another way)."""
+        # pandera (and the pandas it loads) only where a table is checked: the analysts' `sql` command reads
+        # these declarations and starts in well under a second without them
+        import pandera.polars as pa_pl
+
         columns = {}
         for col in self.columns:
             checks = []
@@ -89,6 +96,8 @@ class TableSpec:
 
 
 def _polars_dtype(t: pa.DataType) -> pl.DataType:
+    import polars as pl
+
     return pl.from_arrow(pa.schema([pa.field("x", t)]).empty_table()).schema["x"]
 
 
