@@ -31,8 +31,8 @@ def build_definitions(
     lakehouse = lakehouse or resource_from_env()
     config = lakehouse.plant()
     partitions = production_day_partitions(config)
-    land_job, daily_job = build_jobs(partitions)
     freshness_checks, freshness_job, freshness_schedule = build_freshness(config)
+    land_job, daily_job = build_jobs(partitions, freshness_checks)
     return dg.Definitions(
         assets=[
             land_exports,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import dagster as dg
 
 LANDING_JOB = "land_exports_job"
@@ -11,16 +13,21 @@ DAILY_JOB = "daily_oee_job"
 JOB_KIND_TAG = "iiot/job"
 
 
-def build_jobs(partitions_def: dg.PartitionsDefinition) -> list[dg.UnresolvedAssetJobDefinition]:
+def build_jobs(
+    partitions_def: dg.PartitionsDefinition, checks_run_apart: Sequence[dg.AssetChecksDefinition] = ()
+) -> list[dg.UnresolvedAssetJobDefinition]:
+    """The landing and the daily job. `checks_run_apart` (the freshness checks, on their own schedule) stay out
+    of them: a day's build does not wait on, or fail for, a check of how late the sources are."""
+    apart = dg.AssetSelection.checks(*checks_run_apart)
     land = dg.define_asset_job(
         LANDING_JOB,
-        selection=dg.AssetSelection.groups("bronze"),
+        selection=dg.AssetSelection.groups("bronze") - apart,
         tags={JOB_KIND_TAG: "landing"},
         description="Land every new file in LANDING_ROOT into bronze (points, quarantine, ledger).",
     )
     daily = dg.define_asset_job(
         DAILY_JOB,
-        selection=dg.AssetSelection.groups("silver", "marts"),
+        selection=dg.AssetSelection.groups("silver", "marts") - apart,
         partitions_def=partitions_def,
         tags={JOB_KIND_TAG: "daily"},
         description="Model one production day (states, counts, energy) and publish its marts.",

@@ -183,15 +183,31 @@ def test_a_mart_page_shows_its_check_and_the_latest_materialization_metadata(dem
 
     browser.find_element(By.CSS_SELECTOR, "a[role='tab'][title='Checks']").click()
     wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "[title='ratios_and_times_in_bounds']"), "the check")
+    browser.find_element(By.CSS_SELECTOR, "[title='ratios_and_times_in_bounds']").click()
     wait_for(browser, lambda d: "Passed" in d.find_element(By.TAG_NAME, "body").text, "the check's result")
     page = browser.find_element(By.TAG_NAME, "body").text
     screenshot(browser, "mart-oee-daily-checks")
-    assert "Checks (1)" in page
+    # beside the audit, the freshness check of the day's publication (run by its own schedule)
+    assert "Checks (2)" in page
+    assert "last_day_published_on_time" in page
     assert "This is a blocking asset check." in page
     assert (
         "The rebuilt days of oee_daily pass the audit before they are published "
         "(sql/audit/marts_audit.sql): times nest (run <= planned <= scheduled <= calendar)" in page
     )
+
+
+def test_the_report_asset_links_to_the_morning_report(demo_ui, browser):
+    from selenium.webdriver.common.by import By
+
+    # `run` wrote the day's report beside the published marts: <lakehouse>/reports/daily_report_<day>.html
+    (report,) = (demo_ui.lakehouse / "reports").glob(f"daily_report_{DAY}.html")
+    browser.get(f"{demo_ui.url}/assets/mart__daily_report")
+    wait_for(browser, lambda d: "open_report" in metadata_rows(d), "the report's link")
+    screenshot(browser, "daily-report-asset")
+    assert metadata_rows(browser)["open_report"] == report.resolve().as_uri()
+    links = [a.get_attribute("href") for a in browser.find_elements(By.TAG_NAME, "a")]
+    assert report.resolve().as_uri() in links
 
 
 def column_doc(mart: str, column: str) -> str:

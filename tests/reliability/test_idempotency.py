@@ -50,8 +50,13 @@ def rounded(marts: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
     }
 
 
+def _hashable(row: tuple) -> tuple:
+    # a list column (dim_shift's working days) as a tuple, so that rows can be compared as sets
+    return tuple(tuple(v) if isinstance(v, list) else v for v in row)
+
+
 def last_bit_rows(a: dict[str, list[tuple]], b: dict[str, list[tuple]]) -> int:
-    return sum(len(set(a[name]) - set(b.get(name, []))) for name in a)
+    return sum(len(set(map(_hashable, a[name])) - set(map(_hashable, b.get(name, [])))) for name in a)
 
 
 def silver_content(lake: Path) -> dict[str, list[tuple]]:
