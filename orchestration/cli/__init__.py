@@ -14,6 +14,9 @@ import sys
 import traceback
 from pathlib import Path
 
+from assets.plant.config import PlantConfigError
+from assets.plant.source_formats import SOURCE_FORMATS
+
 # Each command lives in its own module, imported when the command runs: `--help`, a wrong argument or `sql`
 # answer without loading Dagster. demo.py, run_pipeline.py (`run`), land.py, sql.py, marts_download.py,
 # worker.py, doctor.py, and the quick ones that read the lakehouse without Dagster (reading.py): check_config.py,
@@ -34,8 +37,6 @@ def _date(text: str) -> dt.date:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from assets.plant.source_formats import SOURCE_FORMATS
-
     parser = argparse.ArgumentParser(prog="iiot-lakehouse", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -134,8 +135,6 @@ def run(argv: list[str] | None = None) -> int:
         print(f"iiot-lakehouse: {exc.message}", file=sys.stderr)
         return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - the last word to the user, with the trace for a bug report
-        from assets.plant.config import PlantConfigError
-
         if isinstance(exc, PlantConfigError):
             print(f"iiot-lakehouse: error in the plant config: {exc}", file=sys.stderr)
             return 1
