@@ -12,7 +12,13 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from assets.marts.plant_tables import plant_shift, plant_site, plant_target
+from assets.marts.plant_tables import (
+    plant_changeover_target,
+    plant_product,
+    plant_shift,
+    plant_site,
+    plant_target,
+)
 from assets.plant.config import PlantConfig
 from assets.plant.tags import model_tags_table, sensor_tags_table
 from assets.silver import watermarks
@@ -157,6 +163,8 @@ def register_dimensions(con: duckdb.DuckDBPyConnection, config: PlantConfig) -> 
     con.register("plant__shift", plant_shift(config))
     con.register("plant__site", plant_site(config))
     con.register("plant__target", plant_target(config))
+    con.register("plant__product", plant_product(config))
+    con.register("plant__changeover_target", plant_changeover_target(config))
 
 
 def register_oee_ratios(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> None:

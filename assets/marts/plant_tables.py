@@ -93,3 +93,27 @@ def plant_target(config: PlantConfig) -> pa.Table:
     kinds = [pa.string()] * 3 + [pa.float64()] * 5
     columns = {n: pa.array([r[i] for r in rows], kind) for i, (n, kind) in enumerate(zip(names, kinds, strict=True))}
     return pa.table({"site": pa.array([config.site] * len(rows), pa.string()), **columns})
+
+
+def plant_product(config: PlantConfig) -> pa.Table:
+    """Each OEE machine's ideal cycle time per product of the catalog, and for the product 'unknown' (the
+    machine's own): a mart joins a count or a run to it by (line, machine, product)."""
+    rows = config.product_cycle_rows()
+    names = ["line", "machine", "product", "product_name", "ideal_cycle_time_s"]
+    kinds = [pa.string()] * 4 + [pa.float64()]
+    return pa.table(
+        {n: pa.array([r[i] for r in rows], kind) for i, (n, kind) in enumerate(zip(names, kinds, strict=True))}
+    )
+
+
+def plant_changeover_target(config: PlantConfig) -> pa.Table:
+    """The changeover target of every pair of catalog products (the pair's, else the default)."""
+    ids = [p.id for p in config.products]
+    pairs = [(a, b, config.changeovers.target_s(a, b)) for a in ids for b in ids if a != b]
+    return pa.table(
+        {
+            "from_product": pa.array([p[0] for p in pairs], pa.string()),
+            "to_product": pa.array([p[1] for p in pairs], pa.string()),
+            "target_s": pa.array([p[2] for p in pairs], pa.float64()),
+        }
+    )

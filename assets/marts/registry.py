@@ -24,6 +24,7 @@ from assets.marts.inputs import (
     register_staging,
 )
 from assets.marts.lineage import mart_reads
+from assets.plant.products import Changeovers
 from assets.plant.targets import Targets
 from assets.storage.schemas import SILVER_PLANT_CALENDAR
 
@@ -191,6 +192,9 @@ def _check_columns(marts: Sequence[Mart], sql_dir: Path) -> dict[str, tuple[tupl
                 lines=(),
                 machines=(),
                 oee_machines=(),
+                products=(),
+                changeovers=Changeovers(),
+                product_cycle_rows=list,
             ),
         )
         register_staging(con, sql_dir)

@@ -22,6 +22,7 @@ from assets.plant.durations import Duration
 from assets.plant.errors import PlantConfigError, config_error, problem
 from assets.plant.fields import Clock, Name, PlantModel, Positive, TimeZoneName, choice, non_empty_list, set_derived
 from assets.plant.machines import Line, Machine
+from assets.plant.products import UNKNOWN_PRODUCT, Changeovers, Product
 from assets.plant.source_formats import (
     SOURCE_FORMATS,
     SourceOptionsError,
@@ -256,6 +257,12 @@ class PlantConfig(PlantModel):
     automation: Automation = Field(
         default_factory=Automation, description="Which schedules and sensors run by themselves (all by default)."
     )
+    products: tuple[Product, ...] = Field(
+        (), description="The product catalog: id, name, ideal_cycle_time_s and per-machine overrides."
+    )
+    changeovers: Changeovers = Field(
+        default_factory=Changeovers, description="Changeover targets and how a changeover's end is found."
+    )
 
     @classmethod
     def _inherit(cls, data: dict[str, Any]) -> dict[str, Any]:
@@ -295,7 +302,62 @@ class PlantConfig(PlantModel):
             if line.name in line_names:
                 raise problem(f"line name {line.name!r} is used twice", "lines", i, "name")
             line_names.append(line.name)
+        self._check_products()
         return self
+
+    def _check_products(self) -> None:
+        """Product ids once; each per-machine override names one OEE machine; changeovers name products."""
+        ids: list[str] = []
+        for i, product in enumerate(self.products):
+            if product.id in ids:
+                raise problem(f"product id {product.id!r} is listed twice", "products", i, "id")
+            ids.append(product.id)
+            for key in product.machines:
+                if len(self._machines_named(key)) != 1:
+                    names = sorted(
+                        {m.name for m in self.oee_machines} | {f"{m.line}/{m.name}" for m in self.oee_machines}
+                    )
+                    found = self._machines_named(key)
+                    why = (
+                        "names machines on several lines: write LINE/MACHINE" if found else "names no machine with OEE"
+                    )
+                    raise problem(f"{key!r} {why} ({', '.join(names)})", "products", i, "machines", key)
+        for i, target in enumerate(self.changeovers.targets):
+            for key, value in (("from", target.from_), ("to", target.to)):
+                if value not in ids:
+                    raise problem(
+                        f"{value!r} is not a product id of the catalog ({', '.join(ids) or 'products is empty'})",
+                        "changeovers",
+                        "targets",
+                        i,
+                        key,
+                    )
+
+    def _machines_named(self, key: str) -> list[Machine]:
+        line, _, name = key.rpartition("/")
+        return [m for m in self.oee_machines if m.name == name and (not line or m.line == line)]
+
+    def ideal_cycle_time_s(self, machine: Machine, product_id: str | None) -> float:
+        """The machine's seconds per unit of the product: the product's override for the machine, else the
+        product's, else (no product, or one not in the catalog) the machine's own."""
+        for product in self.products:
+            if product.id == product_id:
+                for key, seconds in product.machines.items():
+                    if machine in self._machines_named(key):
+                        return seconds
+                return product.ideal_cycle_time_s
+        assert machine.ideal_cycle_time_s is not None, f"{machine.line}/{machine.name} has no OEE"
+        return machine.ideal_cycle_time_s
+
+    def product_cycle_rows(self) -> list[tuple[str, str, str, str, float]]:
+        """(line, machine, product, product_name, ideal_cycle_time_s) of every OEE machine and product, the
+        machine's own cycle for the product 'unknown' included."""
+        rows = []
+        for m in self.oee_machines:
+            assert m.ideal_cycle_time_s is not None
+            rows.append((m.line, m.name, UNKNOWN_PRODUCT, "unknown product", m.ideal_cycle_time_s))
+            rows.extend((m.line, m.name, p.id, p.name or p.id, self.ideal_cycle_time_s(m, p.id)) for p in self.products)
+        return rows
 
     @property
     def site(self) -> str:

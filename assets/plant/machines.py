@@ -58,6 +58,7 @@ _OEE_ONLY_KEYS = (
     "counter_backstep_tolerance",
     "microstop_threshold_s",
     "targets",
+    "product_tag",
 )
 
 
@@ -160,6 +161,12 @@ class Machine(PlantModel):
     targets: MachineTargets = Field(
         default_factory=MachineTargets, description="The machine's OEE targets and target rate (OEE machines)."
     )
+    # which product runs: a value holds until the next, like a state; without it the orders tell
+    product_tag: Tag | None = Field(
+        None,
+        description="The tag of the product running (text, or a number matching a product id); without it the "
+        "orders export tells, else the product is unknown.",
+    )
 
     @model_validator(mode="after")
     def _oee_or_monitoring(self) -> Machine:
@@ -214,7 +221,7 @@ class Machine(PlantModel):
     @property
     def tags(self) -> tuple[str, ...]:
         """Every tag the machine names, its model's and its sensors', each at most once in a plant."""
-        model = (self.state_tag, *self.counter_tags.values(), *self.energy_tags.values())
+        model = (self.state_tag, *self.counter_tags.values(), *self.energy_tags.values(), self.product_tag)
         return (*(tag for tag in model if tag is not None), *self.sensor_tags)
 
     @property

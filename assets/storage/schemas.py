@@ -355,6 +355,63 @@ SILVER_TAG_QUALITY = TableSpec(
     ),
 )
 
+SILVER_PRODUCTION_RUNS = TableSpec(
+    name="silver__production_runs",
+    description="Which product each OEE machine made when: intervals that tile each production day like the "
+    "states, from the machine's product tag, else the order covering the time, else 'unknown' (the machine's "
+    "own ideal cycle time applies).",
+    partition_by=("day",),
+    unique=("line", "machine", "start"),
+    columns=(
+        Col("day", pa.date32()),
+        Col("line", pa.string()),
+        Col("machine", pa.string()),
+        Col("start", UTC_TS),
+        Col("end", UTC_TS),
+        Col("duration_s", pa.float64(), ge=0),
+        Col("product", pa.string(), description="The catalog id of the product running, or 'unknown'."),
+        Col(
+            "product_value",
+            pa.string(),
+            nullable=True,
+            description="What the product tag or the order said, where that is no catalog id (else NULL).",
+        ),
+        Col("order_id", pa.string(), nullable=True, description="The order running (from the orders export)."),
+        Col(
+            "source",
+            pa.string(),
+            isin=("tag", "order", "unknown"),
+            description="tag: the product tag; order: the order covering the time; unknown: neither told.",
+        ),
+        Col(
+            "run_start",
+            UTC_TS,
+            description="Start of the whole run of this product and order (may lie before the day).",
+        ),
+        Col("run_end", UTC_TS, nullable=True, description="End of the whole run; NULL while it lasts."),
+    ),
+)
+
+SILVER_ORDERS = TableSpec(
+    name="silver__orders",
+    description="Every work order landed from an orders export, in its latest exported version, one row per "
+    "order and machine it runs on (an order for a line runs on each of its OEE machines).",
+    unique=("order_id", "line", "machine"),
+    columns=(
+        Col("order_id", pa.string()),
+        Col("product", pa.string(), description="The catalog id of the order's product."),
+        Col("line", pa.string()),
+        Col("machine", pa.string()),
+        Col("planned_qty", pa.float64(), ge=0),
+        Col("planned_start", UTC_TS),
+        Col("planned_end", UTC_TS),
+        Col("actual_start", UTC_TS, nullable=True),
+        Col("actual_end", UTC_TS, nullable=True, description="NULL while the order runs."),
+        Col("source_file", pa.string(), description="The export the order's latest version came from."),
+        Col("exported_at", UTC_TS),
+    ),
+)
+
 # every silver table is one production day per partition, and the marts read them all
 SILVER_DAY_TABLES: tuple[TableSpec, ...] = (
     SILVER_PLANT_CALENDAR,

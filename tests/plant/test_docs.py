@@ -96,6 +96,7 @@ def _model_keys(model: type[BaseModel], prefix: str = "") -> typing.Iterator[tup
     for key, field in model.model_fields.items():
         if field.exclude:  # handed down (a machine's line and area), not written in the YAML
             continue
+        key = field.alias or key  # `from` is the YAML's key of a changeover target's `from_`
         yield prefix + key, key
         inner = [field.annotation]
         while inner:
