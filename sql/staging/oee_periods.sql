@@ -10,9 +10,10 @@
 --
 -- The daily marts differ in their columns (a machine's counts, a line's output counts and machine
 -- times): each is read with the columns of the others added as NULL, and each period mart leaves out the
--- columns that are not its level's. Quality on a machine's row is good / total, as on its days (one
--- machine: the ideal cycle time cancels); on a line or the site, fully productive / ideal time, as counts
--- of different machines never add up.
+-- columns that are not its level's. Quality on a machine's row is good / total where the machine has one
+-- ideal cycle for everything it makes (the cycle cancels); on a machine making products at different
+-- cycles, and on a line or the site, fully productive / ideal time (counts of different machines, or of
+-- products at different rates, do not add up).
 create or replace temp macro oee_periods(daily, period, days) as table
 with
 scope as (
@@ -68,12 +69,12 @@ summed as (
 
 measured as (
     select
-        *,
+        * exclude (single_cycle),
         strftime(period_start, '%G-W%V') as iso_week,
         availability(run_time_s, planned_production_time_s) as availability,
         performance(ideal_time_s, run_time_s) as performance,
         case
-            when machine is not null then quality(good_count, total_count)
+            when machine is not null and single_cycle then quality(good_count, total_count)
             else quality(fully_productive_time_s, ideal_time_s)
         end as quality,
         oee(fully_productive_time_s, planned_production_time_s) as oee,
@@ -85,7 +86,15 @@ measured as (
         run_time_s - ideal_time_s - minor_stop_time_s as speed_loss_s,
         fully_productive_time_s / nullif(coalesce(machine_calendar_time_s, calendar_time_s), 0) as teep,
         planned_production_time_s / nullif(coalesce(machine_calendar_time_s, calendar_time_s), 0) as utilization
-    from summed
+    from (
+        -- a machine whose every product runs at its own ideal cycle (a plant without products) has one cycle:
+        -- quality from its counts; with products at other cycles, from ideal seconds (each at its product's)
+        select
+            s.*,
+            (select count(distinct p.ideal_cycle_time_s) from plant__product as p
+             where p.line = s.line and p.machine = s.machine) <= 1 as single_cycle
+        from summed as s
+    )
 )
 
 -- the OEE target of the row's level in the plant YAML (plant__target), and how far the OEE is above (+) or
