@@ -108,7 +108,20 @@ max gap is known in total but not where it fell, and is flagged. Unknown seconds
 no valid state for more than 1 % of planned time (at least a minute), no counter reading for 30 min while
 running, more than 5 % bad counter readings, a counter that reset more than once, a counter reading that
 is negative or fractional, or a performance above 1.01 (the ideal cycle time or the counts are wrong: a
-plant engineer must see it, not a 102 % performance). A line's flag is false when any machine's is.
+plant engineer must see it, not a 102 % performance). With a products catalog in the plant YAML, more than
+1 % of run time on product 'unknown' flags the day too (`data_quality_daily.unknown_product_run_s` on the
+machine's state tag). A line's flag is false when any machine's is.
+
+## Products: performance at each product's rate
+
+Each counted unit takes the ideal cycle time of the product running on the machine when it was counted
+(`silver__production_runs`: the machine's product tag, else the order covering the time; the plant YAML's
+`products`, a machine's override first). Ideal time is the sum of those, fully productive time that of the
+good units, quality fully productive over ideal time (good / total on one product), and OEE fully productive
+over planned time; `ideal_cycle_time_s` on an OEE row is ideal time over total count. Where no product is
+known ('unknown') the machine's own ideal cycle time applies and nothing is dropped. A plant without a
+catalog keeps its numbers. `oee_product_daily` splits each machine-day by product: every second and every
+count goes to the product running at the time.
 
 ## Write, audit, publish
 

@@ -31,6 +31,8 @@ SILVER_INPUTS = SILVER_DAY_TABLES + tuple(s for s in (SILVER_PRODUCTION_RUNS,) i
 STAGING: tuple[str, ...] = (
     "stg_planned_windows",
     "stg_states_in_plan",
+    "stg_production_runs",
+    "stg_states_by_product",
     "stg_counts_in_plan",
     "stg_energy_by_state",
     "stg_oee_windows",

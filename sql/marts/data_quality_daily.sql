@@ -6,7 +6,16 @@
 -- On a counter tag's rows: the resets, wraps and back-steps (jitter) the counter made and its bad
 -- readings (negative, fractional or text), each in the day whose window the reading closes; NULL on
 -- other tags.
-with energy_gaps as (
+-- On a machine's state tag's row: the run time of the day on product 'unknown' (no product tag value,
+-- order or catalog id told what ran; its counts are at the machine's own ideal cycle time).
+with unknown_product as (
+    select day, line, machine, coalesce(sum(seconds) filter (where product = 'unknown'), 0) as unknown_product_run_s
+    from stg_states_by_product
+    where (category = 'running' or is_minor_stop) and day in (select unnest($days::date[]))
+    group by day, line, machine
+),
+
+energy_gaps as (
     select
         day,
         tag,
@@ -37,7 +46,8 @@ select
     case when t.role like '%_count' then coalesce(c.counter_resets, 0) end as counter_resets,
     case when t.role like '%_count' then coalesce(c.counter_wraps, 0) end as counter_wraps,
     case when t.role like '%_count' then coalesce(c.counter_backsteps, 0) end as counter_backsteps,
-    case when t.role like '%_count' then coalesce(c.bad_counter_readings, 0) end as bad_counter_readings
+    case when t.role like '%_count' then coalesce(c.bad_counter_readings, 0) end as bad_counter_readings,
+    case when t.role = 'state' then coalesce(u.unknown_product_run_s, 0) end as unknown_product_run_s
 from silver__tag_quality as q
 left join plant__tag as t on t.tag = q.tag
 left join energy_gaps as e on e.day = q.day and e.tag = q.tag
@@ -52,5 +62,6 @@ left join (
     from silver__count_increments
     group by tag, day
 ) as c on c.tag = q.tag and c.day = q.day
+left join unknown_product as u on u.day = q.day and u.line = t.line and u.machine = t.machine and t.role = 'state'
 where q.day in (select unnest($days::date[]))
 order by q.tag, q.day

@@ -7,8 +7,11 @@
 -- counts           = increments inside planned production time (the same window as run time)
 --                    a reading shows the pieces made since the one before, so it counts in the window
 --                    it closes: a reading at a break's start or a shift's end counts in that shift
--- availability = run / planned production; performance = ideal cycle time x total / run;
--- quality = good / total; oee = fully productive time (good x ideal cycle time) / planned production time,
+-- ideal time       = each unit counted x the ideal cycle time of the product running when it was counted
+--                    (plant YAML products; the machine's own where the product is unknown)
+-- availability = run / planned production; performance = ideal time / run;
+-- quality = fully productive time / ideal time (good / total on one product);
+-- oee = fully productive time (good units x their ideal cycle times) / planned production time,
 -- NULL only where planned production time is 0 (performance: where run time is 0; quality: where total is 0),
 -- so a machine stopped through planned time has oee 0; where all three factors are defined, oee = A x P x Q.
 with
@@ -93,6 +96,15 @@ counter_events as (
     group by day, line, machine
 ),
 
+-- data quality: run time on product 'unknown' (no product tag value, order or catalog id told what ran),
+-- measured at the machine's own ideal cycle time. Only a plant with a products catalog expects to know.
+unknown_product as (
+    select day, line, machine, sum(seconds) filter (where product = 'unknown') as unknown_product_run_s
+    from stg_states_by_product
+    where (category = 'running' or is_minor_stop) and day in (select unnest($days::date[]))
+    group by day, line, machine
+),
+
 flagged as (
     select
         w.*,
@@ -108,6 +120,11 @@ flagged as (
             ce.repeated_resets,
             case when ce.bad_counter_readings > 0
                 then ce.bad_counter_readings || ' counter readings negative or fractional, not counted' end,
+            case when exists (select 1 from plant__product where product <> 'unknown')
+                and coalesce(up.unknown_product_run_s, 0) > 0.01 * w.run_time_s
+                then 'product unknown for ' || round(up.unknown_product_run_s, 1) || ' s of run time ('
+                || round(100 * up.unknown_product_run_s / w.run_time_s, 1) || ' %): check the product tag or orders'
+            end,
             -- a machine cannot beat its ideal cycle: 1 % above it is more than reading times explain
             case when w.performance > 1.01
                 then 'performance ' || round(w.performance, 3) || ' > 1: check ideal_cycle_time_s or the counters'
@@ -117,6 +134,7 @@ flagged as (
     left join silent_running as sr on sr.day = w.day and sr.line = w.line and sr.machine = w.machine
     left join counter_quality as cq on cq.day = w.day and cq.line = w.line and cq.machine = w.machine
     left join counter_events as ce on ce.day = w.day and ce.line = w.line and ce.machine = w.machine
+    left join unknown_product as up on up.day = w.day and up.line = w.line and up.machine = w.machine
 ),
 
 final as (

@@ -25,7 +25,7 @@ join stg_states_in_plan as p
     and c.ts <= p."end"
     and p.category <> 'not_scheduled'
 left join plant__machine as m on m.line = c.line and m.machine = c.machine
-left join silver__production_runs as r
+left join stg_production_runs as r
     on r.day = c.day
     and r.line = c.line
     and r.machine = c.machine
