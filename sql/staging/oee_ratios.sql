@@ -34,3 +34,8 @@ create or replace temp macro quality(good_output, total_output) as
 -- oee: fully productive time (good x ideal cycle time) over planned production time.
 create or replace temp macro oee(fully_productive_s, planned_s) as
     fully_productive_s / nullif(planned_s, 0);
+
+-- mean_ideal_cycle: the ideal cycle time a machine ran at on average, ideal time over the units made (each
+-- product at its own cycle): not a ratio of OEE, but a quotient of the same times and counts.
+create or replace temp macro mean_ideal_cycle(ideal_s, units) as
+    ideal_s / nullif(units, 0);

@@ -192,7 +192,8 @@ ratios as (
             quality_loss_s),
         -- the ideal cycle time the window ran at on average: ideal time over total count (each product at its
         -- own cycle); the cycle itself where all was made at one (the machine's own where nothing counted)
-        if(one_cycle or total_count = 0, one_cycle_s, ideal_time_s / total_count) as ideal_cycle_time_s,
+        if(one_cycle or total_count = 0, one_cycle_s, mean_ideal_cycle(ideal_time_s, total_count))
+            as ideal_cycle_time_s,
         ideal_time_s,
         -- the ratios of sql/staging/oee_ratios.sql. Quality is fully productive over ideal time: good over
         -- total weighed by each product's ideal cycle; made at one cycle, that cycle cancels and quality is

@@ -99,12 +99,13 @@ def test_the_ratio_formulas_are_written_only_in_the_macro_file():
         if path != MACRO_FILE and (hits := ratio_formulas(_code(path)))
     }
     assert found == {}, "OEE ratios written outside sql/staging/oee_ratios.sql (call its macros instead)"
-    # the macro file holds each of the four
+    # the macro file holds each of the four, and the mean ideal cycle time (ideal time / total count)
     assert set(re.findall(r"create or replace temp macro (\w+)\(", MACRO_FILE.read_text(encoding="utf-8"))) == {
         "availability",
         "performance",
         "quality",
         "oee",
+        "mean_ideal_cycle",
     }
 
 
