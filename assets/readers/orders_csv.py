@@ -83,7 +83,8 @@ def read_orders_csv(stream_opener, source: Source, options: dict) -> Iterator[Pa
     yield batch
 
 
-def _concat(parts: list[pa.Array], n: int, typ: pa.DataType = pa.string()) -> pa.Array:
+def _concat(parts: list[pa.Array], n: int, typ: pa.DataType | None = None) -> pa.Array:
+    typ = typ or pa.string()
     return pa.concat_arrays([p.cast(typ) for p in parts]) if parts else pa.nulls(n, typ)
 
 
