@@ -165,7 +165,6 @@ class SensorParquetOptions(SourceOptions):
     max_in_memory_mb: MaxInMemoryMb = 512  # a compressed Parquet file is read into memory up to this size
 
 
-
 class OrdersCsvOptions(CsvOptions):
     """Work orders exported from an MES/ERP, one order per line, header
     `order_id,product,line,machine,planned_qty,planned_start,planned_end,actual_start,actual_end` (names
