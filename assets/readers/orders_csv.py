@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from assets.plant.config import OrderTargets, Source
+from assets.plant.products import ORDER_TAG_PREFIX
 from assets.plant.timestamps import ambiguous_reason, nonexistent_reason, wall_clock_candidates
 
 from .csv_rows import find_column, positional_names, raw_lines
@@ -39,7 +40,6 @@ from .csv_stream import FileRejected, InvalidRow, read_head_lines, split_line, s
 from .parsed import POINT_COLUMNS, REJECT_COLUMNS, ParsedBatch, invalid_rows_table
 from .rows import RowFinisher, RowRules, has_control_characters, source_times
 
-ORDER_TAG_PREFIX = "order:"
 TEXT_COLUMNS = ("order_id", "product", "line", "machine", "planned_qty")
 TIME_COLUMNS = ("planned_start", "planned_end", "actual_start", "actual_end")
 OPTIONAL_COLUMNS = ("actual_end",)

@@ -82,14 +82,12 @@ attributed as (
         p.start,
         p."end",
         t.tag is not null as has_tag,
+        -- one struct, never NULL: arg_max skips a NULL value, which would carry the previous product
+        -- over a bad point or an unknown value
         (
-            select arg_max(tp.catalog_id, tp.ts) from tag_products as tp
+            select arg_max({'id': tp.catalog_id, 'value': tp.tag_value}, tp.ts) from tag_products as tp
             where tp.line = p.line and tp.machine = p.machine and tp.ts <= p.start
-        ) as tag_product,
-        (
-            select arg_max(tp.tag_value, tp.ts) from tag_products as tp
-            where tp.line = p.line and tp.machine = p.machine and tp.ts <= p.start
-        ) as tag_value,
+        ) as tag_point,
         (
             select arg_max(ow.order_id, ow.start) from order_windows as ow
             where ow.line = p.line and ow.machine = p.machine and ow.start <= p.start and ow."end" > p.start
@@ -107,11 +105,11 @@ labelled as (
         a."end",
         a.order_id,
         case
-            when a.has_tag then coalesce(a.tag_product, $unknown)
+            when a.has_tag then coalesce(a.tag_point.id, $unknown)
             when o.product is not null then o.product
             else $unknown
         end as product,
-        case when a.has_tag and a.tag_product is null then a.tag_value end as product_value,
+        case when a.has_tag and a.tag_point.id is null then a.tag_point.value end as product_value,
         case when a.has_tag then 'tag' when o.product is not null then 'order' else 'unknown' end as source
     from attributed as a
     left join (select distinct order_id, product from orders_latest) as o on o.order_id = a.order_id
