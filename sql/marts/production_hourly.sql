@@ -3,8 +3,8 @@
 -- and how far the output is ahead of (+) or behind (-) the target since the shift began.
 --
 -- Hours are the plant's wall-clock hours (plant__site.timezone): a day of 23 hours on the night the clocks
--- go forward, 25 on the night they go back, each hour once (its hour_start, UTC, tells the two 02:00 hours
--- of that night apart). Times and counts are those of planned production time, as in oee_daily, so an
+-- go forward, 25 on the night they go back, each hour once (its hour_start, UTC, and local_hour's offset
+-- tell the two 02:00 hours of that night apart). Times and counts are those of planned production time, as in oee_daily, so an
 -- hour's numbers add up to the machine's day:
 --   run / stop seconds = running (minor stops included) / other stops inside planned production time;
 --   counts             = increments read inside planned production time; a reading closes its window, so
@@ -40,7 +40,13 @@ edges as (
 hours as (
     select *
     from (
-        select day, ts as hour_start, lead(ts) over (partition by day order by ts) as hour_end
+        select
+            day,
+            ts as hour_start,
+            lead(ts) over (partition by day order by ts) as hour_end,
+            -- the plant's offset from UTC in that hour, minutes (+60 in Berlin's winter, +120 in its summer)
+            cast((epoch_us(timezone((select timezone from plant__site), ts)) - epoch_us(ts)) / 60000000 as integer)
+                as offset_min
         from edges
     )
     where hour_end is not null
@@ -141,7 +147,10 @@ measured as (
         sh.shift_start,
         h.hour_start,
         h.hour_end,
-        date_trunc('hour', timezone((select timezone from plant__site), h.hour_start)) as local_hour,
+        -- as text with its UTC offset (as sensor_hourly.hour_local): the gold Delta tables keep the plain protocol
+        -- that has no timestamp without time zone, and the offset tells the two 02:00 hours of the night apart
+        strftime(date_trunc('hour', timezone((select timezone from plant__site), h.hour_start)), '%Y-%m-%d %H:%M')
+            || printf('%+03d:%02d', h.offset_min // 60, abs(h.offset_min) % 60) as local_hour,
         pr.products,
         -- any two of total, good and reject give the third, as in oee_daily
         cast(case when m.has_total then coalesce(c.total_raw, 0)

@@ -51,7 +51,7 @@ def counts(day: str, ts: dt.datetime, total: float, reject: float) -> list[dict]
 
 
 COLUMNS = (
-    "select strftime(local_hour, '%H') as h, strftime(hour_start, '%d %H:%M') as utc, shift_name, products, "
+    "select substr(local_hour, 12, 2) as h, local_hour, strftime(hour_start, '%d %H:%M') as utc, shift_name, products, "
     "total_count, good_count, run_time_s, stop_time_s, planned_production_time_s, target_count, cumulative_good, "
     "cumulative_target, gap from production_hourly where level = ? and day = ? order by hour_start"
 )
@@ -102,6 +102,7 @@ def test_spring_forward_day_has_23_hours_with_targets_of_the_product_running_and
     rows = marts.rows(COLUMNS, ["machine", dt.date(2026, 3, 29)])
     # 23 hours, each once; 02:00 does not exist that night
     assert [r["h"] for r in rows] == ["00", "01", *(f"{h:02d}" for h in range(3, 24))]
+    assert [r["local_hour"] for r in rows[1:3]] == ["2026-03-29 01:00+01:00", "2026-03-29 03:00+02:00"]
     assert len({r["utc"] for r in rows}) == 23
     assert all(r["planned_production_time_s"] == 3600 for r in rows)
     hour = {r["h"]: r for r in rows}
@@ -167,6 +168,7 @@ def test_fall_back_day_has_25_hours_each_once_and_the_repeated_two_oclock_hour_t
         # 25 hours: 00, 01, 02 (CEST), 02 (CET), 03 .. 23; each UTC hour once, 22:00Z on the 24th .. 22:00Z on the 25th
         assert [r["h"] for r in rows] == ["00", "01", "02", "02", *(f"{h:02d}" for h in range(3, 24))]
         assert [r["utc"] for r in rows] == [(start + k * HOUR).strftime("%d %H:%M") for k in range(25)]
+        assert [r["local_hour"] for r in rows[2:4]] == ["2026-10-25 02:00+02:00", "2026-10-25 02:00+01:00"]
         hourly = {(r["planned_production_time_s"], r["target_count"], r["good_count"]) for r in rows}
         assert hourly == {(3600, 1800, 1000)}
         assert {r["products"] for r in rows} == {"unknown"}
