@@ -1,7 +1,7 @@
--- oee_order: each work order on each machine it runs on (silver__orders), planned against actual, with
--- the OEE of the time it ran. The counts and times are oee_order_daily's summed over every production day
--- the order ran on, so an order across midnight (or across a week) is whole; the mart is rebuilt in full
--- on every publish (scope all).
+-- oee_order: each work order on each machine it runs on, planned against actual, with the OEE of the time
+-- it ran. Built in full on every publish (scope all) from oee_order_daily, whose rows of every production
+-- day stay in the marts file: the order as its latest export has it, the counts and times summed over every
+-- day it touched, so an order across midnight (or across a week) is whole whichever days a build reads.
 --
 -- status          = done (actual_end set), running (actual_start set, no actual_end) or planned;
 -- ideal_duration  = planned_qty x the ideal cycle time of the order's product on the machine;
@@ -28,6 +28,13 @@ made as (
     group by all
 ),
 
+-- the order as its latest export has it (the days' rows may hold older versions)
+latest as (
+    select *
+    from oee_order_daily
+    qualify row_number() over (partition by line, machine, order_id order by exported_at desc, day desc) = 1
+),
+
 orders as (
     select
         m.site,
@@ -48,19 +55,19 @@ orders as (
         o.planned_end,
         o.actual_start,
         o.actual_end,
-        cast(coalesce(d.total_count, 0) as bigint) as total_count,
-        cast(coalesce(d.good_count, 0) as bigint) as good_count,
-        cast(coalesce(d.reject_count, 0) as bigint) as reject_count,
-        coalesce(d.run_time_s, 0) as run_time_s,
-        coalesce(d.planned_production_time_s, 0) as planned_production_time_s,
-        coalesce(d.ideal_time_s, 0) as ideal_time_s,
-        coalesce(d.fully_productive_time_s, 0) as fully_productive_time_s,
+        d.total_count,
+        d.good_count,
+        d.reject_count,
+        d.run_time_s,
+        d.planned_production_time_s,
+        d.ideal_time_s,
+        d.fully_productive_time_s,
         d.last_count_at,
         o.planned_qty * coalesce(pp.ideal_cycle_time_s, m.ideal_cycle_time_s) as ideal_duration_s
-    from silver__orders as o
+    from latest as o
     join plant__machine as m on m.line = o.line and m.machine = o.machine
     left join plant__product as pp on pp.line = o.line and pp.machine = o.machine and pp.product = o.product
-    left join made as d on d.line = o.line and d.machine = o.machine and d.order_id = o.order_id
+    join made as d on d.line = o.line and d.machine = o.machine and d.order_id = o.order_id
     -- every mart is bound with the publish's days; every order is rebuilt whatever they are
     where $days::date[] is not null
 )

@@ -1,5 +1,6 @@
--- oee_order_daily: what each work order made on each machine in each production day, the parts that
--- oee_order adds up over every day the order ran (an order across midnight is in two days' rows).
+-- oee_order_daily: each work order touching a production day (silver__orders: its planned or actual window
+-- meets the day), per machine, with what it made in the day: the parts that oee_order adds up over every day
+-- (an order across midnight is in two days' rows), so the order is whole whichever days a build reads.
 --
 -- An order's time is the time silver__production_runs gives it (order_id: the order whose actual window,
 -- else planned window, covers the time). As in oee_daily, times and counts are those of planned production
@@ -96,13 +97,21 @@ spans as (
     group by all
 )
 
+-- every order touching the day (silver__orders keeps, per day, the latest export of each), with what it made
 select
     m.site,
     m.area,
-    s.line,
-    s.machine,
-    s.order_id,
-    s.day,
+    o.line,
+    o.machine,
+    o.order_id,
+    o.day,
+    o.product,
+    o.planned_qty,
+    o.planned_start,
+    o.planned_end,
+    o.actual_start,
+    o.actual_end,
+    o.exported_at,
     s.start,
     s."end",
     cast(coalesce(c.total_count, 0) as bigint) as total_count,
@@ -113,10 +122,12 @@ select
     coalesce(c.ideal_time_s, 0) as ideal_time_s,
     coalesce(c.fully_productive_time_s, 0) as fully_productive_time_s,
     c.last_count_at
-from spans as s
-join plant__machine as m on m.line = s.line and m.machine = s.machine
+from silver__orders as o
+join plant__machine as m on m.line = o.line and m.machine = o.machine
+left join spans as s on s.day = o.day and s.line = o.line and s.machine = o.machine and s.order_id = o.order_id
 left join state_time as st
-    on st.day = s.day and st.line = s.line and st.machine = s.machine and st.order_id = s.order_id
+    on st.day = o.day and st.line = o.line and st.machine = o.machine and st.order_id = o.order_id
 left join counted as c
-    on c.day = s.day and c.line = s.line and c.machine = s.machine and c.order_id = s.order_id
-order by s.line, s.machine, s.order_id, s.day
+    on c.day = o.day and c.line = o.line and c.machine = o.machine and c.order_id = o.order_id
+where o.day in (select unnest($days::date[]))
+order by o.line, o.machine, o.order_id, o.day

@@ -52,18 +52,20 @@ def counts(day: dt.date, ts: str, total: float, reject: float = 0) -> list[dict]
     ]
 
 
-def order(order_id, product, qty, planned_start, planned_end, actual_start=None, actual_end=None) -> dict:
+def order(day, order_id, product, qty, planned_start, planned_end, actual_start=None, actual_end=None) -> dict:
     return {
-        "order_id": order_id, "product": product, "line": "L1", "machine": "FILLER", "planned_qty": qty,
+        "day": day, "order_id": order_id, "product": product, "line": "L1", "machine": "FILLER", "planned_qty": qty,
         "planned_start": utc(planned_start), "planned_end": utc(planned_end),
         "actual_start": actual_start and utc(actual_start), "actual_end": actual_end and utc(actual_end),
         "source_file": "orders.csv", "exported_at": utc("2026-03-01 12:00"),
     }  # fmt: skip
 
 
+ORDER_4711 = ("4711", "033", 50_000, "2026-03-02 19:00", "2026-03-03 03:00", "2026-03-02 19:00", "2026-03-03 01:00")
+
 # Monday's production day is 1 Mar 23:00Z .. 2 Mar 23:00Z, Tuesday's 2 Mar 23:00Z .. 3 Mar 23:00Z.
 # Order 4711 (033, 50,000 planned) ran 19:00Z Monday .. 01:00Z Tuesday (20:00-02:00 CET), across midnight;
-# order 4712 (100, 10,000 planned) started 02:00Z Tuesday and runs; order 4713 is planned for Thursday.
+# order 4712 (100, 10,000 planned) started 02:00Z Tuesday and runs; 4713 is planned for Tuesday evening, not started.
 SILVER = {
     "silver__machine_states": [
         state(MON, "2026-03-01 23:00", "2026-03-02 21:00"),
@@ -95,10 +97,12 @@ SILVER = {
         *counts(TUE, "2026-03-03 03:00", 1500),
         *counts(TUE, "2026-03-03 04:00", 1500),
     ],
+    # silver keeps, per day, the orders whose window touches it: 4711 both days
     "silver__orders": [
-        order("4711", "033", 50_000, "2026-03-02 19:00", "2026-03-03 03:00", "2026-03-02 19:00", "2026-03-03 01:00"),
-        order("4712", "100", 10_000, "2026-03-03 02:00", "2026-03-03 10:00", "2026-03-03 02:00"),
-        order("4713", "033", 20_000, "2026-03-05 06:00", "2026-03-05 10:00"),
+        order(MON, *ORDER_4711),
+        order(TUE, *ORDER_4711),
+        order(TUE, "4712", "100", 10_000, "2026-03-03 02:00", "2026-03-03 10:00", "2026-03-03 02:00"),
+        order(TUE, "4713", "033", 20_000, "2026-03-03 20:00", "2026-03-03 23:00"),
     ],
 }
 
@@ -111,6 +115,14 @@ def marts(tmp_path) -> MartSQL:
         marts.build("oee_order_daily", [day])
         marts.build("oee_order", [day])
     return marts
+
+
+def test_monday_rebuilt_alone_keeps_every_order_whole(marts):
+    # a rebuild of Monday reads Monday's silver (and its neighbours'); Tuesday's orders and its part of 4711 stay
+    marts.build("oee_order_daily", [MON])
+    marts.build("oee_order", [MON])
+    rows = marts.rows("select order_id, total_count from oee_order order by order_id")
+    assert [tuple(r.values()) for r in rows] == [("4711", 38_600), ("4712", 3000), ("4713", 0)]
 
 
 def test_an_order_across_midnight_is_whole_with_both_days_counts(marts):
