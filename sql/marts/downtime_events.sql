@@ -15,7 +15,7 @@
 with
 pieces as (
     select day, line, machine, event_start, event_end, category, reason, is_minor_stop, "end"
-    from silver__machine_states
+    from stg_machine_states
     where category in ('planned_stop', 'unplanned_stop')
 ),
 
