@@ -45,17 +45,21 @@ units as (
     having sum(c.increment) > 0
 ),
 
--- the units counted in the minute up to each reading, (ts - 60 s, ts]
-minute_units as (
-    select
-        line,
-        machine,
-        ts,
-        sum(units) over (
-            partition by line, machine order by ts
-            range between interval 59999999 microseconds preceding and current row
-        ) as minute_units
-    from units
+-- until: rate only: each reading at least a minute into a new run, with the units counted in the minute up
+-- to it, (ts - 60 s, ts], against the new product's ideal units per minute at rate_fraction
+at_rate as (
+    select ch.line, ch.machine, ch.change_at, u.ts
+    from changes as ch
+    cross join plant__changeover_rule as r
+    join plant__product as p on p.line = ch.line and p.machine = ch.machine and p.product = ch.to_product
+    join units as u
+        on u.line = ch.line and u.machine = ch.machine and u.ts >= ch.change_at + interval 60 second
+            and (ch.to_run_end is null or u.ts <= ch.to_run_end)
+    join units as v
+        on v.line = u.line and v.machine = u.machine and v.ts > u.ts - interval 60 second and v.ts <= u.ts
+    where r.until = 'rate'
+    group by ch.line, ch.machine, ch.change_at, u.ts, r.rate_fraction, p.ideal_cycle_time_s
+    having sum(v.units) >= r.rate_fraction * 60 / p.ideal_cycle_time_s
 ),
 
 started as (
@@ -75,12 +79,8 @@ started as (
                 and u.ts > ch.change_at and (ch.to_run_end is null or u.ts <= ch.to_run_end)
         ) as first_count_at,
         (
-            select min(u.ts) from minute_units as u
-            join plant__product as p on p.line = u.line and p.machine = u.machine and p.product = ch.to_product
-            where u.line = ch.line and u.machine = ch.machine
-                and u.ts >= ch.change_at + interval 60 second
-                and (ch.to_run_end is null or u.ts <= ch.to_run_end)
-                and u.minute_units >= (select rate_fraction from plant__changeover_rule) * 60 / p.ideal_cycle_time_s
+            select min(a.ts) from at_rate as a
+            where a.line = ch.line and a.machine = ch.machine and a.change_at = ch.change_at
         ) as at_rate_at
     from changes as ch
 ),
