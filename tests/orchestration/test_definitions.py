@@ -44,6 +44,8 @@ def test_definitions_load_with_schedule_sensors_jobs_and_checks(plant_factory):
         "silver__energy_increments": "silver",
         "silver__sensor_intervals": "silver",
         "silver__tag_quality": "silver",
+        "silver__production_runs": "silver",
+        "silver__orders": "silver",
         "mart__daily_report": "marts",
         "maintenance__delta_tables": "maintenance",
     } | {f"mart__{yml.stem}": "marts" for yml in MART_YAMLS}
