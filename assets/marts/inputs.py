@@ -24,11 +24,10 @@ from assets.plant.config import PlantConfig
 from assets.plant.tags import model_tags_table, sensor_tags_table
 from assets.silver import watermarks
 from assets.storage import delta, delta_read
-from assets.storage.schemas import SILVER_DAY_TABLES, SILVER_PLANT_CALENDAR, SILVER_PRODUCTION_RUNS
+from assets.storage.schemas import SILVER_DAY_TABLES, SILVER_PLANT_CALENDAR
 from assets.storage.sql_files import SQL_DIR
 
-# the marts read every silver table; the product runs even where silver builds none yet (read as empty)
-SILVER_INPUTS = SILVER_DAY_TABLES + tuple(t for t in (SILVER_PRODUCTION_RUNS,) if t not in SILVER_DAY_TABLES)
+SILVER_INPUTS = SILVER_DAY_TABLES  # the marts read every silver table
 
 STAGING: tuple[str, ...] = (
     "stg_planned_windows",

@@ -39,6 +39,11 @@ STOPS = (
 )
 
 
+def product_row(local_time: str, product: str) -> str:
+    """An AVEVA row of the text product tag: a text tag's Value is empty, its text in vValue."""
+    return f"{local_time}.000,L1.FILLER.Product,,{product},0,192,192,Delta\n"
+
+
 def local(text: str) -> dt.datetime:
     """'YYYY-MM-DD HH:MM' plant-local (CET) as an aware datetime."""
     return dt.datetime.fromisoformat(text).replace(tzinfo=CET).astimezone(dt.UTC)
@@ -244,3 +249,45 @@ def test_until_rate_ends_a_changeover_at_the_first_minute_at_the_rate_fraction(m
     by_count = Built(modelled(with_products(one_machine_config()), rows, ["2026-03-02"]), runs, ["2026-03-02"])
     # until: count ends at the first count of B: 09:59:00 to 10:05:00 = 360 s
     assert by_count.rows(CHANGEOVER_ROWS)[0][:5] == ("A", "B", "02 09:59:00", "02 10:05:00", 360.0)
+
+
+def test_end_to_end_a_product_tag_change_in_a_break_is_a_changeover_and_no_failure(plant_factory):
+    # The first test's day, its products from a text product tag in the same export: A from 05:00, B from
+    # 10:10 (in the break 10:00-10:30), A again from 12:10; landed, modelled and published by the real assets.
+    config = with_products(one_machine_config(breaks=[{"name": "coffee", "start": "10:00", "end": "10:30"}]))
+    config["lines"][0]["machines"][0]["product_tag"] = "L1.FILLER.Product"
+    plant = plant_factory(config)
+    plant.export(
+        "h.csv",
+        [
+            r("2026-03-02 05:00:00", STATE, RUN),
+            r("2026-03-02 10:00:00", STATE, JAM),
+            r("2026-03-02 10:40:00", STATE, RUN),
+            product_row("2026-03-02 05:00:00", "A"),
+            product_row("2026-03-02 10:10:00", "B"),
+            product_row("2026-03-02 12:10:00", "A"),
+            r("2026-03-02 05:00:00", TOTAL, 0),
+            r("2026-03-02 09:50:00", TOTAL, 1000),
+            r("2026-03-02 10:00:00", TOTAL, 1100),
+            r("2026-03-02 10:20:00", TOTAL, 1100),
+            r("2026-03-02 10:45:00", TOTAL, 1150),
+            r("2026-03-02 12:00:00", TOTAL, 1900),
+            r("2026-03-02 12:20:00", TOTAL, 2000),
+            r("2026-03-02 13:50:00", TOTAL, 3000),
+        ],
+    )
+    plant.land()
+    plant.build_day("2026-03-02")
+    # as derived in the first test: A -> B 10:00-10:45 (2,700 s, 900 s planned, 1,800 s in the break, pair
+    # target 2,400 s), B -> A 12:00-12:20 (1,200 s, default target 1,800 s)
+    assert plant.query(CHANGEOVER_ROWS) == [
+        ("A", "B", "02 10:00:00", "02 10:45:00", 2_700.0, 2_400.0, 300.0, 900.0, 1_800.0, 0.0, "2026-03-02", "early"),
+        ("B", "A", "02 12:00:00", "02 12:20:00", 1_200.0, 1_800.0, 0.0, 1_200.0, 0.0, 0.0, "2026-03-02", "early"),
+    ]
+    # the jam inside the changeover is no failure: run 27,000 - 600 = 26,400 s, 0 failures, MTBF/MTTR NULL
+    assert plant.query(
+        "select run_time_s, failures, failure_time_s, mtbf_s, mttr_s from reliability_daily where day = '2026-03-02'"
+    ) == [(26_400.0, 0, 0.0, None, None)]
+    assert plant.query(
+        "select reason, category, seconds from downtime_pareto where period = 'day' and machine = 'FILLER'"
+    ) == [("changeover", "planned_stop", 600.0)]
