@@ -282,3 +282,11 @@ def test_the_production_sections_in_a_browser(tmp_path):
             "2026-03-04 15:10",
         ]
         assert not driver.find_elements(By.TAG_NAME, "script")
+
+
+def test_without_hourly_production_the_orders_of_the_calendar_day_on_the_plants_clock_are_shown(tmp_path):
+    # No production_hourly to tell where the production day starts: the calendar day in Europe/Berlin,
+    # 2026-03-03 23:00 UTC to 2026-03-04 23:00 UTC. F-600 (03:00-05:00 UTC) now falls in it; E-500 (5 March)
+    # and D-400 (3 March, 06:00-08:00 UTC) still do not.
+    page = render_daily_report(build_marts(tmp_path / "marts.duckdb", tables=("orders",)), WED)
+    assert list(table_rows(section(page, "L1"), "orders")) == ["F-600", "A-100", "B-200", "C-300"]
