@@ -88,6 +88,7 @@ class ChangeoverRow:
     duration_s: float | None
     target_s: float | None
     over_target_s: float | None
+    end: dt.datetime | None  # NULL while the changeover is under way (no count of the new product yet)
 
     @property
     def over_target(self) -> bool:
@@ -166,7 +167,7 @@ def load(con, day: dt.date, usable) -> dict[LineKey, Production]:
     if usable(CHANGEOVER_TABLE, CHANGEOVER_COLUMNS):
         rows = con.sql(
             f"select site, area, line, machine, from_product, to_product, start, duration_s, target_s, "
-            f"over_target_s from {CHANGEOVER_TABLE} where day = ? order by site, area, line, start, machine",
+            f'over_target_s, "end" from {CHANGEOVER_TABLE} where day = ? order by site, area, line, start, machine',
             params=[day],
         ).fetchall()
         for r in rows:

@@ -129,6 +129,9 @@ CHANGEOVER_ROWS = [
     # 1500 s = 25.0 min, within its 40.0 min
     ("Hamburg", "Bottling", "L1", "CAPPER", "033", "100", utc("2026-03-04 07:32"), utc("2026-03-04 07:57"),
      1500.0, 2400.0, 0.0, WED, "early", 1500.0),
+    # under way at the last state seen (no count of the new product yet): 600 s = 10.0 min so far
+    ("Hamburg", "Bottling", "L1", "CAPPER", "100", "033", utc("2026-03-04 10:50"), None,
+     600.0, 1800.0, 0.0, WED, "late", 600.0),
     # Tuesday's: not shown
     ("Hamburg", "Bottling", "L1", "FILLER", "100", "033", utc("2026-03-03 09:00"), utc("2026-03-03 11:00"),
      7200.0, 1800.0, 5400.0, WED - dt.timedelta(days=1), "early", 7200.0),
@@ -173,12 +176,17 @@ def section(page: str, line: str) -> str:
 
 
 def table_rows(page: str, table: str) -> dict[str, list[str]]:
+    return dict(table_list(page, table))
+
+
+def table_list(page: str, table: str) -> list[tuple[str, list[str]]]:
+    """A table's rows in order: the row header, then the cells' texts."""
     body = page[page.index(f'<table class="detail {table}">') :]
     body = body[: body.index("</table>")]
-    return {
-        name: [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S)]
+    return [
+        (name, [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S)])
         for name, cells in re.findall(r'<tr><th scope="row">(.*?)</th>(.*?)</tr>', body, re.S)
-    }
+    ]
 
 
 @pytest.fixture
@@ -229,11 +237,12 @@ def test_the_days_orders_show_their_completion_on_the_output_machine(page):
 
 
 def test_the_changeovers_stand_against_their_targets(page):
-    rows = table_rows(section(page, "L1"), "changeovers")
-    assert rows == {
-        "FILLER": ["033 → 100", "08:30", "50.0 min", "40.0 min", "+10.0 min"],
-        "CAPPER": ["033 → 100", "08:32", "25.0 min", "40.0 min", "none"],
-    }
+    # in order of start; the last one under way: 10:50 UTC = 11:50 on the plant's clock, 1800 s = 30.0 min target
+    assert table_list(section(page, "L1"), "changeovers") == [
+        ("FILLER", ["033 → 100", "08:30", "50.0 min", "40.0 min", "+10.0 min"]),
+        ("CAPPER", ["033 → 100", "08:32", "25.0 min", "40.0 min", "none"]),
+        ("CAPPER", ["100 → 033", "11:50", "10.0 min (under way)", "30.0 min", "none"]),
+    ]
     assert '<td class="num below">50.0 min</td>' in page and '<td class="num below">+10.0 min</td>' in page
     assert '<td class="num below">25.0 min</td>' not in page
     assert "120.0 min" not in page  # Tuesday's
