@@ -148,8 +148,9 @@ def load(con, day: dt.date, usable) -> dict[LineKey, Production]:
     bounds = None
     if usable(HOURLY_TABLE, HOURLY_COLUMNS):
         rows = con.sql(
-            f"select site, area, line, shift_name, local_hour, products, good_count, target_count, cumulative_good, "
-            f"cumulative_target, gap from {HOURLY_TABLE} where level = 'line' and day = ? "
+            # the plant's wall clock: the session's time zone is the plant's (data.py); local_hour is a label
+            f"select site, area, line, shift_name, hour_start::timestamp, products, good_count, target_count, "
+            f"cumulative_good, cumulative_target, gap from {HOURLY_TABLE} where level = 'line' and day = ? "
             f"order by site, area, line, hour_start",
             params=[day],
         ).fetchall()
@@ -157,7 +158,7 @@ def load(con, day: dt.date, usable) -> dict[LineKey, Production]:
             entry(_key(r)).hours.append(HourRow(*r[3:]))
         # the production day's hours tile it: it starts at its first hour and ends a wall-clock day later
         bounds = con.sql(
-            f"select min(hour_start), (min(local_hour) + interval 1 day)::timestamptz from {HOURLY_TABLE} "
+            f"select min(hour_start), (min(hour_start)::timestamp + interval 1 day)::timestamptz from {HOURLY_TABLE} "
             f"where day = ?",
             params=[day],
         ).fetchall()[0]

@@ -20,7 +20,7 @@ UTC = dt.UTC
 HOURLY_DDL = """
 create table production_hourly (
     level varchar, site varchar, area varchar, line varchar, machine varchar, day date, shift_name varchar,
-    hour_start timestamptz, hour_end timestamptz, local_hour timestamp, products varchar,
+    hour_start timestamptz, hour_end timestamptz, local_hour varchar, products varchar,
     total_count bigint, good_count bigint, run_time_s double, stop_time_s double, planned_production_time_s double,
     target_count double, cumulative_good double, cumulative_target double, gap double
 )
@@ -75,13 +75,14 @@ def hour_rows() -> list[tuple]:
         cumulative = (cum_good, cum_target, cum_good - cum_target) if name else (None, None, None)
         rows.append(
             ("line", "Hamburg", "Bottling", "L1", "CAPPER", WED, name, hour_start, hour_start + dt.timedelta(hours=1),
-             local, "033" if name else None, good, good, 3600.0 if name else 0.0, 0.0, 3600.0 if name else 0.0,
+             local.strftime("%Y-%m-%d %H:%M+01:00"), "033" if name else None, good, good,
+             3600.0 if name else 0.0, 0.0, 3600.0 if name else 0.0,
              target, *cumulative)
         )  # fmt: skip
     # the same hour of a machine below the output: not the line's output
     rows.append(
         ("machine", "Hamburg", "Bottling", "L1", "FILLER", WED, "early", start, start + dt.timedelta(hours=1),
-         dt.datetime(2026, 3, 4, 6), "033", 98765, 98765, 3600.0, 0.0, 3600.0, 450.0, 98765.0, 450.0, 98315.0)
+         "2026-03-04 06:00+01:00", "033", 98765, 98765, 3600.0, 0.0, 3600.0, 450.0, 98765.0, 450.0, 98315.0)
     )  # fmt: skip
     return rows
 
