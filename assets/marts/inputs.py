@@ -13,6 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from assets.marts.plant_tables import (
+    plant_changeover_rule,
     plant_changeover_target,
     plant_product,
     plant_shift,
@@ -30,6 +31,8 @@ SILVER_INPUTS = SILVER_DAY_TABLES + tuple(s for s in (SILVER_PRODUCTION_RUNS,) i
 
 STAGING: tuple[str, ...] = (
     "stg_planned_windows",
+    "stg_changeovers",
+    "stg_machine_states",
     "stg_states_in_plan",
     "stg_production_runs",
     "stg_states_by_product",
@@ -167,6 +170,7 @@ def register_dimensions(con: duckdb.DuckDBPyConnection, config: PlantConfig) -> 
     con.register("plant__target", plant_target(config))
     con.register("plant__product", plant_product(config))
     con.register("plant__changeover_target", plant_changeover_target(config))
+    con.register("plant__changeover_rule", plant_changeover_rule(config))
 
 
 def register_oee_ratios(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> None:

@@ -117,3 +117,16 @@ def plant_changeover_target(config: PlantConfig) -> pa.Table:
             "target_s": pa.array([p[2] for p in pairs], pa.float64()),
         }
     )
+
+
+def plant_changeover_rule(config: PlantConfig) -> pa.Table:
+    """One row: how a changeover ends (`until` count or rate, with `rate_fraction`) and the target of a
+    change between products that no pair of the plant YAML names (a product 'unknown' among them)."""
+    rule = config.changeovers
+    return pa.table(
+        {
+            "until": pa.array([rule.until], pa.string()),
+            "rate_fraction": pa.array([rule.rate_fraction], pa.float64()),
+            "default_target_s": pa.array([rule.default_target_s], pa.float64()),
+        }
+    )

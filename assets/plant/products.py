@@ -18,6 +18,9 @@ from assets.plant.fields import PlantModel, Positive, choice
 
 # The product of time the product tag and the orders leave open: never a catalog id (ids are checked).
 UNKNOWN_PRODUCT = "unknown"
+# An orders export lands each order as one bronze point of the tag `order:<order_id>` (assets/readers/orders_csv.py):
+# no historian tag, so no sensor, and read by the production runs and orders models alone.
+ORDER_TAG_PREFIX = "order:"
 
 
 def _product_id(value: Any) -> str:

@@ -16,6 +16,8 @@ def model_tags_table(config: PlantConfig) -> pa.Table:
             rows.append((m.line, m.name, m.state_tag, "state"))
         rows.extend((m.line, m.name, tag, f"{kind}_count") for kind, tag in m.counter_tags.items())
         rows.extend((m.line, m.name, tag, f"energy_{kind}") for kind, tag in m.energy_tags.items())
+        if m.product_tag is not None:
+            rows.append((m.line, m.name, m.product_tag, "product"))
     names = ["line", "machine", "tag", "role"]
     return pa.table({n: pa.array([r[i] for r in rows], pa.string()) for i, n in enumerate(names)})
 

@@ -43,10 +43,23 @@ def build_report_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         partitions_def=partitions_def,
         group_name=REPORT_GROUP,
         kinds={"html"},
+        # every mart the report draws
         deps=[
-            dg.AssetKey("mart__oee_line_daily"),
-            dg.AssetKey("mart__downtime_pareto"),
-            dg.AssetKey("mart__energy_daily"),
+            dg.AssetKey(f"mart__{name}")
+            for name in (
+                "oee_daily",
+                "oee_shift",
+                "oee_line_daily",
+                "oee_line_shift",
+                "downtime_events",
+                "downtime_pareto",
+                "energy_daily",
+                "dim_machine",
+                "dim_shift",
+                "production_hourly",
+                "oee_order",
+                "changeovers",
+            )
         ],
     )
     def mart__daily_report(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):

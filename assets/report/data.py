@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from assets.report import details
+from assets.report import details, production
 
 LineKey = tuple[str, str, str]  # (site, area, line)
 
@@ -94,6 +94,7 @@ class LineReport:
     timeline: details.Timeline | None = None
     comparison: details.Comparison | None = None
     standby_kwh: float | None = None
+    production: production.Production | None = None
 
     @property
     def energy_today(self) -> EnergyRow | None:
@@ -176,6 +177,8 @@ def _load_details(con: duckdb.DuckDBPyConnection, day: dt.date, report: DailyRep
     for key, timeline in details.timelines(con, day, usable).items():
         line(key).timeline = timeline
     report.flags = details.flags(con, day, usable)
+    for key, made in production.load(con, day, usable).items():
+        line(key).production = made
     # a comparison or standby energy alone does not make a line worth a section: only lines already shown
     comparisons = details.comparisons(con, day, usable)
     standby = details.standby_kwh(con, day, usable)

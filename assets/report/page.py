@@ -20,9 +20,11 @@ from markupsafe import Markup
 
 from assets.report.charts import MAX_PARETO_REASONS, energy_trend_svg, oee_trend_svg, pareto_svg, waterfall_svg
 from assets.report.charts_day import timeline_svg
+from assets.report.charts_production import hourly_svg
 from assets.report.data import DailyReport, LineReport, load_daily_report
-from assets.report.formats import count, finite, hours, kwh, kwh_per_unit, percent, points, ratio
+from assets.report.formats import count, finite, hours, kwh, kwh_per_unit, minutes, percent, points, ratio
 from assets.report.index import atomic_write, refresh_reports, report_filename
+from assets.report.production import clock, completion, stamp
 
 
 def headline(line: LineReport) -> dict[str, str]:
@@ -83,6 +85,11 @@ _PAGE.globals.update(
     pareto_svg=_markup(pareto_svg),
     energy_trend_svg=_markup(energy_trend_svg),
     timeline_svg=_markup(timeline_svg),
+    hourly_svg=_markup(hourly_svg),
+    completion=completion,
+    clock=clock,
+    stamp=stamp,
+    minutes=minutes,
     percent=percent,
     hours=hours,
     count=count,

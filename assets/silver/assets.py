@@ -5,11 +5,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from assets.plant.calendar import calendar_table, partition_day, production_day_window
+from assets.plant.products import UNKNOWN_PRODUCT
 from assets.silver import config_history, tag_aliases, watermarks
 from assets.silver.day import (
     COUNT_INCREMENTS,
     ENERGY_INCREMENTS,
     MACHINE_STATES,
+    ORDERS,
+    PRODUCTION_RUNS,
     SENSOR_INTERVALS,
     TAG_QUALITY,
     SilverModel,
@@ -273,6 +276,16 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         def result(self) -> dict:
             return {"tags": len(self.tags)}
 
+    def production_summary(table: pa.Table) -> dict:
+        unknown = table.filter(pc.equal(table["product"], UNKNOWN_PRODUCT))
+        return {
+            "products": len(set(table["product"].to_pylist()) - {UNKNOWN_PRODUCT}),
+            "unknown_product_s": float(pc.sum(unknown["duration_s"]).as_py() or 0.0),
+        }
+
+    def order_summary(table: pa.Table) -> dict:
+        return {"orders": len(set(table["order_id"].to_pylist()))}
+
     def quality_summary(table: pa.Table) -> dict:
         return {"tags": table.num_rows, "bad_points": int(pc.sum(table["bad_points"]).as_py() or 0)}
 
@@ -296,6 +309,18 @@ def build_silver_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
             SENSOR_INTERVALS,
             "Condition-monitoring tags (numeric tags the machine model does not use) as step-held intervals.",
             SensorSummary,
+        ),
+        modelled_asset(
+            PRODUCTION_RUNS,
+            "Which product each OEE machine made when: from its product tag, else the order covering the time, "
+            "else 'unknown' (the machine's own ideal cycle time); tiles each production day like the states.",
+            production_summary,
+        ),
+        modelled_asset(
+            ORDERS,
+            "The work orders whose window touches the production day, in their latest exported version, per "
+            "machine they run on.",
+            order_summary,
         ),
         modelled_asset(
             TAG_QUALITY,

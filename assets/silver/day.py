@@ -16,6 +16,7 @@ from assets.plant.config import PlantConfig
 from assets.silver.counts import count_points, model_count_increments
 from assets.silver.energy import energy_points, model_energy
 from assets.silver.points import PointSelection, register_points
+from assets.silver.production_runs import model_orders, model_production_runs, production_points
 from assets.silver.sensors import model_sensor_intervals, sensor_points
 from assets.silver.states import machine_state_points, model_machine_states
 from assets.silver.tag_aliases import NO_ALIASES, TagAliases
@@ -26,6 +27,8 @@ from assets.storage.schemas import (
     SILVER_COUNT_INCREMENTS,
     SILVER_ENERGY_INCREMENTS,
     SILVER_MACHINE_STATES,
+    SILVER_ORDERS,
+    SILVER_PRODUCTION_RUNS,
     SILVER_SENSOR_INTERVALS,
     SILVER_TAG_QUALITY,
     TableSpec,
@@ -48,8 +51,18 @@ COUNT_INCREMENTS = SilverModel(SILVER_COUNT_INCREMENTS, model_count_increments, 
 ENERGY_INCREMENTS = SilverModel(SILVER_ENERGY_INCREMENTS, model_energy, energy_points)
 SENSOR_INTERVALS = SilverModel(SILVER_SENSOR_INTERVALS, model_sensor_intervals, sensor_points)
 TAG_QUALITY = SilverModel(SILVER_TAG_QUALITY, model_tag_quality, tag_quality_points)
+PRODUCTION_RUNS = SilverModel(SILVER_PRODUCTION_RUNS, model_production_runs, production_points)
+ORDERS = SilverModel(SILVER_ORDERS, model_orders, production_points)
 # every model of a production day, in the order the daily job builds them (the calendar comes first)
-SILVER_MODELS = (MACHINE_STATES, COUNT_INCREMENTS, ENERGY_INCREMENTS, SENSOR_INTERVALS, TAG_QUALITY)
+SILVER_MODELS = (
+    MACHINE_STATES,
+    COUNT_INCREMENTS,
+    ENERGY_INCREMENTS,
+    SENSOR_INTERVALS,
+    TAG_QUALITY,
+    PRODUCTION_RUNS,
+    ORDERS,
+)
 
 
 @contextmanager

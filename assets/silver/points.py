@@ -38,6 +38,11 @@ class PointSelection:
     # (earlier name, current tag) of the machine roles' renamed tags (see tag_aliases), per current tag
     # the most recently used name first: an earlier name is read with its tag, under the current name
     aliases: tuple[tuple[str, str], ...] = ()
+    # also every tag that starts with one of these (the orders' `order:<id>` points), or none of them
+    tag_prefixes: tuple[str, ...] = ()
+    except_prefixes: tuple[str, ...] = ()
+    # also each point's source_file and exported_at (a model that keeps an export's latest version)
+    with_export: bool = False
 
 
 def _span(
@@ -90,13 +95,19 @@ def register_points(
     where = f"ts >= {_timestamp(since)} and ts < {_timestamp(until)}"
     if selection.tags is not None:
         # a list tested while DuckDB scans, before anything is held
-        where += f" and list_contains({_string_list(selection.tags + tuple(a for a, _ in aliases))}, tag)"
+        listed = f"list_contains({_string_list(selection.tags + tuple(a for a, _ in aliases))}, tag)"
+        prefixed = "".join(f" or starts_with(tag, {delta.string_literal(p)})" for p in selection.tag_prefixes)
+        where += f" and ({listed}{prefixed})"
+    for prefix in selection.except_prefixes:
+        where += f" and not starts_with(tag, {delta.string_literal(prefix)})"
     if selection.except_tags:
         # an excepted tag's earlier names are excepted with it (a renamed state tag is no sensor)
         excepted = set(selection.except_tags)
         names = selection.except_tags + tuple(a for a, tag in selection.aliases if tag in excepted)
         where += f" and not list_contains({_string_list(names)}, tag)"
-    columns = "tag, ts, value, value_text, quality, source"
+    columns = "tag, ts, value, value_text, quality, source" + (
+        ", source_file, exported_at" if selection.with_export else ""
+    )
     select = f"select {columns} from bronze_points_scan where {where}"
     if aliases:
         family = _string_list(tuple(sorted({name for pair in aliases for name in pair})))
@@ -105,7 +116,7 @@ def register_points(
         # current name's wins (rank 0), then the most recently used earlier name's: one point per time.
         con.execute(
             "create or replace temp table aliased_points as "
-            "select coalesce(a.tag, s.tag) as tag, s.ts, s.value, s.value_text, s.quality, s.source "
+            "select coalesce(a.tag, s.tag) as tag, s.* exclude (tag) "
             f"from ({select} and list_contains({family}, tag)) as s "
             f"left join {_alias_values(aliases)} on a.alias = s.tag "
             "qualify row_number() over (partition by coalesce(a.tag, s.tag), s.ts order by coalesce(a.rank, 0)) = 1"

@@ -10,6 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from assets.plant.config import PlantConfig
+from assets.plant.products import ORDER_TAG_PREFIX
 from assets.plant.tags import model_tags_table
 from assets.silver.modelling import day_params
 from assets.silver.points import PointSelection
@@ -31,6 +32,7 @@ def sensor_points(config: PlantConfig, aliases: TagAliases = NO_ALIASES) -> Poin
     the day."""
     return PointSelection(
         except_tags=tuple(model_tags_table(config)["tag"].to_pylist()),
+        except_prefixes=(ORDER_TAG_PREFIX,),
         lookback=dt.timedelta(seconds=config.sensor_max_gap_s),
         lookahead=dt.timedelta(0),
         held=False,

@@ -394,10 +394,12 @@ SILVER_PRODUCTION_RUNS = TableSpec(
 
 SILVER_ORDERS = TableSpec(
     name="silver__orders",
-    description="Every work order landed from an orders export, in its latest exported version, one row per "
-    "order and machine it runs on (an order for a line runs on each of its OEE machines).",
+    description="The work orders whose window touches each production day, in their latest exported version, "
+    "one row per order and machine it runs on (an order for a line runs on each of its OEE machines).",
+    partition_by=("day",),
     unique=("order_id", "line", "machine"),
     columns=(
+        Col("day", pa.date32()),
         Col("order_id", pa.string()),
         Col("product", pa.string(), description="The catalog id of the order's product."),
         Col("line", pa.string()),
@@ -420,6 +422,8 @@ SILVER_DAY_TABLES: tuple[TableSpec, ...] = (
     SILVER_ENERGY_INCREMENTS,
     SILVER_SENSOR_INTERVALS,
     SILVER_TAG_QUALITY,
+    SILVER_PRODUCTION_RUNS,
+    SILVER_ORDERS,
 )
 
 DAY_BUILDS = TableSpec(
@@ -464,6 +468,8 @@ ALL_TABLES = (
     SILVER_ENERGY_INCREMENTS,
     SILVER_SENSOR_INTERVALS,
     SILVER_TAG_QUALITY,
+    SILVER_PRODUCTION_RUNS,
+    SILVER_ORDERS,
     DAY_BUILDS,
     PLANT_CONFIG_HISTORY,
 )

@@ -50,4 +50,6 @@ def local(instant: dt.datetime | None, tz: ZoneInfo) -> str:
 
 
 def mapped_to(row: dict) -> str:
+    if row.get("role") == "order":  # a work order's point (orders_csv): mapped by the orders, to no machine
+        return "orders"
     return f"{row['line']}/{row['machine']}/{row['role']}" if row.get("role") else "-"

@@ -28,10 +28,11 @@ select
     cast(s.uncertain_points as bigint) as uncertain_points,
     s.bad_points / nullif(s.points, 0) as bad_share,
     s.unit,
-    m.tag is not null as mapped,
+    -- a work order's point (format orders_csv, tag `order:<id>`) is no historian tag: the orders map it
+    m.tag is not null or starts_with(s.tag, 'order:') as mapped,
     m.line,
     m.machine,
-    m.role,
+    coalesce(m.role, case when starts_with(s.tag, 'order:') then 'order' end) as role,
     $now as updated_at
 from summed as s
 left join model_tags as m on m.tag = s.tag

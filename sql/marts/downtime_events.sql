@@ -12,10 +12,11 @@
 -- failure, and time without a state at night is no stop of the Pareto.
 -- The split reads the calendar of every modelled day (silver__plant_calendar_every_day), not only the
 -- days being rebuilt: a week-long stop rebuilt with the day it ended spans days no rebuild registers.
+-- States come through stg_machine_states: a stop inside a changeover is a planned stop of reason 'changeover'.
 with
 pieces as (
     select day, line, machine, event_start, event_end, category, reason, is_minor_stop, "end"
-    from silver__machine_states
+    from stg_machine_states
     where category in ('planned_stop', 'unplanned_stop')
 ),
 

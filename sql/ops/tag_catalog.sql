@@ -10,10 +10,11 @@ select
     c.uncertain_points,
     c.bad_share,
     c.unit,
-    m.tag is not null as mapped,
+    -- a work order's point (format orders_csv, tag `order:<id>`) is no historian tag: the orders map it
+    m.tag is not null or starts_with(c.tag, 'order:') as mapped,
     m.line,
     m.machine,
-    m.role
+    coalesce(m.role, case when starts_with(c.tag, 'order:') then 'order' end) as role
 from catalog as c
 left join model_tags as m on m.tag = c.tag
 order by c.tag

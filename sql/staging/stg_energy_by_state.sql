@@ -14,7 +14,7 @@ with pieces as (
         e.kwh * (epoch_us(least(e."end", s."end")) - epoch_us(greatest(e.start, s.start)))
             / (epoch_us(e."end") - epoch_us(e.start)) as kwh
     from silver__energy_increments as e
-    join silver__machine_states as s
+    join stg_machine_states as s
         on s.day = e.day and s.line = e.line and s.machine = e.machine
         and s.start < e."end" and s."end" > e.start
     union all

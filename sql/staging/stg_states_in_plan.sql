@@ -14,6 +14,6 @@ select
     greatest(s.start, p.start) as start,
     least(s."end", p."end") as "end",
     (epoch_us(least(s."end", p."end")) - epoch_us(greatest(s.start, p.start))) / 1e6 as seconds
-from silver__machine_states as s
+from stg_machine_states as s
 join stg_planned_windows as p
     on p.day = s.day and s.start < p."end" and s."end" > p.start

@@ -44,6 +44,8 @@ def test_definitions_load_with_schedule_sensors_jobs_and_checks(plant_factory):
         "silver__energy_increments": "silver",
         "silver__sensor_intervals": "silver",
         "silver__tag_quality": "silver",
+        "silver__production_runs": "silver",
+        "silver__orders": "silver",
         "mart__daily_report": "marts",
         "maintenance__delta_tables": "maintenance",
     } | {f"mart__{yml.stem}": "marts" for yml in MART_YAMLS}
@@ -85,7 +87,14 @@ def test_each_mart_depends_on_the_tables_its_sql_reads(plant_factory):
     }
     assert "silver__count_increments" not in deps("mart__energy_daily")
     # the report reads oee_line_daily, downtime_pareto and energy_daily (assets/report/data.py)
-    assert deps("mart__daily_report") == {"mart__oee_line_daily", "mart__downtime_pareto", "mart__energy_daily"}
+    # the marts the report reads (grep assets/report for the tables it queries)
+    assert deps("mart__daily_report") == {
+        f"mart__{name}"
+        for name in (
+            "oee_daily", "oee_shift", "oee_line_daily", "oee_line_shift", "downtime_events", "downtime_pareto",
+            "energy_daily", "dim_machine", "dim_shift", "production_hourly", "oee_order", "changeovers",
+        )
+    }  # fmt: skip
     # the dimensions are the plant YAML's: no table upstream
     assert deps("mart__dim_machine") == set()
 

@@ -34,7 +34,7 @@ ROWS = [
 LANDED = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"
 SILVER_BUT_CALENDAR = (
     "silver__machine_states, silver__count_increments, silver__energy_increments, "
-    "silver__sensor_intervals, silver__tag_quality"
+    "silver__sensor_intervals, silver__tag_quality, silver__production_runs, silver__orders"
 )
 
 

@@ -191,8 +191,12 @@ def test_the_page_is_self_contained_and_escapes_the_data(marts):
 def test_missing_tables_and_files_render_a_no_data_note(tmp_path):
     only_oee = load_daily_report(build_marts(tmp_path / "a" / "marts.duckdb", ("oee",)), WED)
     page = render_daily_report(tmp_path / "a" / "marts.duckdb", WED)
-    # and the tables of the machine, shift and timeline details
-    assert set(only_oee.missing) == {"downtime_pareto", "energy_daily", "oee_daily", "oee_shift", "oee_line_shift"}
+    # and the tables of the machine, shift and timeline details, and of the production by hour, orders, changeovers
+    assert set(only_oee.missing) == {"downtime_pareto", "energy_daily", "oee_daily", "oee_shift", "oee_line_shift"} | {
+        "production_hourly",
+        "oee_order",
+        "changeovers",
+    }
     assert "No data: table downtime_pareto is not in the marts file." in section(page, "L2")
     assert "No data: table energy_daily is not in the marts file." in section(page, "L2")
     assert headline_cells(page, "L2") == ["74.8 %", "87.5 %", "90.0 %", "95.0 %", "17,952", "no data"]
