@@ -24,10 +24,10 @@ from assets.plant.config import PlantConfig
 from assets.plant.tags import model_tags_table, sensor_tags_table
 from assets.silver import watermarks
 from assets.storage import delta, delta_read
-from assets.storage.schemas import SILVER_DAY_TABLES, SILVER_PLANT_CALENDAR, SILVER_PRODUCTION_RUNS
+from assets.storage.schemas import SILVER_DAY_TABLES, SILVER_PLANT_CALENDAR
 from assets.storage.sql_files import SQL_DIR
 
-SILVER_INPUTS = SILVER_DAY_TABLES + tuple(s for s in (SILVER_PRODUCTION_RUNS,) if s not in SILVER_DAY_TABLES)
+SILVER_INPUTS = SILVER_DAY_TABLES  # the marts read every silver table
 
 STAGING: tuple[str, ...] = (
     "stg_planned_windows",

@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 
 from assets.plant.config import parse_plant_config
+from tests.helpers.exports import aveva_row
 from tests.helpers.plant import one_machine_config
 from tests.helpers.product_silver import SilverDay, build_marts, rows, utc
 
@@ -204,3 +205,52 @@ def test_line_and_site_rollups_of_machines_on_different_products():
         assert r["quality"] == pytest.approx(48260 / 49000), mart
         assert r["oee"] == pytest.approx(48260 / 57600), mart
         assert r["availability"] * r["performance"] * r["quality"] == pytest.approx(r["oee"], rel=1e-12), mart
+
+
+def product_row(local: str, text: str) -> str:
+    """An AVEVA History row of the text product tag: no Value, the product id in vValue."""
+    return f"{local}.000,L1.FILLER.Product,,{text},0,192,192,Delta\n"
+
+
+def test_the_worked_example_end_to_end_from_a_product_tag(plant_factory):
+    # The same shift as above through the real landing, day build and publish: the product tag says A at
+    # 06:00, B at 08:00 and C at 11:00 (Berlin); the counters read at each change and at the shift's end.
+    spec = one_machine_config()
+    spec["products"] = CATALOG
+    spec["lines"][0]["machines"][0]["product_tag"] = "L1.FILLER.Product"
+    plant = plant_factory(spec)
+    plant.export(
+        "History_20260302.csv",
+        [
+            aveva_row("2026-03-02 06:00:00", "L1.FILLER.State", 1),
+            product_row("2026-03-02 06:00:00", "A"),
+            product_row("2026-03-02 08:00:00", "B"),
+            product_row("2026-03-02 11:00:00", "C"),
+            aveva_row("2026-03-02 06:00:00", "L1.FILLER.Total", 0),
+            aveva_row("2026-03-02 06:00:00", "L1.FILLER.Reject", 0),
+            aveva_row("2026-03-02 08:00:00", "L1.FILLER.Total", 7000),  # A: 7,000 pieces, 100 rejected
+            aveva_row("2026-03-02 08:00:00", "L1.FILLER.Reject", 100),
+            aveva_row("2026-03-02 11:00:00", "L1.FILLER.Total", 27000),  # B: 20,000 pieces
+            aveva_row("2026-03-02 11:00:00", "L1.FILLER.Reject", 100),
+            aveva_row("2026-03-02 14:00:00", "L1.FILLER.Total", 32000),  # C: 5,000 pieces, 250 rejected
+            aveva_row("2026-03-02 14:00:00", "L1.FILLER.Reject", 350),
+        ],
+    )
+    plant.land()
+    plant.build_day("2026-03-02")
+    row = plant.oee("2026-03-02")
+    # ideal 7,000 x 1.0 + 20,000 x 0.5 + 5,000 x 2.0 = 27,000 s over 28,800 s run; fully productive
+    # 27,000 - (100 x 1.0 + 250 x 2.0) = 26,400 s
+    assert (row["total_count"], row["reject_count"]) == (32000, 350)
+    assert row["performance"] == pytest.approx(0.9375)
+    assert row["quality"] == pytest.approx(26400 / 27000)
+    assert row["oee"] == pytest.approx(26400 / 28800)
+    assert "product unknown" not in (row["data_quality_reason"] or "")
+    by_product = plant.query(
+        "select product, run_time_s, total_count, ideal_time_s from oee_product_daily order by product"
+    )
+    assert by_product == [
+        ("A", pytest.approx(7200), 7000, pytest.approx(7000)),
+        ("B", pytest.approx(10800), 20000, pytest.approx(10000)),
+        ("C", pytest.approx(10800), 5000, pytest.approx(10000)),
+    ]
