@@ -4,8 +4,9 @@
 -- It runs on the copy built aside (assets/marts/publish.py `publish_marts`), so a day that fails never
 -- reaches analysts and the published file keeps its previous numbers.
 --
--- On every machine-day (oee_daily), line- and site-day (oee_line_daily, oee_site_daily), and every shift
--- occurrence of a machine or line that starts in the days (oee_shift, oee_line_shift):
+-- On every machine-day (oee_daily), line- and site-day (oee_line_daily, oee_site_daily), every shift
+-- occurrence of a machine or line that starts in the days (oee_shift, oee_line_shift), and every product of
+-- a machine-day (oee_product_daily):
 --   times_nest          run <= planned production <= scheduled, and <= calendar on machine rows (a roll-up's
 --                       times are sums of machine hours; its calendar time is the day's length)
 --   ratio_in_range      availability and quality in 0..1; performance in 0..$performance_tolerance; oee in
@@ -139,6 +140,13 @@ shift_rows as (
         'shift ' || shift_name || ' from ' || strftime(shift_start, '%Y-%m-%d %H:%M UTC') || ': ',
         machine_scheduled_time_s, planned_production_time_s, run_time_s, availability, performance, quality, oee
     from oee_line_shift
+    where day in (select unnest($days::date[]))
+    union all
+    -- a product's share of a machine-day (oee_product_daily): its times nest and its ratios are in range
+    select
+        day, 'machine', site, line, machine, 'oee_product_daily', 'product ' || product || ': ',
+        scheduled_time_s, planned_production_time_s, run_time_s, availability, performance, quality, oee
+    from oee_product_daily
     where day in (select unnest($days::date[]))
 ),
 

@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 
+from assets.marts.audit import audit_marts
 from assets.plant.config import parse_plant_config
 from tests.helpers.exports import aveva_row
 from tests.helpers.plant import one_machine_config
@@ -254,3 +255,15 @@ def test_the_worked_example_end_to_end_from_a_product_tag(plant_factory):
         ("B", pytest.approx(10800), 20000, pytest.approx(10000)),
         ("C", pytest.approx(10800), 5000, pytest.approx(10000)),
     ]
+
+
+def test_the_audit_checks_each_products_times_and_ratios():
+    silver = silver_day()
+    three_products(silver)
+    con = build_marts(silver, config(), [*MARTS, "oee_shift", "oee_line_shift"])
+    assert audit_marts(con, [MON]) == []
+    # B ran 10,800 s of its 10,800 s planned; an hour more than planned cannot be
+    con.execute("update oee_product_daily set run_time_s = run_time_s + 3600 where product = 'B'")
+    (problem,) = audit_marts(con, [MON])
+    assert (problem.check, problem.mart, problem.machine) == ("times_nest", "oee_product_daily", "FILLER")
+    assert problem.detail == "product B: run_time_s 14400 > planned_production_time_s 10800"
