@@ -92,10 +92,11 @@ def test_a_day_that_fails_the_audit_keeps_the_previous_numbers_and_fails_the_run
     check = {
         e.asset_key.to_user_string(): e for e in good.get_asset_check_evaluations() if e.check_name == BOUNDS_CHECK
     }
-    # the marts whose YAML names audit checks: oee_daily, oee_shift, oee_line_daily, oee_site_daily, oee_line_shift
+    # the marts whose YAML names audit checks: oee_daily, oee_shift, oee_line_daily, oee_site_daily,
+    # oee_line_shift, oee_product_daily
     assert {k: (c.passed, c.metadata["problem_count"].value) for k, c in check.items()} == {
         f"mart__{m}": (True, 0)
-        for m in ("oee_daily", "oee_shift", "oee_line_daily", "oee_site_daily", "oee_line_shift")
+        for m in ("oee_daily", "oee_shift", "oee_line_daily", "oee_site_daily", "oee_line_shift", "oee_product_daily")
     }
     before = published(plant.root)
     assert_worked_example_oee(before["oee_daily"])
