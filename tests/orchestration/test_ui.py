@@ -312,9 +312,11 @@ def test_the_read_only_ui_refuses_mutations_and_answers_queries(demo_ui):
         {"s": {**selector, "scheduleName": "daily_oee_schedule"}},
     )
     assert schedule["data"]["startSchedule"]["__typename"] == "UnauthorizedError", schedule
-    # The command's runs are in the run history the UI shows: landing, then the one production day.
+    # The command's runs are in the run history the UI shows: landing, then the one production day; and the
+    # freshness checks' tick (as their schedule runs it).
     runs = graphql(port, "{ runsOrError { ... on Runs { results { jobName status } } } }")
     assert sorted((r["jobName"], r["status"]) for r in runs["data"]["runsOrError"]["results"]) == [
         ("daily_oee_job", "SUCCESS"),
+        ("freshness_checks_job", "SUCCESS"),
         ("land_exports_job", "SUCCESS"),
     ]
