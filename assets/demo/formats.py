@@ -72,6 +72,7 @@ class DemoFormat:
     quality: bool  # uncertain and bad points can be written
     text: bool  # text values (digital states, string tags) can be written
     source_options: dict[str, Any] = field(default_factory=dict)
+    points: bool = True  # False: the format holds no tag points (orders_csv is written by write_orders_csv)
 
 
 def source_options_for(fmt: str) -> dict[str, Any]:
@@ -289,6 +290,54 @@ def _proficy_csv(points: list[Point], ctx: WriteContext) -> bytes:
     return csv_bytes(header, rows, opts, preamble=preamble)
 
 
+ORDER_COLUMNS = (
+    "order_id",
+    "product",
+    "line",
+    "machine",
+    "planned_qty",
+    "planned_start",
+    "planned_end",
+    "actual_start",
+    "actual_end",
+)
+
+
+def write_orders_csv(
+    path: Path, rows: list[dict[str, Any]], timezone: str = "UTC", options: dict[str, Any] | None = None
+) -> Path:
+    """Write work orders as an MES/ERP orders export (format orders_csv) at `path` and return the path.
+
+    One dict per order with the header's keys (`ORDER_COLUMNS`; a missing key or None is an empty cell);
+    times are tz-aware datetimes, written as ISO 8601 with their UTC offset in `timezone`, or as that
+    zone's wall clock in the options' `timestamp_format` where one is set. Written under a temporary
+    name, then renamed, like `write_points`."""
+    opts = validate_source_options("orders_csv", options, "options")
+    tz = ZoneInfo(timezone)
+
+    def cell(key: str, value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is None:
+                raise ValueError(f"{key} {value} has no time zone; give an aware datetime")
+            local = value.astimezone(tz)
+            return local.strftime(opts["timestamp_format"]) if opts["timestamp_format"] else local.isoformat()
+        return number_text(value) if isinstance(value, float) else str(value)
+
+    data = csv_bytes(list(ORDER_COLUMNS), ([cell(k, row.get(k)) for k in ORDER_COLUMNS] for row in rows), opts)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+    return path
+
+
+def _orders_points(points: list[Point], ctx: WriteContext) -> bytes:
+    raise ValueError("orders_csv holds work orders, not tag points: write it with write_orders_csv(path, rows)")
+
+
 # the form; every other format reads the writers' files with its own defaults.
 FORMATS: dict[str, DemoFormat] = {
     "aveva_historian_csv": DemoFormat(_aveva, ".csv", local_time=True, quality=True, text=True),
@@ -314,5 +363,6 @@ FORMATS: dict[str, DemoFormat] = {
         source_options={"delimiter": ";", "decimal_comma": True},
     ),
     "sensor_parquet": DemoFormat(sensor_parquet, ".parquet", local_time=False, quality=True, text=True),
+    "orders_csv": DemoFormat(_orders_points, ".csv", local_time=True, quality=False, text=True, points=False),
 }
 check_registered("demo writer", FORMATS)

@@ -11,12 +11,13 @@ reading it is a plant engineer editing YAML, not a Python developer (assets/plan
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from pydantic import BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, WithJsonSchema, model_validator
 
 from assets.plant.durations import Duration
 from assets.plant.errors import PlantConfigError, config_error, problem
@@ -38,6 +39,7 @@ __all__ = [
     "Automation",
     "Break",
     "CalendarConfig",
+    "OrderTargets",
     "PlantConfig",
     "PlantConfigError",
     "Shift",
@@ -149,6 +151,15 @@ def _mapping(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class OrderTargets:
+    """What a work order of an orders export may name: the catalog's product ids, and each line's machines
+    with OEE (in the YAML's order)."""
+
+    products: frozenset[str]
+    lines: dict[str, tuple[str, ...]]
+
+
 class Source(PlantModel):
     name: Name = Field(description="The source's name.")
     format: Annotated[
@@ -172,6 +183,13 @@ class Source(PlantModel):
     )
 
     model_config = ConfigDict(json_schema_extra=lambda schema: _source_schema(schema))
+    # handed over by PlantConfig where the plant is read: the orders reader checks each order against it
+    _order_targets: OrderTargets | None = PrivateAttr(None)
+
+    @property
+    def order_targets(self) -> OrderTargets | None:
+        """The plant's products and lines, for a source of orders read from a plant YAML (else None)."""
+        return self._order_targets
 
 
 def _source_schema(schema: dict[str, Any]) -> None:
@@ -303,6 +321,14 @@ class PlantConfig(PlantModel):
                 raise problem(f"line name {line.name!r} is used twice", "lines", i, "name")
             line_names.append(line.name)
         self._check_products()
+        # an orders export names products and machines: its reader gets them with the source, which every
+        # landing (local, remote, archive members) hands to it
+        targets = OrderTargets(
+            products=frozenset(p.id for p in self.products),
+            lines={line.name: tuple(m.name for m in line.oee_machines) for line in self.lines},
+        )
+        for source in self.sources:
+            source._order_targets = targets
         return self
 
     def _check_products(self) -> None:

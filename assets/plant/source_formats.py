@@ -29,6 +29,7 @@ from assets.plant.source_options import (
     HeaderLine,
     IntervalLabel,
     IntervalMinutes,
+    LatestTimestampAheadS,
     Layout,
     MaxInMemoryMb,
     MaxJsonDepth,
@@ -162,6 +163,20 @@ class SensorParquetOptions(SourceOptions):
     skip_columns: SkipColumns = []
     epoch_unit: EpochUnit = "auto"
     max_in_memory_mb: MaxInMemoryMb = 512  # a compressed Parquet file is read into memory up to this size
+
+
+
+class OrdersCsvOptions(CsvOptions):
+    """Work orders exported from an MES/ERP, one order per line, header
+    `order_id,product,line,machine,planned_qty,planned_start,planned_end,actual_start,actual_end` (names
+    case-insensitive, any order; actual_end may be left out). `machine` empty: every OEE machine of the line.
+    Each valid order lands as one point `order:<order_id>` at planned_start (assets/readers/orders_csv.py)."""
+
+    FORMAT = "orders_csv"
+
+    timestamp_format: TimestampFormat = None  # None: ISO 8601 only (set e.g. "%d.%m.%Y %H:%M" for a German ERP)
+    # orders are planned ahead: a planned start up to a year from now is plausible
+    latest_timestamp_ahead_s: LatestTimestampAheadS = 366 * 86_400
 
 
 SOURCE_FORMATS = tuple(OPTIONS)

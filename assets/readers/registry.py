@@ -18,6 +18,7 @@ from assets.plant.source_formats import (
     AvevaHistorianCsvOptions,
     IgnitionTallCsvOptions,
     IgnitionWideCsvOptions,
+    OrdersCsvOptions,
     PiCsvOptions,
     PiWebApiJsonOptions,
     ProficyCsvOptions,
@@ -30,6 +31,7 @@ from assets.plant.timestamps import TimestampBounds
 
 from .aveva_historian import read_aveva_historian_csv
 from .ignition import read_ignition_tall_csv, read_ignition_wide_csv
+from .orders_csv import read_orders_csv
 from .parsed import ParsedBatch
 from .pi_csv import read_pi_csv
 from .pi_webapi_json import read_pi_webapi_json
@@ -78,6 +80,7 @@ FORMATS: tuple[Format, ...] = (
     Format(SensorJsonlOptions, read_sensor_jsonl),
     Format(SensorCsvOptions, read_sensor_csv, line_limited=True),
     Format(SensorParquetOptions, read_sensor_parquet),
+    Format(OrdersCsvOptions, read_orders_csv, line_limited=True),
 )
 
 

@@ -26,6 +26,7 @@ EXPECTED = (
     "sensor_jsonl",
     "sensor_csv",
     "sensor_parquet",
+    "orders_csv",
 )
 
 
