@@ -34,10 +34,12 @@ from assets.demo.clock import first_noon_at_or_after
 from assets.demo.export_files import date_back, write_aveva_files, write_format_files
 from assets.demo.formats import FORMATS, source_options_for
 from assets.demo.machine_days import DemoPlant
+from assets.demo.orders import write_order_files
 from assets.demo.simulation import simulate
 from assets.plant.config import PlantConfig, Source
 
 SOURCE_FORMAT = "aveva_historian_csv"
+ORDERS_FORMAT = "orders_csv"
 
 
 def write_demo_exports(
@@ -95,6 +97,11 @@ def write_demo_exports(
         paths = write_format_files(folder, source, streams, exports)
     else:
         paths = write_aveva_files(folder, tz, streams, exports)
+    orders = next((s for s in config.sources if s.format == ORDERS_FORMAT), None)
+    if orders is not None:
+        # The MES's orders export, one file per production day: the products of the lines without a product tag.
+        orders_folder = Path(landing_root) / orders.folder
+        paths += write_order_files(orders_folder, plant, orders, list(range(first, first + days)))
     date_back(paths)
     return paths
 
