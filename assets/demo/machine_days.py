@@ -249,13 +249,23 @@ class DemoPlant:
         machine, running = self.machines[mi][2], self.codes[mi].running
         totals = self.totals(mi)
         i = day - totals.first
-        needed_ms = (totals.good[i] + totals.rejects[i]) * totals.cycle_s[i] * SECOND_MS / PERFORMANCE_MAX
+        count = totals.good[i] + totals.rejects[i]
+        needed_ms = count * totals.cycle_s[i] * SECOND_MS / PERFORMANCE_MAX
+        pieces = self.products.machine_products(mi, day)
 
         def run_ms() -> int:
             return sum(e - s for s, e, c in segs if c == running)
 
+        def units_at_ideal() -> float:
+            # What the running time makes at each product's ideal rate: the count needs PERFORMANCE_MAX of it.
+            total = 0.0
+            for a, b, product in pieces:
+                run = sum(min(e, b) - max(s, a) for s, e, c in segs if c == running and min(e, b) > max(s, a))
+                total += run / SECOND_MS / self.products.cycle_s(mi, product)
+            return total
+
         for a, b, code in reversed(stops):
-            if run_ms() >= needed_ms:
+            if units_at_ideal() * PERFORMANCE_MAX >= count:
                 break
             segs = paint(segs, a, b, running, over=code)
         if needed_ms > 0 and run_ms() == 0:

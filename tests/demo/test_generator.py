@@ -502,7 +502,9 @@ def test_performance_of_every_machine_day_is_plausible(config, march_30):
             if run >= 3600:
                 seen.append(ideal_s / run)
     assert len(seen) >= 6 * 20  # six machines, about 21 working days
-    assert 0.78 <= min(seen) and max(seen) <= 0.97 + 1e-9, (min(seen), max(seen))
+    # At most 97 % of the ideal rates over the day's running; the hourly speed (0.97..1.03) may favour the
+    # hours of one product over another's, so a day's mix may land up to 3 % above.
+    assert 0.78 <= min(seen) and max(seen) <= 0.97 * 1.03, (min(seen), max(seen))
 
 
 def _delta(plant, table: str, sql: str) -> list[tuple]:
