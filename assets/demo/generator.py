@@ -64,7 +64,9 @@ def write_demo_exports(
     ``fmt`` writes the same plant in another export format (see ``demo_source``): the files take that
     format's extension and go to the folder of the config's source of that format, else to
     landing_root/<fmt>/. What the format cannot carry is written as that system exports it (see
-    ``formats.py``). The default, and ``aveva_historian_csv``, write the AVEVA files as before.
+    ``formats.py``). The default, and ``aveva_historian_csv``, write the AVEVA files as before. Only the
+    default also writes the orders export (``Orders_YYYYMMDD.csv`` per production day, after the historian's
+    files) where the config has an ``orders_csv`` source: the products of the lines without a product tag.
     """
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
@@ -98,7 +100,7 @@ def write_demo_exports(
     else:
         paths = write_aveva_files(folder, tz, streams, exports)
     orders = next((s for s in config.sources if s.format == ORDERS_FORMAT), None)
-    if orders is not None:
+    if orders is not None and fmt is None:
         # The MES's orders export, one file per production day: the products of the lines without a product tag.
         orders_folder = Path(landing_root) / orders.folder
         paths += write_order_files(orders_folder, plant, orders, list(range(first, first + days)))
