@@ -40,7 +40,12 @@ class Counters:
         spread over its running time at a rate that wanders a little from hour to hour."""
         segs = self.plant.day(mi, day)
         d0, d1 = self.plant.bounds(day)
-        occupancy = Occupancy(*category_intervals(segs, self.plant.machines[mi][2], {"running"}))
+        starts, ends = category_intervals(segs, self.plant.machines[mi][2], {"running"})
+        # Each product's running time, counted at its own ideal rate (units per second of running).
+        by_product = [
+            (Occupancy(*_clipped(starts, ends, a, b)), 1.0 / self.plant.products.cycle_s(mi, product))
+            for a, b, product in self.plant.products.machine_products(mi, day)
+        ]
         n_hours = math.ceil((d1 - d0) / HOUR_MS)
         rng = draws.day_rng(self.plant.seed, self.plant.keys[mi], day, draws.WEIGHTS)
         speed = draws.hourly_walk(rng, n_hours, 1.0, 0.01, 0.97, 1.03)
@@ -49,7 +54,8 @@ class Counters:
         i = day - totals.first
         out = []
         for n, weight in ((totals.good[i], speed), (totals.rejects[i], reject_rate)):
-            done = integrate(np.append(t, d1), occupancy, d0, weight)
+            at = np.append(t, d1)
+            done = sum(rate * integrate(at, occupancy, d0, weight) for occupancy, rate in by_product)
             share = done[:-1] / done[-1] if done[-1] > 0 else np.zeros(len(t))
             # share is exactly 1.0 once the day's running is over, so the day ends on its total.
             out.append(np.floor(n * share).astype(np.int64))
@@ -182,3 +188,10 @@ class Counters:
             stream.quality = [GOOD] * len(stream.times)
             streams.append(stream)
         return streams
+
+
+def _clipped(starts: np.ndarray, ends: np.ndarray, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+    """The intervals' parts inside [a, b)."""
+    s, e = np.maximum(starts, a), np.minimum(ends, b)
+    keep = e > s
+    return s[keep], e[keep]

@@ -13,6 +13,7 @@ import numpy as np
 
 from assets.demo.clock import SECOND_MS
 from assets.demo.formats import FORMATS, Point, write_points
+from assets.demo.point_text import is_number_text
 from assets.demo.streams import BAD, DOUBTFUL, GOOD, Stream
 from assets.plant.config import Source
 
@@ -63,9 +64,10 @@ def _tag_text(tag: str) -> str:
     return f'"{tag}"' if "," in tag else tag
 
 
-def _line(when: str, tag: str, value: str | None, quality: int) -> str:
+def _line(when: str, tag: str, value: str | None, quality: int, text: bool = False) -> str:
     v = "" if value is None else value
-    return f"{when},{tag},{v},{v},{_QUALITY_TEXT[quality]},Delta"
+    # A string tag's Value is empty and its text in vValue, as the History table exports it.
+    return f"{when},{tag},{'' if text else v},{v},{_QUALITY_TEXT[quality]},Delta"
 
 
 def write_aveva_files(
@@ -81,8 +83,9 @@ def write_aveva_files(
     order = np.lexsort((rank, times))
     sorted_times = times[order]
     local = _local_text(sorted_times, tz)
+    text = [s.text for s in streams]
     lines = [
-        _line(when, tag_text[r], values[i], quality[i])
+        _line(when, tag_text[r], values[i], quality[i], text[r])
         for when, r, i in zip(local, rank[order].tolist(), order.tolist(), strict=True)
     ]
 
@@ -92,7 +95,7 @@ def write_aveva_files(
         out = [HEADER]
         for k, stream in enumerate(streams):
             value, q = stream.value_at(a)
-            out.append(_line(start_text, tag_text[k], value, q))
+            out.append(_line(start_text, tag_text[k], value, q, stream.text))
         lo = int(np.searchsorted(sorted_times, a, side="right"))
         hi = int(np.searchsorted(sorted_times, b, side="left"))
         out.extend(lines[lo:hi])
@@ -117,7 +120,9 @@ def _stream_points(stream: Stream, a: int, b: int) -> list[Point]:
         Point(
             stream.tag,
             _EPOCH + dt.timedelta(milliseconds=t),
-            None if v is None else float(v),
+            None if v is None or (stream.text and not is_number_text(v)) else float(v),
+            # A numeric product id ("033") goes as the number 33, which a product tag matches as well.
+            text=v if v is not None and stream.text and not is_number_text(v) else None,
             quality=_POINT_QUALITY[q],
         )
         for t, v, q in rows

@@ -34,10 +34,12 @@ from assets.demo.clock import first_noon_at_or_after
 from assets.demo.export_files import date_back, write_aveva_files, write_format_files
 from assets.demo.formats import FORMATS, source_options_for
 from assets.demo.machine_days import DemoPlant
+from assets.demo.orders import write_order_files
 from assets.demo.simulation import simulate
 from assets.plant.config import PlantConfig, Source
 
 SOURCE_FORMAT = "aveva_historian_csv"
+ORDERS_FORMAT = "orders_csv"
 
 
 def write_demo_exports(
@@ -62,7 +64,9 @@ def write_demo_exports(
     ``fmt`` writes the same plant in another export format (see ``demo_source``): the files take that
     format's extension and go to the folder of the config's source of that format, else to
     landing_root/<fmt>/. What the format cannot carry is written as that system exports it (see
-    ``formats.py``). The default, and ``aveva_historian_csv``, write the AVEVA files as before.
+    ``formats.py``). The default, and ``aveva_historian_csv``, write the AVEVA files as before. Only the
+    default also writes the orders export (``Orders_YYYYMMDD.csv`` per production day, after the historian's
+    files) where the config has an ``orders_csv`` source: the products of the lines without a product tag.
     """
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
@@ -95,6 +99,11 @@ def write_demo_exports(
         paths = write_format_files(folder, source, streams, exports)
     else:
         paths = write_aveva_files(folder, tz, streams, exports)
+    orders = next((s for s in config.sources if s.format == ORDERS_FORMAT), None)
+    if orders is not None and fmt is None:
+        # The MES's orders export, one file per production day: the products of the lines without a product tag.
+        orders_folder = Path(landing_root) / orders.folder
+        paths += write_order_files(orders_folder, plant, orders, list(range(first, first + days)))
     date_back(paths)
     return paths
 

@@ -22,6 +22,7 @@ from assets.demo.clock import (
     random_instant,
     scheduled_intervals,
 )
+from assets.demo.products import ProductPlan
 from assets.demo.streams import codes_for
 from assets.plant.config import PlantConfig
 from assets.plant.machines import Machine
@@ -50,6 +51,7 @@ class DayTotals(NamedTuple):
     good_before: np.ndarray  # production since the epoch at each day's start (negative before it)
     rejects_before: np.ndarray
     kwh_before: np.ndarray
+    cycle_s: np.ndarray  # the day's ideal seconds per unit, over the products its shifts make
 
 
 class DemoPlant:
@@ -88,6 +90,7 @@ class DemoPlant:
         self._final: dict[tuple[int, int], list[tuple[int, int, str]]] = {}
         self._cycles: dict[tuple[str, int], tuple[int, int] | None] = {}
         self._totals: list[DayTotals] = []
+        self.products = ProductPlan(self)
 
     # ---- calendar
 
@@ -149,28 +152,7 @@ class DemoPlant:
 
     def _line_changeovers(self, li: int, day: int) -> list[list[tuple[int, int]]]:
         """Changeovers are a line decision: every machine of the line stops within a minute or so."""
-        if (li, day) in self._changeovers:
-            return self._changeovers[(li, day)]
-        n_machines = len(self.config.lines[li].oee_machines)
-        out: list[list[tuple[int, int]]] = [[] for _ in range(n_machines)]
-        day_sched = self.scheduled(day)
-        if sum(e - s for s, e in day_sched) >= 2 * HOUR_MS:
-            rng = draws.day_rng(self.seed, self.line_keys[li], day, draws.CHANGEOVER)
-            n = int(rng.choice([0, 1, 1, 1, 1, 1, 1, 1, 2]))
-            taken: list[int] = []
-            for _ in range(n):
-                t = random_instant(rng, day_sched)
-                duration = int(rng.uniform(20, 45) * MINUTE_MS)
-                # Two changeovers on one day are separate product switches, hours apart.
-                if t is None or any(abs(t - other) < 3 * HOUR_MS for other in taken):
-                    continue
-                taken.append(t)
-                for k in range(n_machines):
-                    a = t + int(rng.uniform(0, 90) * SECOND_MS)
-                    b = t + duration + int(rng.uniform(-60, 60) * SECOND_MS)
-                    out[k].append((a, b))
-        self._changeovers[(li, day)] = out
-        return out
+        return self.products.line_day(li, day).changeovers
 
     def _own_day(self, mi: int, day: int) -> tuple[list, list, list]:
         """The machine's day from its own draws only: (segments over the day, carries into the next
@@ -267,13 +249,23 @@ class DemoPlant:
         machine, running = self.machines[mi][2], self.codes[mi].running
         totals = self.totals(mi)
         i = day - totals.first
-        needed_ms = (totals.good[i] + totals.rejects[i]) * machine.ideal_cycle_time_s * SECOND_MS / PERFORMANCE_MAX
+        count = totals.good[i] + totals.rejects[i]
+        needed_ms = count * totals.cycle_s[i] * SECOND_MS / PERFORMANCE_MAX
+        pieces = self.products.machine_products(mi, day)
 
         def run_ms() -> int:
             return sum(e - s for s, e, c in segs if c == running)
 
+        def units_at_ideal() -> float:
+            # What the running time makes at each product's ideal rate: the count needs PERFORMANCE_MAX of it.
+            total = 0.0
+            for a, b, product in pieces:
+                run = sum(min(e, b) - max(s, a) for s, e, c in segs if c == running and min(e, b) > max(s, a))
+                total += run / SECOND_MS / self.products.cycle_s(mi, product)
+            return total
+
         for a, b, code in reversed(stops):
-            if run_ms() >= needed_ms:
+            if units_at_ideal() * PERFORMANCE_MAX >= count:
                 break
             segs = paint(segs, a, b, running, over=code)
         if needed_ms > 0 and run_ms() == 0:
@@ -301,7 +293,7 @@ class DemoPlant:
         planned = np.where(sched >= 2 * HOUR_MS, _PLANNED_PER_DAY_MS, np.where(sched > 0, 7.5 * MINUTE_MS, 0))
         epoch_i = self.epoch - lo
         self._totals = []
-        for mi, (_li, _k, machine) in enumerate(self.machines):
+        for mi in range(len(self.machines)):
             # The share of running time the random stops take, from their rates and mean lengths (s).
             rates = np.array(self.stop_rates[mi]) / 3600.0
             mean_stop_s = float((rates * np.array([60.0, 540.0, 330.0])).sum() / rates.sum())
@@ -309,7 +301,8 @@ class DemoPlant:
             run_ms = np.clip(sched - repairs[mi] - planned, 0, None) * (1.0 - loss)
             performance = 0.87 + 0.06 * draws.hashed_uniform(self.seed, self.keys[mi], draws.H_PERFORMANCE, days)
             reject_share = 0.008 + 0.012 * draws.hashed_uniform(self.seed, self.keys[mi], draws.H_REJECTS, days)
-            total = np.round(performance * run_ms / SECOND_MS / machine.ideal_cycle_time_s).astype(np.int64)
+            cycle_s = np.array([self._day_cycle_s(mi, d) for d in days.tolist()])
+            total = np.round(performance * run_ms / SECOND_MS / cycle_s).astype(np.int64)
             rejects = np.round(total * reject_share).astype(np.int64)
             good = total - rejects
             kw = self.run_kw[mi]
@@ -319,7 +312,18 @@ class DemoPlant:
                 cum = np.concatenate(([0], np.cumsum(x)))[:-1]
                 return cum - cum[epoch_i]
 
-            self._totals.append(DayTotals(lo, good, rejects, kwh, before(good), before(rejects), before(kwh)))
+            totals = DayTotals(lo, good, rejects, kwh, before(good), before(rejects), before(kwh), cycle_s)
+            self._totals.append(totals)
+
+    def _day_cycle_s(self, mi: int, day: int) -> float:
+        """The machine's ideal seconds per unit over the day's shift time, each product weighted by the
+        shift time it runs (what the day's cheap count is made at)."""
+        units_per_ms, shift_ms = 0.0, 0
+        for a, b, product in self.products.machine_products(mi, day):
+            ms = sum(e - s for s, e in clip(self.scheduled(day), a, b))
+            units_per_ms += ms / self.products.cycle_s(mi, product)
+            shift_ms += ms
+        return shift_ms / units_per_ms if units_per_ms else self.products.cycle_s(mi, None)
 
     def totals(self, mi: int) -> DayTotals:
         return self._totals[mi]

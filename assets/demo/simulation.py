@@ -10,7 +10,7 @@ from assets.demo.clock import SECOND_MS, clip, merge, random_instant
 from assets.demo.counters import Counters
 from assets.demo.energy import energy_stream
 from assets.demo.machine_days import DemoPlant
-from assets.demo.streams import BAD, DOUBTFUL, GOOD, MachineSim, state_stream
+from assets.demo.streams import BAD, DOUBTFUL, GOOD, MachineSim, product_stream, state_stream
 
 
 def simulate(plant: DemoPlant, first: int, last: int) -> list[MachineSim]:
@@ -24,6 +24,9 @@ def simulate(plant: DemoPlant, first: int, last: int) -> list[MachineSim]:
         sim = MachineSim(machine=machine, codes=plant.codes[mi], segments=segments)
         sim.streams.append(state_stream(sim, t0))
         sim.streams.extend(counters.streams(mi, sim, t0, t_end))
+        if machine.product_tag and plant.config.products:
+            pieces = [p for day in range(first, last + 1) for p in plant.products.machine_products(mi, day)]
+            sim.streams.append(product_stream(sim, pieces, t0))
         if machine.energy_kwh_tag:
             sim.streams.append(energy_stream(plant, mi, sim, first, last))
         sims.append(sim)

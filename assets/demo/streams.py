@@ -35,6 +35,7 @@ class Stream:
     times: list[int] = field(default_factory=list)
     values: list[str | None] = field(default_factory=list)
     quality: list[int] = field(default_factory=list)
+    text: bool = False  # a string tag (a product id): AVEVA exports it in vValue with an empty Value
 
     def value_at(self, t: int) -> tuple[str | None, int]:
         """The value and quality in force at ``t`` (the last stored row at or before it)."""
@@ -139,4 +140,17 @@ def state_stream(sim: MachineSim, t0: int) -> Stream:
             stream.values.append(code)
             stream.quality.append(GOOD)
             previous = code
+    return stream
+
+
+def product_stream(sim: MachineSim, pieces: list[tuple[int, int, str | None]], t0: int) -> Stream:
+    """The product tag: the product id in force from the period start, a row at every switch."""
+    stream = Stream(sim.machine.product_tag, text=True)
+    previous = None
+    for s, _e, product in pieces:
+        if product is not None and product != previous:
+            stream.times.append(max(s, t0))
+            stream.values.append(product)
+            stream.quality.append(GOOD)
+            previous = product
     return stream

@@ -7,6 +7,7 @@ import dagster as dg
 from assets.marts.published import fetch_published_marts, marts_uri
 from assets.plant.calendar import partition_day
 from assets.report.data import DailyReport, load_daily_report
+from assets.report.day_states import read_day_states
 from assets.report.formats import ratio
 from assets.report.page import headline_markdown, write_report
 from assets.storage import object_store
@@ -67,7 +68,8 @@ def build_report_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         day = partition_day(context.partition_key)
         root, options = lakehouse.lakehouse_root, lakehouse.storage_options()
         marts_file = fetch_published_marts(root, options)
-        report = load_daily_report(marts_file, day)
+        # the day's silver states and breaks: the timeline's running, break and not-scheduled stretches
+        report = load_daily_report(marts_file, day, states=read_day_states(root, day, options))
         path = write_report(report, marts_file.parent / REPORTS_DIR)
         location = dg.MetadataValue.path(str(path))
         # a link the UI opens in the browser (a file:// URL on the machine that wrote it)

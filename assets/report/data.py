@@ -123,8 +123,11 @@ def week_start(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def load_daily_report(marts_file: Path, day: dt.date, trend_days: int = 14) -> DailyReport:
-    """Read what the report for `day` needs from the marts file, opened read-only."""
+def load_daily_report(
+    marts_file: Path, day: dt.date, trend_days: int = 14, states: details.DayStates | None = None
+) -> DailyReport:
+    """Read what the report for `day` needs from the marts file, opened read-only; with the day's silver
+    `states` (day_states.read_day_states) the timeline tells running, stops, breaks and not-scheduled time."""
     if trend_days < 1:
         raise ValueError(f"trend_days must be at least 1, not {trend_days}")
     marts_file = Path(marts_file)
@@ -154,14 +157,16 @@ def load_daily_report(marts_file: Path, day: dt.date, trend_days: int = 14) -> D
         if _usable(con, ENERGY_TABLE, ENERGY_COLUMNS, report.missing):
             for key, row in _energy_rows(con, day, trend_days):
                 line(key).energy.append(row)
-        _load_details(con, day, report, lines, line)
+        _load_details(con, day, report, lines, line, states)
     finally:
         con.close()
     report.lines = [lines[k] for k in sorted(lines, key=_natural)]
     return report
 
 
-def _load_details(con: duckdb.DuckDBPyConnection, day: dt.date, report: DailyReport, lines, line) -> None:
+def _load_details(
+    con: duckdb.DuckDBPyConnection, day: dt.date, report: DailyReport, lines, line, states: details.DayStates | None
+) -> None:
     def usable(table: str, columns: Sequence[str]) -> bool:
         return _usable(con, table, columns, report.missing)
 
@@ -174,7 +179,7 @@ def _load_details(con: duckdb.DuckDBPyConnection, day: dt.date, report: DailyRep
         line(key).machines = rows
     for key, rows in details.shifts(con, day, usable).items():
         line(key).shifts = rows
-    for key, timeline in details.timelines(con, day, usable).items():
+    for key, timeline in details.timelines(con, day, usable, states).items():
         line(key).timeline = timeline
     report.flags = details.flags(con, day, usable)
     for key, made in production.load(con, day, usable).items():

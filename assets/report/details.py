@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from assets.report.day_states import DayStates
+
 LineKey = tuple[str, str, str]
 
 MACHINE_COLUMNS = ("site", "area", "line", "machine", "day", "oee", "availability", "performance", "quality")
@@ -46,7 +48,7 @@ class Span:
 
     start_s: float
     end_s: float
-    category: str  # running, planned_stop, unplanned_stop, minor_stop, unknown, not_scheduled
+    category: str  # running, planned_stop, unplanned_stop, minor_stop, break, unknown, not_scheduled
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class Timeline:
     start: dt.datetime
     end: dt.datetime
     machines: dict[str, list[Span]]
+    # drawn from the day's silver states (breaks and not-scheduled time told apart), or from the marts' stops
+    from_states: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,10 +127,12 @@ def shifts(con, day: dt.date, usable) -> dict[LineKey, list[ShiftRow]]:
     return out
 
 
-def timelines(con, day: dt.date, usable) -> dict[LineKey, Timeline]:
-    """Each machine's day from its first shift's start to its last shift's end: outside the shifts it is not
-    scheduled, a stop of downtime_events is its category (a stretch without a valid state is unknown), and
-    the rest of the shift time is running (breaks and not-scheduled time inside shifts are not told apart)."""
+def timelines(con, day: dt.date, usable, states: DayStates | None = None) -> dict[LineKey, Timeline]:
+    """Each machine's day from its first shift's start to its last shift's end, in pieces that do not
+    overlap: outside the shifts it is not scheduled; inside them, with the day's silver states, each
+    stretch is its state's category (an unplanned stop shorter than the threshold a minor stop, time
+    without a valid state unknown) and the planned breaks are breaks. Without them (the marts alone) a stop
+    of downtime_events is its category and the rest of the shift time is running."""
     if not (usable("oee_shift", MACHINE_SHIFT_COLUMNS) and usable("downtime_events", EVENT_COLUMNS)):
         return {}
     shift_rows = con.sql(
@@ -153,14 +159,43 @@ def timelines(con, day: dt.date, usable) -> dict[LineKey, Timeline]:
 
         drawn: dict[str, list[Span]] = {}
         for machine, spans in machines.items():
-            pieces = [Span(0.0, total, "not_scheduled")]
-            pieces += [Span(at(s), at(e), "running") for s, e in spans]
-            for site, area, line, m, start, end, category, gap in events:
-                if (site, area, line, m) == (*key, machine):
-                    stop_end = end if end is not None else last
-                    pieces.append(Span(at(start), at(stop_end), "unknown" if gap else str(category)))
-            drawn[machine] = [p for p in pieces if p.end_s > p.start_s]
-        out[key] = Timeline(first, last, drawn)
+            # painted in order, a later piece over an earlier one
+            layers = [Span(0.0, total, "not_scheduled")]
+            if states is None:
+                layers += [Span(at(s), at(e), "running") for s, e in spans]
+                for site, area, line, m, start, end, category, gap in events:
+                    if (site, area, line, m) == (*key, machine):
+                        stop_end = end if end is not None else last
+                        layers.append(Span(at(start), at(stop_end), "unknown" if gap else str(category)))
+            else:
+                # a shift's stretch no state covers is unknown; a state is drawn only inside the shifts
+                layers += [Span(at(s), at(e), "unknown") for s, e in spans]
+                for piece in states.pieces:
+                    if (piece.line, piece.machine) == (key[2], machine):
+                        for s, e in spans:
+                            layers.append(Span(at(max(piece.start, s)), at(min(piece.end, e)), piece.category))
+                for b_start, b_end in states.breaks:
+                    for s, e in spans:
+                        layers.append(Span(at(max(b_start, s)), at(min(b_end, e)), "break"))
+            drawn[machine] = flatten(layers)
+        out[key] = Timeline(first, last, drawn, from_states=states is not None)
+    return out
+
+
+def flatten(layers: list[Span]) -> list[Span]:
+    """The pieces as seen when painted in order: non-overlapping, in time order, neighbours of one category
+    joined."""
+    edges = sorted({p.start_s for p in layers} | {p.end_s for p in layers})
+    out: list[Span] = []
+    for a, b in zip(edges, edges[1:], strict=False):
+        on_top = [p for p in layers if p.start_s <= a and p.end_s >= b and p.end_s > p.start_s]
+        if not on_top or b <= a:
+            continue
+        category = on_top[-1].category
+        if out and out[-1].category == category and out[-1].end_s == a:
+            out[-1] = Span(out[-1].start_s, b, category)
+        else:
+            out.append(Span(a, b, category))
     return out
 
 

@@ -69,6 +69,7 @@ CATEGORY_COLOURS = {
     "planned_stop": "#56B4E9",
     "unplanned_stop": "#D55E00",
     "minor_stop": "#E69F00",
+    "break": "#F0E442",
     "unknown": "#7F7F7F",
     "not_scheduled": "#E3E3E3",
 }
@@ -77,6 +78,7 @@ CATEGORY_LABELS = {
     "planned_stop": "planned stop",
     "unplanned_stop": "unplanned stop",
     "minor_stop": "minor stop",
+    "break": "break",
     "unknown": "unknown (no valid state)",
     "not_scheduled": "not scheduled",
 }

@@ -22,6 +22,7 @@ from assets.report.charts import MAX_PARETO_REASONS, energy_trend_svg, oee_trend
 from assets.report.charts_day import timeline_svg
 from assets.report.charts_production import hourly_svg
 from assets.report.data import DailyReport, LineReport, load_daily_report
+from assets.report.day_states import DayStates
 from assets.report.formats import count, finite, hours, kwh, kwh_per_unit, minutes, percent, points, ratio
 from assets.report.index import atomic_write, refresh_reports, report_filename
 from assets.report.production import clock, completion, stamp
@@ -122,9 +123,9 @@ def render_report_html(report: DailyReport) -> str:
     )
 
 
-def render_daily_report(marts_file: Path, day: dt.date, trend_days: int = 14) -> str:
+def render_daily_report(marts_file: Path, day: dt.date, trend_days: int = 14, states: DayStates | None = None) -> str:
     """The daily report of every line for `day` as a self-contained HTML page (inline SVG and CSS, no scripts)."""
-    return render_report_html(load_daily_report(marts_file, day, trend_days))
+    return render_report_html(load_daily_report(marts_file, day, trend_days, states))
 
 
 def write_report(report: DailyReport, out_dir: Path) -> Path:
@@ -138,6 +139,8 @@ def write_report(report: DailyReport, out_dir: Path) -> Path:
     return target
 
 
-def write_daily_report(marts_file: Path, out_dir: Path, day: dt.date, trend_days: int = 14) -> Path:
+def write_daily_report(
+    marts_file: Path, out_dir: Path, day: dt.date, trend_days: int = 14, states: DayStates | None = None
+) -> Path:
     """Render the report for `day` and write it to out_dir/daily_report_<day>.html atomically; returns the path."""
-    return write_report(load_daily_report(marts_file, day, trend_days), out_dir)
+    return write_report(load_daily_report(marts_file, day, trend_days, states), out_dir)

@@ -405,6 +405,12 @@ SILVER_ORDERS = TableSpec(
         Col("line", pa.string()),
         Col("machine", pa.string()),
         Col("planned_qty", pa.float64(), ge=0),
+        Col(
+            "whole_line",
+            pa.bool_(),
+            description="The order names no machine: it runs on every OEE machine of the line, and its planned "
+            "quantity is the line's output (its output machine's units).",
+        ),
         Col("planned_start", UTC_TS),
         Col("planned_end", UTC_TS),
         Col("actual_start", UTC_TS, nullable=True),

@@ -17,15 +17,32 @@ from assets.storage import delta, object_store
 
 DEFAULT_LAKEHOUSE_ROOT = "./data/lakehouse"
 DEFAULT_LANDING_ROOT = "./data/landing"
+# The demo plant as `iiot-lakehouse demo` writes it into a local lakehouse root: assets/demo/plant.yaml with
+# calendar.first_day set to the demo's first day, so its partitions begin where its exports do.
+DEMO_PLANT_FILE = "demo_plant.yaml"
+
+
+def demo_plant_path(lakehouse_root: str) -> Path | None:
+    """Where `iiot-lakehouse demo` writes the demo plant for a lakehouse root (None: a remote root)."""
+    if object_store.is_remote(lakehouse_root):
+        return None
+    return Path(lakehouse_root).expanduser().resolve() / DEMO_PLANT_FILE
+
+
+def default_plant_config(lakehouse_root: str) -> str:
+    """The plant YAML when PLANT_CONFIG is unset: the demo plant the demo wrote, or the embedded one."""
+    written = demo_plant_path(lakehouse_root)
+    return str(written) if written is not None and written.is_file() else str(DEFAULT_PLANT_CONFIG)
 
 
 def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The configuration contract: environment variables with defaults, so the demo needs none set."""
     env = os.environ if environ is None else environ
+    lakehouse_root = env.get("LAKEHOUSE_ROOT") or DEFAULT_LAKEHOUSE_ROOT
     return {
-        "lakehouse_root": env.get("LAKEHOUSE_ROOT") or DEFAULT_LAKEHOUSE_ROOT,
+        "lakehouse_root": lakehouse_root,
         "landing_root": env.get("LANDING_ROOT") or DEFAULT_LANDING_ROOT,
-        "plant_config": env.get("PLANT_CONFIG") or str(DEFAULT_PLANT_CONFIG),
+        "plant_config": env.get("PLANT_CONFIG") or default_plant_config(lakehouse_root),
     }
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -11,8 +13,9 @@ import yaml
 
 from assets.demo.generator import demo_source, write_demo_exports
 from assets.plant.calendar import production_day_of
-from assets.plant.config import load_plant_config
+from assets.plant.config import DEFAULT_PLANT_CONFIG, load_plant_config
 from assets.storage import object_store
+from assets.storage.settings import demo_plant_path
 
 from ..resources import settings_from_env
 from .errors import CommandError
@@ -32,9 +35,35 @@ def _demo_to_object_store(landing_uri: str, config, start: dt.date, args: argpar
     return uris
 
 
+def write_demo_plant(path: Path, first_day: dt.date) -> dt.date:
+    """Write the embedded demo plant with calendar.first_day set to `first_day`, or to the first day an
+    earlier demo wrote there if that is earlier (its built days stay partitions); return the day written.
+    Only that line changes: the file keeps the embedded one's comments."""
+    if path.is_file():
+        first_day = min(first_day, load_plant_config(path).calendar.first_day)
+    text, found = re.subn(
+        r'^(\s+first_day:\s*)"[0-9-]+"',
+        lambda m: f'{m.group(1)}"{first_day.isoformat()}"',
+        DEFAULT_PLANT_CONFIG.read_text(encoding="utf-8"),
+        count=1,
+        flags=re.MULTILINE,
+    )
+    if not found:
+        raise CommandError(f"{DEFAULT_PLANT_CONFIG}: no calendar.first_day line to set")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staged = path.with_name(path.name + ".tmp")
+    staged.write_text(text, encoding="utf-8")
+    staged.replace(path)  # a UI loading the plant meanwhile reads the old file or the new, never half of one
+    return first_day
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     settings = settings_from_env()
-    config = load_plant_config(settings["plant_config"])
+    # Without PLANT_CONFIG the demo plant is the embedded one; the demo writes a copy whose partitions begin
+    # at its first day. Its points come from the embedded plant (its first_day is the counters' epoch), so a
+    # later demo repeats the days an earlier one wrote.
+    embedded = not os.environ.get("PLANT_CONFIG")
+    config = load_plant_config(DEFAULT_PLANT_CONFIG if embedded else settings["plant_config"])
     if args.days < 1:
         raise CommandError("--days must be at least 1")
     # by default the days up to the last one that has ended, so that `run` can build every one of them
@@ -51,6 +80,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"demo plant {config.site}: wrote {len(paths)} {written} for {args.days} production days "
         f"from {start} into {landing}"
     )
+    written_plant = demo_plant_path(settings["lakehouse_root"]) if embedded else None
+    if written_plant is not None:
+        first_day = write_demo_plant(written_plant, start)
+        print(f"demo plant with calendar.first_day {first_day}: {written_plant} (read while PLANT_CONFIG is unset)")
     if fmt and not any(s.format == fmt for s in config.sources):
         print()
         print(f"The plant config ({settings['plant_config']}) has no {fmt} source, so `iiot-lakehouse run`")

@@ -6,7 +6,10 @@
 -- status          = done (actual_end set), running (actual_start set, no actual_end) or planned;
 -- ideal_duration  = planned_qty x the ideal cycle time of the order's product on the machine;
 -- actual_duration = actual_end - actual_start, for a running order up to its last count;
--- completion      = good_count / planned_qty;
+-- completion      = good_count / planned_qty, where planned_qty is in the machine's units: on every machine
+--                   of an order for a machine, on the output machine of an order for the whole line (whose
+--                   quantity is the line's output); NULL on a line order's other machines, which count
+--                   other units (bottles where the plan counts packs);
 -- estimated_end   = for a running order: the last count's time plus the good units still to make at the
 --                   order's rate so far (good units per second from actual_start to the last count, stops
 --                   and breaks included, so the projection expects the stops to go on as they did).
@@ -51,6 +54,7 @@ orders as (
             else 'planned'
         end as status,
         o.planned_qty,
+        o.whole_line,
         o.planned_start,
         o.planned_end,
         o.actual_start,
@@ -63,7 +67,8 @@ orders as (
         d.ideal_time_s,
         d.fully_productive_time_s,
         d.last_count_at,
-        o.planned_qty * coalesce(pp.ideal_cycle_time_s, m.ideal_cycle_time_s) as ideal_duration_s
+        o.planned_qty * coalesce(pp.ideal_cycle_time_s, m.ideal_cycle_time_s) as ideal_duration_s,
+    not o.whole_line or m.is_output_machine as plan_in_machine_units
     from latest as o
     join plant__machine as m on m.line = o.line and m.machine = o.machine
     left join plant__product as pp on pp.line = o.line and pp.machine = o.machine and pp.product = o.product
@@ -96,15 +101,15 @@ select
     performance(ideal_time_s, run_time_s) as performance,
     quality(fully_productive_time_s, ideal_time_s) as quality,
     oee(fully_productive_time_s, planned_production_time_s) as oee,
-    ideal_duration_s,
+    case when plan_in_machine_units then ideal_duration_s end as ideal_duration_s,
     case
         when status = 'done' then (epoch_us(actual_end) - epoch_us(actual_start)) / 1e6
         when status = 'running' and last_count_at > actual_start
             then (epoch_us(last_count_at) - epoch_us(actual_start)) / 1e6
     end as actual_duration_s,
-    good_count / nullif(planned_qty, 0) as completion,
+    case when plan_in_machine_units then good_count / nullif(planned_qty, 0) end as completion,
     case
-        when status <> 'running' or good_count = 0 or not last_count_at > actual_start then null
+        when not plan_in_machine_units or status <> 'running' or good_count = 0 or not last_count_at > actual_start then null
         when good_count >= planned_qty then last_count_at
         else last_count_at + to_microseconds(cast(round(
             (planned_qty - good_count) * (epoch_us(last_count_at) - epoch_us(actual_start)) / good_count

@@ -107,6 +107,7 @@ select
     o.day,
     o.product,
     o.planned_qty,
+    o.whole_line,
     o.planned_start,
     o.planned_end,
     o.actual_start,

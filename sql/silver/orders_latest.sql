@@ -34,6 +34,7 @@ select
     m.line,
     m.machine,
     o.planned_qty,
+    o.machine is null as whole_line,
     o.planned_start,
     o.planned_end,
     o.actual_start,

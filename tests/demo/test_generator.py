@@ -32,14 +32,14 @@ def march(config, tmp_path_factory) -> tuple[Path, list[Path], float]:
     root = tmp_path_factory.mktemp("march")
     began = time.perf_counter()
     paths = write_demo_exports(root, config, dt.date(2026, 3, 16), days=14, seed=7)
-    return root, paths, time.perf_counter() - began
+    return root, _historian(paths), time.perf_counter() - began
 
 
 @pytest.fixture(scope="module")
 def october(config, tmp_path_factory) -> tuple[Path, list[Path]]:
     """14 days from Monday 2026-10-19, across the fall-back night of 2026-10-25."""
     root = tmp_path_factory.mktemp("october")
-    return root, write_demo_exports(root, config, dt.date(2026, 10, 19), days=14, seed=7)
+    return root, _historian(write_demo_exports(root, config, dt.date(2026, 10, 19), days=14, seed=7))
 
 
 @functools.lru_cache(maxsize=64)
@@ -67,11 +67,18 @@ def _to_utc(rows: list[list[str]], tz: ZoneInfo) -> list[dt.datetime]:
 
 
 def _daily(paths: list[Path]) -> list[Path]:
-    return [p for p in paths if not p.stem.endswith("_reexport")]
+    return [p for p in paths if not p.stem.endswith("_reexport") and p.parent.name == "historian"]
+
+
+def _historian(paths: list[Path]) -> list[Path]:
+    """The historian's files (the orders export beside them: tests/demo/test_products.py)."""
+    return [p for p in paths if p.parent.name == "historian"]
 
 
 def _tag_count(config: PlantConfig) -> int:
-    return sum(1 + len(m.counter_tags) + (1 if m.energy_kwh_tag else 0) for m in config.machines)
+    return sum(
+        1 + len(m.counter_tags) + (1 if m.energy_kwh_tag else 0) + (1 if m.product_tag else 0) for m in config.machines
+    )
 
 
 def test_same_seed_gives_identical_bytes_and_another_seed_differs(config, tmp_path):
@@ -90,6 +97,9 @@ def test_file_names_header_and_encoding(config, march):
     expected = [f"History_{dt.date(2026, 3, 16) + dt.timedelta(days=i):%Y%m%d}.csv" for i in range(14)]
     assert [p.name for p in paths] == [*expected, "History_20260318_reexport.csv"]
     assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in paths)
+    assert sorted(p.name for p in (root / "orders").iterdir()) == [
+        f"Orders_{dt.date(2026, 3, 16) + dt.timedelta(days=i):%Y%m%d}.csv" for i in range(14) if i % 7 < 5
+    ]
     for path in paths:
         raw = path.read_bytes()
         assert not raw.startswith(b"\xef\xbb\xbf") and b"\r" not in raw
@@ -97,7 +107,7 @@ def test_file_names_header_and_encoding(config, march):
 
 
 def test_no_reexport_for_short_periods(config, tmp_path):
-    paths = write_demo_exports(tmp_path, config, dt.date(2026, 3, 2), days=3, seed=7)
+    paths = _historian(write_demo_exports(tmp_path, config, dt.date(2026, 3, 2), days=3, seed=7))
     assert [p.name for p in paths] == ["History_20260302.csv", "History_20260303.csv", "History_20260304.csv"]
 
 
@@ -125,6 +135,7 @@ def test_rows_are_sorted_by_time_then_tag_and_numbers_are_formatted(config, marc
     _root, paths, _seconds = march
     tz = ZoneInfo("Europe/Berlin")
     energy = {m.energy_kwh_tag for m in config.machines}
+    products = {m.product_tag for m in config.machines if m.product_tag}
     for path in _daily(paths):
         _header, rows = _read(path)
         utc = _to_utc(rows, tz)
@@ -132,6 +143,9 @@ def test_rows_are_sorted_by_time_then_tag_and_numbers_are_formatted(config, marc
         assert keys == sorted(keys)
         for r in rows:
             assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}", r[0])
+            if r[1] in products:  # a string tag: its text in vValue, Value empty
+                assert r[2] == "" and r[3] in {"033", "050", "100", ""}, r
+                continue
             assert r[2] == r[3]
             if r[2] == "":
                 continue
@@ -347,7 +361,7 @@ def test_bad_and_doubtful_quality_rows(config, march):
     assert all(r[2] == "" and r[3] == "" and r[5] == "249" and r[6] == "0" for r in bad)
     energy = {m.energy_kwh_tag for m in config.machines}
     assert not any(r[1] in energy for r in bad)
-    assert doubtful and all(r[2] != "" and r[6] == "64" for r in doubtful)
+    assert doubtful and all(r[3] != "" and r[6] == "64" for r in doubtful)
     good = [r for r in rows if r[4] == "0"]
     assert all(r[5] == "192" and r[6] == "192" for r in good)
     assert len(good) + len(bad) + len(doubtful) == len(rows)
@@ -360,6 +374,10 @@ def test_bad_and_doubtful_quality_rows(config, march):
 def march_30(config, tmp_path_factory) -> list[Path]:
     """30 days from Monday 2026-03-09, a week before `march` starts: its 14 days are all inside."""
     return write_demo_exports(tmp_path_factory.mktemp("march_30"), config, dt.date(2026, 3, 9), days=30, seed=7)
+
+
+def _fastest_cycle_s(config: PlantConfig, machine) -> float:
+    return min(config.ideal_cycle_time_s(machine, p.id) for p in config.products)
 
 
 @functools.lru_cache(maxsize=64)
@@ -426,19 +444,43 @@ def test_counters_and_meters_run_on_across_days(config, march_30):
             step = float(first[machine.energy_kwh_tag]) - float(last[machine.energy_kwh_tag])
             assert 0 < step <= 25 * 1.08 / 60 + 0.001, (after.name, machine.energy_kwh_tag, step)
             count = (int(first[machine.total_count_tag]) - int(last[machine.total_count_tag])) % rollover
-            assert count <= 2 / machine.ideal_cycle_time_s * 30, (after.name, machine.total_count_tag, count)
+            cycle_s = _fastest_cycle_s(config, machine)
+            assert count <= 2 / cycle_s * 30, (after.name, machine.total_count_tag, count)
 
 
 def test_performance_of_every_machine_day_is_plausible(config, march_30):
     # From the files alone: run time is the time the state tag shows a running code (a lost value keeps the
     # state before it), the count is the sum of the total counter's steps (a wrap adds rollover - before +
     # after, a drop to near zero counts from 0), up to the next day's first row at 06:00.
-    # performance = count * ideal cycle time / run time, on machine-days that ran for an hour or more.
+    # performance = sum of steps * ideal cycle time of the product in force at the step's reading / run time,
+    # on machine-days that ran for an hour or more. The product: L1's product tag (vValue), L2's orders
+    # export (the order whose actual window holds the reading).
     paths = _daily(march_30)
+    orders = []
+    for path in (p for p in march_30 if p.parent.name == "orders"):
+        with path.open(encoding="utf-8", newline="") as f:
+            for o in csv.DictReader(f):
+                window = [dt.datetime.fromisoformat(o[k]).astimezone(UTC) for k in ("actual_start", "actual_end")]
+                orders.append((*window, o["line"], o["product"]))
     seen = []
     for machine in config.machines:
         rollover = int(machine.counter_rollover)
         tags = {machine.state_tag, machine.total_count_tag}
+        if machine.product_tag:
+            tagged = sorted(
+                (t, r[1])
+                for path in paths
+                for (tag, t), r in _points(path).items()
+                if tag == machine.product_tag and r[1]
+            )
+
+            def product_at(t, tagged=tagged):
+                return next((p for at, p in reversed(tagged) if at < t), None)
+        else:
+
+            def product_at(t, line=machine.line):
+                return next((p for a, b, ln, p in orders if ln == line and a < t <= b), None)
+
         days = [
             sorted((t, tag, r[0]) for (tag, t), r in _points(path).items() if tag in tags and r[0]) for path in paths
         ]
@@ -450,15 +492,19 @@ def test_performance_of_every_machine_day_is_plausible(config, march_30):
                 for a, b in zip(states, states[1:], strict=False)
                 if machine.states[a[1]].category == "running"
             )
-            counts = [int(v) for _t, tag, v in today if tag == machine.total_count_tag]
-            counts.append(next(int(v) for _t, tag, v in tomorrow if tag == machine.total_count_tag))
-            made = 0
-            for a, b in zip(counts, counts[1:], strict=False):
-                made += b - a if b >= a else (b + rollover - a if a > rollover - 2_000 and b < 2_000 else b)
+            counts = [(t, int(v)) for t, tag, v in today if tag == machine.total_count_tag]
+            counts.append(next((t, int(v)) for t, tag, v in tomorrow if tag == machine.total_count_tag))
+            ideal_s = 0.0
+            for (_ta, a), (tb, b) in zip(counts, counts[1:], strict=False):
+                made = b - a if b >= a else (b + rollover - a if a > rollover - 2_000 and b < 2_000 else b)
+                if made:
+                    ideal_s += made * config.ideal_cycle_time_s(machine, product_at(tb))
             if run >= 3600:
-                seen.append(made * machine.ideal_cycle_time_s / run)
+                seen.append(ideal_s / run)
     assert len(seen) >= 6 * 20  # six machines, about 21 working days
-    assert 0.78 <= min(seen) and max(seen) <= 0.97 + 1e-9, (min(seen), max(seen))
+    # At most 97 % of the ideal rates over the day's running; the hourly speed (0.97..1.03) may favour the
+    # hours of one product over another's, so a day's mix may land up to 3 % above.
+    assert 0.78 <= min(seen) and max(seen) <= 0.97 * 1.03, (min(seen), max(seen))
 
 
 def _delta(plant, table: str, sql: str) -> list[tuple]:

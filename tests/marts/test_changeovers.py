@@ -22,6 +22,7 @@ from assets.storage.schemas import SILVER_PLANT_CALENDAR, SILVER_PRODUCTION_RUNS
 from assets.storage.sql_files import SQL_DIR
 from orchestration.partitions import production_day_partitions
 from tests.helpers.exports import aveva_row as r
+from tests.helpers.exports import aveva_text_row
 from tests.helpers.plant import EVERY_DAY, one_machine_config
 
 STATE, TOTAL, RUN, JAM = "L1.FILLER.State", "L1.FILLER.Total", 1, 3
@@ -40,8 +41,8 @@ STOPS = (
 
 
 def product_row(local_time: str, product: str) -> str:
-    """An AVEVA row of the text product tag: a text tag's Value is empty, its text in vValue."""
-    return f"{local_time}.000,L1.FILLER.Product,,{product},0,192,192,Delta\n"
+    """An AVEVA row of the text product tag."""
+    return aveva_text_row(local_time, "L1.FILLER.Product", product)
 
 
 def local(text: str) -> dt.datetime:

@@ -55,6 +55,7 @@ def counts(day: dt.date, ts: str, total: float, reject: float = 0) -> list[dict]
 def order(day, order_id, product, qty, planned_start, planned_end, actual_start=None, actual_end=None) -> dict:
     return {
         "day": day, "order_id": order_id, "product": product, "line": "L1", "machine": "FILLER", "planned_qty": qty,
+        "whole_line": False,
         "planned_start": utc(planned_start), "planned_end": utc(planned_end),
         "actual_start": actual_start and utc(actual_start), "actual_end": actual_end and utc(actual_end),
         "source_file": "orders.csv", "exported_at": utc("2026-03-01 12:00"),

@@ -41,7 +41,8 @@ def test_demo_then_run_lands_models_and_publishes_with_defaults(workdir):
     cwd, env = workdir
     demo = cli(["demo", "--days", "4", "--start", "2026-03-02"], cwd, env)
     assert demo.returncode == 0, demo.stderr
-    assert "wrote 5 export files for 4 production days" in demo.stdout  # 4 daily files + the re-export
+    # 4 daily historian files + the re-export, and the orders export of each day
+    assert "wrote 9 export files for 4 production days" in demo.stdout
 
     run = cli(["run"], cwd, env)
     assert run.returncode == 0, run.stderr[-3000:]
@@ -67,10 +68,13 @@ def test_demo_then_run_lands_models_and_publishes_with_defaults(workdir):
     points = count(con, lake / "bronze_historian__points", "select count(*), count(distinct (tag, ts)) from t")
     con.close()
     rows_in, rows_landed, rows_quarantined, rows_new, files = ledger[0]
-    assert files == 5
+    assert files == 9
     assert rows_in == rows_landed + rows_quarantined
     assert points == [(rows_new, rows_new)]
-    data_rows = sum(len(p.read_text().splitlines()) - 1 for p in (cwd / "data" / "landing" / "historian").iterdir())
+    landing = cwd / "data" / "landing"
+    data_rows = sum(
+        len(p.read_text().splitlines()) - 1 for folder in ("historian", "orders") for p in (landing / folder).iterdir()
+    )
     assert rows_in == data_rows
 
     # The runs are in the Dagster instance the UI reads: one landing run and one per day.

@@ -197,6 +197,28 @@ def test_a_mart_page_shows_its_check_and_the_latest_materialization_metadata(dem
     )
 
 
+def test_a_sources_freshness_check_shows_its_result(demo_ui, browser):
+    from selenium.webdriver.common.by import By
+
+    # The demo plant's one source, historian, is checked by source_fresh__historian on the file ledger
+    # (orchestration/freshness.py). Its files landed minutes before the check ran, well within its
+    # expected_every of 1d (plant.yaml): it passed, and says so.
+    browser.get(f"{demo_ui.url}/assets/bronze__file_ledger?view=checks")
+    check = "[title='source_fresh__historian']"
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, check), "the source's freshness check")
+    browser.find_element(By.CSS_SELECTOR, check).click()
+    wait_for(browser, lambda d: "Passed" in d.find_element(By.TAG_NAME, "body").text, "the check's result")
+    wait_for(
+        browser,
+        lambda d: "the newest file of source 'historian' landed" in d.find_element(By.TAG_NAME, "body").text,
+        "the check's description of the last landing",
+    )
+    page = browser.find_element(By.TAG_NAME, "body").text
+    screenshot(browser, "file-ledger-source-freshness-check")
+    assert "(expected every 24.0 h)" in page
+    assert "Failed" not in page
+
+
 def test_the_report_asset_links_to_the_morning_report(demo_ui, browser):
     from selenium.webdriver.common.by import By
 
@@ -290,9 +312,11 @@ def test_the_read_only_ui_refuses_mutations_and_answers_queries(demo_ui):
         {"s": {**selector, "scheduleName": "daily_oee_schedule"}},
     )
     assert schedule["data"]["startSchedule"]["__typename"] == "UnauthorizedError", schedule
-    # The command's runs are in the run history the UI shows: landing, then the one production day.
+    # The command's runs are in the run history the UI shows: landing, then the one production day; and the
+    # freshness checks' tick (as their schedule runs it).
     runs = graphql(port, "{ runsOrError { ... on Runs { results { jobName status } } } }")
     assert sorted((r["jobName"], r["status"]) for r in runs["data"]["runsOrError"]["results"]) == [
         ("daily_oee_job", "SUCCESS"),
+        ("freshness_checks_job", "SUCCESS"),
         ("land_exports_job", "SUCCESS"),
     ]

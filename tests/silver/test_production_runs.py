@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from assets.demo.formats import write_orders_csv
-from tests.helpers.exports import aveva_row
+from tests.helpers.exports import aveva_row, aveva_text_row
 from tests.helpers.plant import one_machine_config
 from tests.helpers.tables import silver
 
@@ -30,12 +30,6 @@ RUNS = (
 )
 
 
-def text_row(local: str, tag: str, text: str, quality: int = 0) -> str:
-    """An AVEVA History row of a string tag: no Value, the text in vValue."""
-    opc = {0: 192, 1: 0}[quality]
-    return f"{local}.000,{tag},,{text},{quality},{192 if quality == 0 else 0},{opc},Delta\n"
-
-
 def test_the_product_tag_holds_until_its_next_point_and_bad_or_unknown_values_are_unknown(plant_factory):
     config = one_machine_config()
     config["products"] = PRODUCTS
@@ -44,11 +38,11 @@ def test_the_product_tag_holds_until_its_next_point_and_bad_or_unknown_values_ar
     plant.export(
         "products.csv",
         [
-            text_row("2026-03-02 05:00:00", "L1.FILLER.Product", "A"),  # before the 06:00 day start: held in
-            text_row("2026-03-02 08:00:00", "L1.FILLER.Product", "B"),
-            text_row("2026-03-02 10:00:00", "L1.FILLER.Product", "Z"),  # no catalog id
-            text_row("2026-03-02 11:00:00", "L1.FILLER.Product", "B", quality=1),  # bad
-            text_row("2026-03-02 12:00:00", "L1.FILLER.Product", "A"),
+            aveva_text_row("2026-03-02 05:00:00", "L1.FILLER.Product", "A"),  # before the 06:00 day start: held in
+            aveva_text_row("2026-03-02 08:00:00", "L1.FILLER.Product", "B"),
+            aveva_text_row("2026-03-02 10:00:00", "L1.FILLER.Product", "Z"),  # no catalog id
+            aveva_text_row("2026-03-02 11:00:00", "L1.FILLER.Product", "B", quality=1),  # bad
+            aveva_text_row("2026-03-02 12:00:00", "L1.FILLER.Product", "A"),
         ],
     )
     plant.land()
