@@ -117,7 +117,9 @@ def test_a_day_that_fails_the_audit_keeps_the_previous_numbers_and_fails_the_run
     # 38,542 / 43,980 = 0.8763528877, oee = 37,696 / 25,200 = 1.495873016 (above 1 and above its performance).
     # The line and the site are the one machine. The day before has no silver, so only the day is rebuilt.
     # The day's one shift (early, 06:00-14:00 Berlin = from 05:00 UTC) holds all of it: the machine's and
-    # the line's shift rows fail the same checks, named by their shift (the site has no shift rows).
+    # the line's shift rows fail the same checks, named by their shift (the site has no shift rows). The plant
+    # has no products: the whole day is on product 'unknown', whose oee_product_daily row is the machine's and
+    # fails the same bounds, named by its product.
     oee = "ratio_in_range: oee 1.495873016 outside 0..1 (performance 0.8763528877)"
     availability = "ratio_in_range: availability 1.745238095 outside 0..1"
     run = "times_nest: run_time_s 43980 > planned_production_time_s 25200"
@@ -126,7 +128,12 @@ def test_a_day_that_fails_the_audit_keeps_the_previous_numbers_and_fails_the_run
         check, detail = problem.split(": ", 1)
         return f"{check}: shift early from 2026-03-02 05:00 UTC: {detail}"
 
+    def of_product(problem: str) -> str:
+        check, detail = problem.split(": ", 1)
+        return f"{check}: product unknown: {detail}"
+
     expected = [
+        f"2026-03-02 L1/FILLER: {of_product(run)}",
         f"2026-03-02 L1/FILLER: {run}",
         f"2026-03-02 L1/FILLER: {in_shift(run)}",
         "2026-03-02 L1/FILLER: seconds_add_up: outside shifts 57600 + breaks 3600 + not scheduled 0 + run 43980"
@@ -134,6 +141,8 @@ def test_a_day_that_fails_the_audit_keeps_the_previous_numbers_and_fails_the_run
         "2026-03-02 L1/FILLER: states_tile_day: machine states 111600 s != calendar_time_s 86400",
         f"2026-03-02 L1/FILLER: {availability}",
         f"2026-03-02 L1/FILLER: {oee}",
+        f"2026-03-02 L1/FILLER: {of_product(availability)}",
+        f"2026-03-02 L1/FILLER: {of_product(oee)}",
         f"2026-03-02 L1/FILLER: {in_shift(availability)}",
         f"2026-03-02 L1/FILLER: {in_shift(oee)}",
         f"2026-03-02 line L1: {run}",
@@ -148,9 +157,11 @@ def test_a_day_that_fails_the_audit_keeps_the_previous_numbers_and_fails_the_run
     ]
 
     # each mart's blocking check failed with the problems in its rows as metadata: the machine's day rows are
-    # oee_daily's, its shift rows oee_shift's, the line's oee_line_daily's and oee_line_shift's, the site's
-    # oee_site_daily's
+    # oee_daily's, its shift rows oee_shift's, its product's oee_product_daily's, the line's oee_line_daily's
+    # and oee_line_shift's, the site's oee_site_daily's
     def mart_of(problem: str) -> str:
+        if ": product " in problem:
+            return "oee_product_daily"
         level = "line" if " line " in problem else "site" if " site " in problem else "machine"
         shift = ": shift " in problem
         return {
@@ -176,7 +187,7 @@ def test_a_day_that_fails_the_audit_keeps_the_previous_numbers_and_fails_the_run
     message = failure.step_failure_data.user_failure_data.description
     # the first problem comes last, where a one-line summary picks it up
     assert message.splitlines() == [
-        "marts not published: 17 audit problem(s) on 2026-03-02; the published marts keep their previous numbers",
+        "marts not published: 20 audit problem(s) on 2026-03-02; the published marts keep their previous numbers",
         *reversed(expected),
     ]
     assert failed.get_asset_materialization_events() == []
