@@ -127,7 +127,7 @@ def register_points(
     if selection.held:
         con.unregister("bronze_points_scan")
     if selection.before_day:
-        _register_points_before_day(con, lakehouse, config, window, aliases)
+        _register_points_before_day(con, lakehouse, config, window, aliases, selection.except_prefixes)
     if selection.last_seen:
         _register_last_seen(con, lakehouse, selection.tags or (), aliases)
 
@@ -164,6 +164,7 @@ def _register_points_before_day(
     config: PlantConfig,
     window: tuple[dt.datetime, dt.datetime],
     aliases: tuple[tuple[str, str], ...] = (),
+    except_prefixes: tuple[str, ...] = (),
 ) -> None:
     """Register `points_before_day`: per tag seen in the look-back, its first source and its last point
     before the day began (time and quality); a tag's earlier names count as the tag.
@@ -177,12 +178,13 @@ def _register_points_before_day(
     # (with no aliases, the plain aggregate: the look-back of every tag is millions of points)
     aliased = f"left join {_alias_values(aliases)} on a.alias = s.tag" if aliases else ""
     tag, last = ("coalesce(a.tag, s.tag)", "(s.ts, -coalesce(a.rank, 0))") if aliases else ("s.tag", "s.ts")
+    excepted = "".join(f" and not starts_with(s.tag, {delta.string_literal(p)})" for p in except_prefixes)
     con.execute(
         f"""
         create or replace temp table points_before_day as
         select {tag} as tag, min(s.source) as source, max(s.ts) as ts, arg_max(s.quality, {last}) as quality
         from bronze_before_day_scan as s {aliased}
-        where s.ts >= $since and s.ts < $day_start
+        where s.ts >= $since and s.ts < $day_start {excepted}
         group by 1
         """,
         {"since": since, "day_start": window[0]},

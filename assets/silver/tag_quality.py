@@ -10,6 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from assets.plant.config import PlantConfig
+from assets.plant.products import ORDER_TAG_PREFIX
 from assets.plant.tags import model_tags_table
 from assets.silver.modelling import day_params, run_model
 from assets.silver.points import PointSelection
@@ -28,7 +29,13 @@ def tag_quality_points(config: PlantConfig, aliases: TagAliases = NO_ALIASES) ->
     """Every tag, over the day alone, and from the look-back each tag's source and last point
     (`points_before_day`): all that the look-back adds to a day's tag quality."""
     return PointSelection(
-        lookback=dt.timedelta(0), lookahead=dt.timedelta(0), held=False, before_day=True, aliases=aliases.pairs
+        lookback=dt.timedelta(0),
+        lookahead=dt.timedelta(0),
+        held=False,
+        before_day=True,
+        aliases=aliases.pairs,
+        # an order is a record of the orders export, not a signal with gaps and coverage
+        except_prefixes=(ORDER_TAG_PREFIX,),
     )
 
 
