@@ -163,9 +163,17 @@ select
     r.run_time_s - r.ideal_time_s - r.minor_stop_time_s as speed_loss_s,
     r.fully_productive_time_s / nullif(r.calendar_time_s, 0) as teep,
     r.planned_production_time_s / nullif(r.calendar_time_s, 0) as utilization,
-    -- the data quality of the machine's day (oee_daily): a product's numbers rest on the same readings
-    d.data_quality_ok,
-    d.data_quality_reason
+    -- the data quality of the machine's day (oee_daily): a product's numbers rest on the same readings.
+    -- A product's performance above 1 is flagged besides: a counter reading counts the pieces since the
+    -- reading before it, so one read just after a product change carries pieces of the product before, and
+    -- a product that ran a few minutes can show more ideal time than run time.
+    coalesce(d.data_quality_ok, true) and not coalesce(r.performance > 1, false) as data_quality_ok,
+    nullif(concat_ws(
+        '; ',
+        d.data_quality_reason,
+        case when r.performance > 1 then 'performance ' || round(r.performance, 3)
+            || ' > 1 on this product: counts read across a product change, or check its ideal_cycle_time_s' end
+    ), '') as data_quality_reason
 from ratios as r
 left join oee_daily as d on d.day = r.day and d.line = r.line and d.machine = r.machine
 order by r.line, r.machine, r.day, r.product

@@ -267,3 +267,26 @@ def test_the_audit_checks_each_products_times_and_ratios():
     (problem,) = audit_marts(con, [MON])
     assert (problem.check, problem.mart, problem.machine) == ("times_nest", "oee_product_daily", "FILLER")
     assert problem.detail == "product B: run_time_s 14400 > planned_production_time_s 10800"
+
+
+def test_a_short_product_run_whose_counts_read_across_the_change_is_flagged_not_trusted():
+    silver = silver_day()
+    s = silver
+    s.running("L1", "FILLER")
+    # A ran 05:00-12:55 UTC, B only the last five minutes; the counter is read every half hour, so the 13:00
+    # reading counts 1,500 pieces of which most were A's, all of them B's by the reading's time
+    s.run("L1", "FILLER", "A", DAY_START, utc(MON, 12 + 55 / 60))
+    s.run("L1", "FILLER", "B", utc(MON, 12 + 55 / 60), s.end)
+    for half_hour in range(1, 17):  # 05:30 ... 13:00 UTC
+        s.count("L1", "FILLER", "total", utc(MON, 5 + half_hour / 2), 1500)
+    con = build_marts(silver, config(), MARTS)
+    products = {r["product"]: r for r in rows(con, "select * from oee_product_daily")}
+    # B: 1,500 x 0.5 s = 750 s of ideal time in 300 s of run time: performance 2.5, never trusted
+    assert products["B"]["performance"] == pytest.approx(750 / 300)
+    assert products["B"]["data_quality_ok"] is False
+    assert "performance 2.5 > 1 on this product" in products["B"]["data_quality_reason"]
+    # A: 15 readings x 1,500 at 1.0 s = 22,500 s in 28,500 s; the machine-day: 23,250 s in 28,800 s
+    assert products["A"]["performance"] == pytest.approx(22500 / 28500)
+    assert products["A"]["data_quality_ok"] is True, products["A"]["data_quality_reason"]
+    (day,) = rows(con, "select performance, data_quality_ok from oee_daily")
+    assert day["performance"] == pytest.approx(23250 / 28800) and day["data_quality_ok"] is True
