@@ -19,9 +19,10 @@ made as (
         line,
         machine,
         order_id,
-        sum(total_count) as total_count,
-        sum(good_count) as good_count,
-        sum(reject_count) as reject_count,
+        -- whole counts stay BIGINT (a sum of BIGINT is HUGEINT)
+        cast(sum(total_count) as bigint) as total_count,
+        cast(sum(good_count) as bigint) as good_count,
+        cast(sum(reject_count) as bigint) as reject_count,
         sum(run_time_s order by day) as run_time_s,
         sum(planned_production_time_s order by day) as planned_production_time_s,
         sum(ideal_time_s order by day) as ideal_time_s,

@@ -548,7 +548,10 @@ def test_a_longer_demo_written_over_a_shorter_one_lands_as_duplicates(plant_fact
     )
     second = {row[0]: dict(zip((*columns, "rows_quarantined"), row, strict=True)) for row in ledger}
     # A common day's file has the same name and bytes as before: the ledger skips it, adding no row.
-    assert set(second) == {f"historian/{p.name}" for p in long if p.name not in {q.name for q in short}}
+    # (the historian's files and the orders export's, each in its source's folder)
+    assert set(second) == {
+        p.relative_to(plant.landing).as_posix() for p in long if p.name not in {q.name for q in short}
+    }
     assert all((r["rows_changed"], r["rows_quarantined"]) == (0, 0) for r in second.values()), second
     reexport = second["historian/History_20260316_reexport.csv"]
     # Its rows after 12:00 are all points the short run landed; only its initial rows (the value in force

@@ -30,14 +30,19 @@ def test_oee_daily_reads_the_silver_tables_under_its_staging_views():
     }
 
 
-def test_energy_daily_reads_energy_states_and_oee_daily_but_no_counter():
+def test_energy_daily_reads_energy_states_oee_daily_and_the_changeovers():
     # sql/marts/energy_daily.sql reads silver__energy_increments, silver__plant_calendar, the mart oee_daily
     # (its units for energy per unit), plant__asset and stg_energy_by_state; that view reads
-    # silver__energy_increments, silver__machine_states, silver__plant_calendar and plant__asset.
+    # silver__energy_increments, stg_machine_states, silver__plant_calendar and plant__asset. The states
+    # view marks the stops inside changeovers (stg_changeovers): silver__machine_states, the production
+    # runs and, for where a changeover ends (the new product's first count), the count increments. So the
+    # counters are read for the changeovers, not for the energy.
     assert reads("energy_daily") == {
         "silver__energy_increments",
         "silver__plant_calendar",
         "silver__machine_states",
+        "silver__production_runs",
+        "silver__count_increments",
         "oee_daily",
     }
 
@@ -45,9 +50,15 @@ def test_energy_daily_reads_energy_states_and_oee_daily_but_no_counter():
 def test_downtime_pareto_reads_only_the_mart_of_stops():
     # sql/marts/downtime_pareto.sql: "from downtime_events" and its own CTEs (scope_days, events, ...)
     assert reads("downtime_pareto") == {"downtime_events"}
-    # and downtime_events reads silver__machine_states, silver__plant_calendar (also as
+    # and downtime_events reads stg_machine_states (silver__machine_states with the stops inside changeovers,
+    # found from silver__production_runs and silver__count_increments), silver__plant_calendar (also as
     # silver__plant_calendar_every_day, the same table of every day) and plant__machine
-    assert reads("downtime_events") == {"silver__machine_states", "silver__plant_calendar"}
+    assert reads("downtime_events") == {
+        "silver__machine_states",
+        "silver__plant_calendar",
+        "silver__production_runs",
+        "silver__count_increments",
+    }
 
 
 def test_the_weekly_and_monthly_marts_read_their_daily_mart_through_the_table_macro():

@@ -32,6 +32,8 @@ def test_worked_example_end_to_end(plant_factory):
         "silver__energy_increments_schema",
         "silver__sensor_intervals_schema",
         "silver__tag_quality_schema",
+        "silver__production_runs_schema",
+        "silver__orders_schema",
         "ratios_and_times_in_bounds",  # on the marts the audit reads
         "published_after_audit",  # on the others
     }

@@ -77,16 +77,17 @@ def test_each_mart_depends_on_the_tables_its_sql_reads(plant_factory):
         return {k.to_user_string() for k in graph.get(dg.AssetKey(key)).parent_keys}
 
     # sql/marts/energy_daily.sql reads silver__energy_increments, silver__plant_calendar, oee_daily (its
-    # OEE row per machine) and stg_energy_by_state, which reads silver__machine_states beside those two;
-    # no counter: energy per unit takes the counts from oee_daily
+    # OEE row per machine) and stg_energy_by_state, which reads stg_machine_states beside those two: the
+    # states with the stops inside changeovers, found from the production runs and the counts (a
+    # changeover ends at the new product's first count)
     assert deps("mart__energy_daily") == {
         "silver__energy_increments",
         "silver__plant_calendar",
         "silver__machine_states",
+        "silver__production_runs",
+        "silver__count_increments",
         "mart__oee_daily",
     }
-    assert "silver__count_increments" not in deps("mart__energy_daily")
-    # the report reads oee_line_daily, downtime_pareto and energy_daily (assets/report/data.py)
     # the marts the report reads (grep assets/report for the tables it queries)
     assert deps("mart__daily_report") == {
         f"mart__{name}"
