@@ -6,10 +6,37 @@
 -- Time without a valid state (reason 'unknown') stays a data gap, and running stays running.
 -- Whether the time lies in planned production time, a break or outside the shifts is the marts' split.
 with
-changeovers as (
+spans as (
     select line, machine, start as co_start, coalesce("end", 'infinity'::timestamptz) as co_end
     from stg_changeovers
     where coalesce("end", 'infinity'::timestamptz) > start
+),
+
+-- Changeovers that overlap (a product that never counted before the next change, or neighbouring days
+-- whose silver was built under different plant YAMLs) are merged into one span: a stop second inside two
+-- of them is still one second, never two.
+ordered as (
+    select
+        *,
+        max(co_end) over (
+            partition by line, machine order by co_start, co_end rows between unbounded preceding and 1 preceding
+        ) as before_end
+    from spans
+),
+
+islands as (
+    select
+        *,
+        sum(case when before_end is null or co_start > before_end then 1 else 0 end) over (
+            partition by line, machine order by co_start, co_end rows unbounded preceding
+        ) as island
+    from ordered
+),
+
+changeovers as (
+    select line, machine, min(co_start) as co_start, max(co_end) as co_end
+    from islands
+    group by line, machine, island
 ),
 
 stops as (
