@@ -24,9 +24,11 @@ ORDER_TAG_PREFIX = "order:"
 
 
 def _product_id(value: Any) -> str:
-    # YAML reads 033 as the number 27 (octal) and 100 as 100: ids are text, quoted in the YAML
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise problem(f'must be text such as "033" (quote it in the YAML), got {value!r}')
+    # YAML 1.1 reads an unquoted 033 as the octal number 27 and 050 as 40: a number here may not be what
+    # was written, so ids are text, quoted in the YAML
+    if isinstance(value, bool) or not isinstance(value, str):
+        hint = " (an unquoted id with a leading 0 reads as an octal number)" if isinstance(value, int) else ""
+        raise problem(f'must be text: quote it, as in id: "033", got the number {value!r}{hint}')
     text = str(value).strip()
     if not text or text == UNKNOWN_PRODUCT:
         raise problem(f"must be a non-empty id other than {UNKNOWN_PRODUCT!r}, got {value!r}")

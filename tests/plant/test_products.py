@@ -61,6 +61,16 @@ def test_a_machine_makes_each_product_at_its_own_ideal_cycle_time():
             "changeovers.targets[0].to: '250' is not a product id of the catalog (033, 100)",
         ),
         (lambda raw: raw["changeovers"].update(until="speed"), "changeovers.until: must be count or rate, got 'speed'"),
+        # `id: 033` unquoted: YAML reads the octal number 27
+        (
+            lambda raw: raw["products"][0].update(id=27),
+            'products[0].id: must be text: quote it, as in id: "033", got the number 27 (an unquoted id with a '
+            "leading 0 reads as an octal number)",
+        ),
+        (
+            lambda raw: raw["changeovers"]["targets"][0].update({"from": 100}),
+            'changeovers.targets[0].from: must be text: quote it, as in id: "033", got the number 100',
+        ),
     ],
 )
 def test_a_wrong_product_or_changeover_is_named(edit, message):
