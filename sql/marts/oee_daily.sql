@@ -105,6 +105,39 @@ unknown_product as (
     group by day, line, machine
 ),
 
+-- data quality: orders of different exports whose windows overlap on the machine (one export's orders are
+-- checked when they land; across exports only here). Where two cover an instant the one that started last
+-- gives the product (sql/silver/production_runs.sql), which may not be what ran. An order still running
+-- (no actual_end) is left out: a later export ends it.
+order_windows as (
+    select
+        day,
+        line,
+        machine,
+        order_id,
+        coalesce(actual_start, planned_start) as start,
+        case when actual_start is null then planned_end else actual_end end as "end"
+    from silver__orders
+    where day in (select unnest($days::date[]))
+),
+
+overlapping_orders as (
+    select
+        a.day,
+        a.line,
+        a.machine,
+        string_agg(
+            'orders ' || a.order_id || ' and ' || b.order_id || ' overlap for '
+            || round((epoch_us(least(a."end", b."end")) - epoch_us(greatest(a.start, b.start))) / 6e7, 1) || ' min',
+            '; ' order by a.order_id, b.order_id
+        ) || ': the later-started order is taken' as reason
+    from order_windows as a
+    join order_windows as b
+        on b.day = a.day and b.line = a.line and b.machine = a.machine and a.order_id < b.order_id
+            and a.start < b."end" and b.start < a."end"
+    group by a.day, a.line, a.machine
+),
+
 flagged as (
     select
         w.*,
@@ -125,6 +158,7 @@ flagged as (
                 then 'product unknown for ' || round(up.unknown_product_run_s, 1) || ' s of run time ('
                 || round(100 * up.unknown_product_run_s / w.run_time_s, 1) || ' %): check the product tag or orders'
             end,
+            oo.reason,
             -- a machine cannot beat its ideal cycle: 1 % above it is more than reading times explain
             case when w.performance > 1.01
                 then 'performance ' || round(w.performance, 3) || ' > 1: check ideal_cycle_time_s or the counters'
@@ -135,6 +169,7 @@ flagged as (
     left join counter_quality as cq on cq.day = w.day and cq.line = w.line and cq.machine = w.machine
     left join counter_events as ce on ce.day = w.day and ce.line = w.line and ce.machine = w.machine
     left join unknown_product as up on up.day = w.day and up.line = w.line and up.machine = w.machine
+    left join overlapping_orders as oo on oo.day = w.day and oo.line = w.line and oo.machine = w.machine
 ),
 
 final as (

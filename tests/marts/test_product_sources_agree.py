@@ -118,3 +118,32 @@ def test_performance_counts_each_product_at_its_own_rate(plants):
             "select product, total_count, good_count from oee_product_daily where day = ? order by product",
             [dt.date(2026, 3, 2)],
         ) == [("A", 12_000, 12_000), ("B", 24_000, 23_900)]
+
+
+def test_orders_of_two_exports_that_overlap_on_a_machine_flag_its_day(tmp_path):
+    config = one_machine_config()
+    config["products"] = PRODUCTS
+    config["sources"].append({"name": "orders", "format": "orders_csv", "folder": "orders"})
+    plant = Plant(tmp_path, config)
+    at = lambda hour, minute=0: dt.datetime(2026, 3, 2, hour, minute, tzinfo=BERLIN)  # noqa: E731
+    order = {"line": "L1", "machine": "FILLER", "planned_qty": 20000}
+    # each export is consistent in itself, so both land; together they claim 09:00-10:10 twice
+    write_orders_csv(
+        plant.landing / "orders" / "mes_a.csv",
+        [order | {"order_id": "1", "product": "A", "planned_start": at(6), "planned_end": at(10, 10)}
+         | {"actual_start": at(6), "actual_end": at(10, 10)}],
+        timezone="Europe/Berlin",
+    )  # fmt: skip
+    write_orders_csv(
+        plant.landing / "orders" / "mes_b.csv",
+        [order | {"order_id": "2", "product": "B", "planned_start": at(9), "planned_end": at(14)}
+         | {"actual_start": at(9), "actual_end": at(14)}],
+        timezone="Europe/Berlin",
+    )  # fmt: skip
+    plant.export("day.csv", MACHINE_DAY)
+    plant.land()
+    plant.build_day(DAY)
+    oee = plant.oee(DAY)
+    # 09:00-10:10 is 70 min; order 2 started later, so it gives the product from 09:00
+    assert oee["data_quality_ok"] is False
+    assert "orders 1 and 2 overlap for 70.0 min: the later-started order is taken" in oee["data_quality_reason"]
