@@ -95,6 +95,10 @@ class Changeovers(PlantModel):
         seen: set[tuple[str, str]] = set()
         for i, target in enumerate(self.targets):
             pair = (target.from_, target.to)
+            if target.from_ == target.to:
+                raise problem(
+                    f"a changeover goes from one product to another, got {target.from_} -> {target.to}", "targets", i
+                )
             if pair in seen:
                 raise problem(f"the changeover {pair[0]} -> {pair[1]} is listed twice", "targets", i)
             seen.add(pair)

@@ -61,6 +61,10 @@ def test_a_machine_makes_each_product_at_its_own_ideal_cycle_time():
             "changeovers.targets[0].to: '250' is not a product id of the catalog (033, 100)",
         ),
         (lambda raw: raw["changeovers"].update(until="speed"), "changeovers.until: must be count or rate, got 'speed'"),
+        (
+            lambda raw: raw["changeovers"]["targets"][0].update(to="033"),
+            "changeovers.targets[0]: a changeover goes from one product to another, got 033 -> 033",
+        ),
         # `id: 033` unquoted: YAML reads the octal number 27
         (
             lambda raw: raw["products"][0].update(id=27),
