@@ -72,7 +72,8 @@ def cmd_status(args) -> int:
     # a day whose last publish failed its audit keeps its previous numbers in the published marts, so their
     # audit above passes: the failure is the day watermark's (watermarks.MARTS_FAILED_LAYER)
     failed_days = [d for d, b in sorted(builds.items()) if b.failing]
-    print(f"days failing their audit: {len(failed_days)}" + ("; see why: iiot-lakehouse run" if failed_days else ""))
+    if failed_days:  # (said only when there are some: a healthy lakehouse's status reads as before)
+        print(f"days failing their audit: {len(failed_days)}; see why: iiot-lakehouse run")
     for day in failed_days:
         failed_at = local(builds[day].failed[1], tz)
         print(f"  {day}: its last publish failed at {failed_at}; the marts keep its previous numbers")
