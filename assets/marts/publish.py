@@ -102,6 +102,15 @@ def publish_marts(
         con.close()
         if problems:
             _discard(building)
+            # the days with problems stay "to be rebuilt" until a publish of them passes (watermarks.py)
+            watermarks.record_builds(
+                lakehouse_root,
+                watermarks.MARTS_FAILED_LAYER,
+                watermarks.MARTS_TABLE,
+                {p.day for p in problems},
+                started_at,
+                storage_options=storage_options,
+            )
             raise MartsAuditError(problems, days)
         with open(building, "rb+") as handle:
             os.fsync(handle.fileno())

@@ -28,6 +28,10 @@ from assets.storage.schemas import BRONZE_POINTS, DAY_BUILDS, SILVER_DAY_TABLES
 # the silver tables a production day's marts read: a day is built when each of them is
 SILVER_TABLES: tuple[str, ...] = tuple(spec.name for spec in SILVER_DAY_TABLES)
 MARTS_TABLE = "marts.duckdb"
+# A publish whose audit failed records the failing days under this layer: their silver may be no newer than
+# their last published marts (a plant edit, a changed mart), so without it a failed day would look built and
+# no run would try it again. A later publish of the day, passing, clears it (its marts row is newer).
+MARTS_FAILED_LAYER = "marts_failed"
 _ONE_DAY = dt.timedelta(days=1)
 
 
@@ -69,6 +73,13 @@ class DayBuilds:
 
     silver: dict[str, tuple[dt.datetime, dt.datetime]]
     marts: tuple[dt.datetime, dt.datetime] | None = None
+    # the latest publish of the day that failed its audit
+    failed: tuple[dt.datetime, dt.datetime] | None = None
+
+    @property
+    def failing(self) -> bool:
+        """Whether the day's latest publish attempt failed its audit (no passing publish since)."""
+        return self.failed is not None and (self.marts is None or self.failed[1] > self.marts[1])
 
     @property
     def missing(self) -> list[str]:
@@ -91,6 +102,8 @@ def read_builds(lakehouse_root: str, storage_options: dict[str, str] | None = No
         entry = builds.setdefault(day, DayBuilds(silver={}))
         if layer == "marts":
             entry.marts = (started, built)
+        elif layer == MARTS_FAILED_LAYER:
+            entry.failed = (started, built)
         elif table_name in SILVER_TABLES:
             entry.silver[table_name] = (started, built)
     return builds
@@ -150,6 +163,9 @@ def bronze_input_days(
     return fed
 
 
+AUDIT_FAILED = "its marts failed the audit"
+
+
 @dataclass(frozen=True)
 class StaleDay:
     """A production day to rebuild, and why."""
@@ -194,6 +210,8 @@ def _why_stale(landed: dt.datetime | None, built: DayBuilds | None, marts_file_e
     began = min(started for started, _ in built.silver.values())
     if landed is not None and landed > began:
         return f"points landed at {_at(landed)}, after its silver build began at {_at(began)}"
+    if built.failing:
+        return f"{AUDIT_FAILED} at {_at(built.failed[1])} (the published marts keep its previous numbers)"
     if built.marts is None:
         return "its marts were never published"
     if not marts_file_exists:

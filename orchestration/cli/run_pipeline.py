@@ -156,6 +156,8 @@ def _cmd_run(args: argparse.Namespace, guard: RunGuard) -> int:
     elif days:
         print("marts not published")
     if failed:
+        # the failure is stdout's last line too: after the published days' summary it would read as a success
+        print(f"{len(failed)} production day(s) FAILED, not published: {', '.join(str(d) for d, _ in failed)}")
         # names each failed day and why (for an audit: the machine, check and values; else the root cause)
         reasons = "; ".join(reason if reason.startswith(str(day)) else f"{day}: {reason}" for day, reason in failed)
         problems.append(f"{len(failed)} production day(s) failed: {reasons}")

@@ -1,9 +1,10 @@
 """`iiot-lakehouse status`: where the lakehouse stands: the last file landed, the last day published, the days
 waiting to be rebuilt, the published marts' failing audit checks, and the sources that stopped sending.
 
-Exit 1 when an audit check fails or a source is stale (no file for twice its `expected_every`, as the
-freshness check fails; a late source, past `expected_every` once, is listed only); the last line says
-which. Days waiting for their rebuild are normal between a landing and the next run.
+Exit 1 when an audit check fails (of the published marts, or a day's last publish), or a source is stale
+(no file for twice its `expected_every`, as the freshness check fails; a late source, past `expected_every`
+once, is listed only); the last line says which.
+Days waiting for their rebuild are normal between a landing and the next run.
 """
 
 from __future__ import annotations
@@ -68,6 +69,16 @@ def cmd_status(args) -> int:
         print(f"  {problem}")
     if failing:
         problems.append(f"{len(failing)} audit check(s) failing")
+    # a day whose last publish failed its audit keeps its previous numbers in the published marts, so their
+    # audit above passes: the failure is the day watermark's (watermarks.MARTS_FAILED_LAYER)
+    failed_days = [d for d, b in sorted(builds.items()) if b.failing]
+    if failed_days:  # (said only when there are some: a healthy lakehouse's status reads as before)
+        print(f"days failing their audit: {len(failed_days)}; see why: iiot-lakehouse run")
+    for day in failed_days:
+        failed_at = local(builds[day].failed[1], tz)
+        print(f"  {day}: its last publish failed at {failed_at}; the marts keep its previous numbers")
+    if failed_days:
+        problems.append(f"{len(failed_days)} production day(s) failing their audit: {', '.join(map(str, failed_days))}")
 
     late_sources = _stale_sources(where, config, now)
     print(f"stale sources: {len(late_sources)}")
