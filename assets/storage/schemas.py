@@ -435,11 +435,18 @@ SILVER_DAY_TABLES: tuple[TableSpec, ...] = (
 DAY_BUILDS = TableSpec(
     name="lakehouse__day_builds",
     description="The watermark of each production day: one row each time a build wrote a silver table's "
-    "day, or published the day's marts. A day whose silver tables are not all there was killed or failed "
-    "mid-build; points landed after its silver build began, or silver newer than its marts, make it stale.",
+    "day, published the day's marts, or failed their audit. A day whose silver tables are not all there was "
+    "killed or failed mid-build; points landed after its silver build began, silver newer than its marts, or "
+    "an audit failed since its last publish make it stale.",
     columns=(
         Col("day", pa.date32(), description="Production day."),
-        Col("layer", pa.string(), isin=("silver", "marts")),
+        Col(
+            "layer",
+            pa.string(),
+            isin=("silver", "marts", "marts_failed"),
+            description="silver: a silver table written; marts: the marts published; marts_failed: the day's "
+            "marts failed their audit (the published marts keep its previous numbers).",
+        ),
         Col("table_name", pa.string(), description="The silver table written, or marts.duckdb."),
         Col("run_id", pa.string(), nullable=True, description="The Dagster run that built it, where one did."),
         Col("started_at", UTC_TS, description="When the build began reading its inputs: later input is not in it."),
