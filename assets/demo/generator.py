@@ -103,6 +103,8 @@ def write_demo_exports(
     if orders is not None and fmt is None:
         # The MES's orders export, one file per production day: the products of the lines without a product tag.
         orders_folder = Path(landing_root) / orders.folder
+        # the folder even for a weekend without orders: a source's missing folder stops every run
+        orders_folder.mkdir(parents=True, exist_ok=True)
         paths += write_order_files(orders_folder, plant, orders, list(range(first, first + days)))
     date_back(paths)
     return paths

@@ -200,3 +200,11 @@ def test_counters_advance_at_each_products_rate(config, written):
     for p, ict in cycle.items():
         assert run_s[p] > 3600, (p, run_s[p])
         assert 0.80 <= units[p] * ict / run_s[p] <= 0.97, (p, units[p] * ict / run_s[p])
+
+
+def test_a_demo_of_a_weekend_has_the_orders_folder_though_no_order(tmp_path):
+    config = load_plant_config(DEFAULT_PLANT_CONFIG)
+    # Saturday 2026-03-07 and Sunday 2026-03-08: no shift, so no order; the run still needs the folder
+    paths = write_demo_exports(tmp_path, config, dt.date(2026, 3, 7), days=2, seed=7)
+    assert [p.parent.name for p in paths] == ["historian", "historian"]
+    assert (tmp_path / "orders").is_dir() and not any((tmp_path / "orders").iterdir())

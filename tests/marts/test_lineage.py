@@ -20,13 +20,15 @@ def test_oee_daily_reads_the_silver_tables_under_its_staging_views():
     # stg_counts_in_plan; stg_counts_in_plan reads silver__count_increments and stg_states_in_plan;
     # stg_states_in_plan reads silver__machine_states and stg_planned_windows, which reads
     # silver__plant_calendar. stg_counts_in_plan and stg_states_by_product (the unknown-product flag) read
-    # stg_production_runs, which reads silver__production_runs. No mart before it.
+    # stg_production_runs, which reads silver__production_runs; the data-quality flag of orders that overlap
+    # reads silver__orders. No mart before it.
     assert reads("oee_daily") == {
         "silver__plant_calendar",
         "silver__count_increments",
         "silver__tag_quality",
         "silver__machine_states",
         "silver__production_runs",
+        "silver__orders",
     }
 
 

@@ -71,7 +71,8 @@ def children():
 
 @pytest.fixture(scope="session")
 def demo_exports(tmp_path_factory) -> Path:
-    """Four production days of the demo plant and the overlapping re-export: five files, ~33,000 rows each."""
+    """Four production days of the demo plant and the overlapping re-export: five historian files, ~33,000
+    rows each, and L2's four daily orders exports."""
     landing = tmp_path_factory.mktemp("demo_exports")
     write_demo_exports(landing, load_plant_config(PLANT_CONFIG), start=DEMO_START, days=4)
     return landing

@@ -35,6 +35,8 @@ def workdir(tmp_path, monkeypatch):
     env.update(PYTHONPATH=str(REPO), DAGSTER_HOME=str(tmp_path / "dagster_home"), IIOT_EXECUTOR="in_process")
     folder = tmp_path / "data" / "landing" / "historian"
     folder.mkdir(parents=True)
+    # the demo plant's other source: a missing folder is refused before anything runs
+    (tmp_path / "data" / "landing" / "orders").mkdir()
     # something to land, so that each `run` starts a landing run; written ten minutes ago, past the settle time
     export = folder / "History_20260302.csv"
     export.write_text(HEADER + aveva_row("2026-03-02 06:00:00", "L1.FILLER.State", 1), encoding="utf-8")
