@@ -127,8 +127,8 @@ def build_mart_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Assets
     )
     def publish_marts_of_day(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
         """The OEE, downtime, reliability, energy, sensor and data-quality marts of the day, published
-        in marts.duckdb (the day before, and the days on which stops still open began, are rebuilt too,
-        so shifts and stops across midnight are whole)."""
+        in marts.duckdb (the days before and after, where built, and the days on which stops still open
+        began, are rebuilt too, so shifts and stops across midnight are whole in any build order)."""
         with no_retry_for_storage_faults(lakehouse.lakehouse_root, marts_uri(lakehouse.lakehouse_root)):
             yield from _publish_day(context, lakehouse)
 
@@ -136,9 +136,12 @@ def build_mart_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Assets
         day = partition_day(context.partition_key)
         root, options = lakehouse.lakehouse_root, lakehouse.storage_options()
         target = fetch_published_marts(root, options)
-        before = day - dt.timedelta(days=1)
+        before, after = day - dt.timedelta(days=1), day + dt.timedelta(days=1)
         available = set(silver_days(root, options))
-        days = sorted({d for d in (before, *open_stop_days(target, day)) if d in available} | {day})
+        # The day before may have been published without this day's silver (a shift or stop running on),
+        # and the day after without this one (a shift begun here: production_hourly's running sums), when
+        # days are built out of order: both are rebuilt, so the marts do not depend on the order.
+        days = sorted({d for d in (before, after, *open_stop_days(target, day)) if d in available} | {day})
         try:
             written = publish_marts(root, lakehouse.plant(), days, options, marts)
         except MartsAuditError as failed:

@@ -95,9 +95,11 @@ product_time as (
         s.line,
         s.machine,
         sum(epoch_us(least(s."end", r."end")) - epoch_us(greatest(s.start, r.start))) / 1e6 as covered_s,
+        -- added in time order: a float sum in the order the rows arrive differs in its last bits between builds
         sum(
             (epoch_us(least(s."end", r."end")) - epoch_us(greatest(s.start, r.start))) / 1e6
             / coalesce(pp.ideal_cycle_time_s, m.ideal_cycle_time_s)
+            order by greatest(s.start, r.start)
         ) as ideal_units
     from state_pieces as s
     join silver__production_runs as r

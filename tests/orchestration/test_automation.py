@@ -12,6 +12,7 @@ from assets.plant.config import DEFAULT_PLANT_CONFIG
 from orchestration.cli.instance import INSTANCE_YAML, ensure_dagster_home
 from orchestration.definitions import build_definitions
 from orchestration.resources import LakehouseResource
+from tests.helpers.demo import demo_plant_yaml
 
 RUNNING, STOPPED = dg.DefaultScheduleStatus.RUNNING, dg.DefaultScheduleStatus.STOPPED
 SCHEDULES = ("daily_oee_schedule", "weekly_maintenance_schedule", "freshness_checks_schedule")
@@ -20,11 +21,7 @@ SENSORS = ("landing_folder_sensor", "landed_days_sensor", "alert_sensor")
 
 def _demo_plant(tmp_path, **changes) -> LakehouseResource:
     """The demo plant.yaml, with `changes` merged into its top-level sections."""
-    raw = yaml.safe_load(DEFAULT_PLANT_CONFIG.read_text(encoding="utf-8"))
-    for section, values in changes.items():
-        raw[section] = {**(raw.get(section) or {}), **values}
-    path = tmp_path / "plant.yaml"
-    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    path = demo_plant_yaml(tmp_path / "plant.yaml", **changes)
     return LakehouseResource(
         lakehouse_root=str(tmp_path / "lakehouse"), landing_root=str(tmp_path / "landing"), plant_config=str(path)
     )

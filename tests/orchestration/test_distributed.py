@@ -25,12 +25,13 @@ from assets.demo.generator import write_demo_exports
 from assets.marts.assets import build_mart_assets
 from assets.marts.inputs import SILVER_INPUTS
 from assets.marts.published import marts_path
-from assets.plant.config import DEFAULT_PLANT_CONFIG, load_plant_config
+from assets.plant.config import load_plant_config
 from assets.silver.assets import build_silver_assets
 from orchestration.cli import ensure_dagster_home
 from orchestration.jobs import DAILY_JOB
 from orchestration.partitions import production_day_partitions
 from orchestration.resources import LakehouseResource
+from tests.helpers.demo import AUTOMATION_OFF, demo_plant_yaml
 from tests.helpers.network import free_port
 from tests.helpers.tables import history, marts_rows, sorted_rows
 
@@ -89,14 +90,13 @@ def redis_url(tmp_path):
         stop(server, grace=5)
 
 
-def lakehouse_resource(lake: Path, landing: Path) -> LakehouseResource:
-    config = str(DEFAULT_PLANT_CONFIG)
-    return LakehouseResource(lakehouse_root=str(lake), landing_root=str(landing), plant_config=config)
+def lakehouse_resource(lake: Path, landing: Path, config: Path) -> LakehouseResource:
+    return LakehouseResource(lakehouse_root=str(lake), landing_root=str(landing), plant_config=str(config))
 
 
-def build_in_process(lake: Path, landing: Path) -> None:
+def build_in_process(lake: Path, landing: Path, config: Path) -> None:
     """The reference: the same days, one after the other, in this process (dagster.materialize)."""
-    resource = lakehouse_resource(lake, landing)
+    resource = lakehouse_resource(lake, landing, config)
     partitions = production_day_partitions(resource.plant())
     assets = [*build_silver_assets(partitions), *build_mart_assets(partitions)]
     for day in DAYS:
@@ -110,8 +110,11 @@ def step_records(instance: dg.DagsterInstance, run_id: str) -> list:
 
 def test_a_backfill_runs_through_the_queue_on_two_celery_workers(tmp_path, redis_url, monkeypatch):
     landing, reference, lake = tmp_path / "landing", tmp_path / "reference", tmp_path / "lakehouse"
-    write_demo_exports(landing, load_plant_config(DEFAULT_PLANT_CONFIG), start=dt.date.fromisoformat(DAYS[0]), days=3)
-    resource = lakehouse_resource(reference, landing)
+    # The daemon would also start the plant's schedules and sensors, whose runs (a landing, a rebuilt day, a
+    # freshness check on the clock's 15 minutes) are not the backfill's: the demo plant with them off.
+    plant = demo_plant_yaml(tmp_path / "plant.yaml", automation=AUTOMATION_OFF)
+    write_demo_exports(landing, load_plant_config(plant), start=dt.date.fromisoformat(DAYS[0]), days=3)
+    resource = lakehouse_resource(reference, landing, plant)
     assert dg.materialize([land_exports], resources={"lakehouse": resource}, run_config=QUIET).success
     shutil.copytree(reference, lake)
 
@@ -121,7 +124,7 @@ def test_a_backfill_runs_through_the_queue_on_two_celery_workers(tmp_path, redis
         "DAGSTER_HOME": str(home),
         "LAKEHOUSE_ROOT": str(lake),
         "LANDING_ROOT": str(landing),
-        "PLANT_CONFIG": str(DEFAULT_PLANT_CONFIG),
+        "PLANT_CONFIG": str(plant),
         "IIOT_EXECUTOR": "celery",
         "CELERY_BROKER_URL": redis_url,
         "PYTHONPATH": str(REPO),
@@ -161,7 +164,7 @@ def test_a_backfill_runs_through_the_queue_on_two_celery_workers(tmp_path, redis
         )
         assert backfill.returncode == 0, backfill.stdout + backfill.stderr
         # the reference is built while the queue drains (another lakehouse: nothing shared)
-        build_in_process(reference, landing)
+        build_in_process(reference, landing, plant)
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             runs = instance.get_runs()
