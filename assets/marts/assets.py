@@ -41,6 +41,7 @@ _CHECK_TEXT = {
     "seconds_add_up": "a machine-day's seconds add up to its calendar time",
     "states_tile_day": "the machine's silver states tile the day",
     "rollup_equals_sum": "times equal the sums over their machines",
+    "output_is_output_machines": "the output counts are the output machine's",
 }
 
 

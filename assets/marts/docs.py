@@ -129,7 +129,8 @@ A publish builds the marts in a copy beside the published file and audits the da
 shifts that start in them (`sql/audit/marts_audit.sql`), before the copy replaces the file: run <= planned
 <= scheduled <= calendar time; availability, quality and OEE in 0..1 (OEE up to the performance where that
 is above 1); performance in 0..1.5; times and counts >= 0; every second of a machine-day in exactly one
-category; the machine states tiling the day; line and site times equal to the sums over their machines. A
+category; the machine states tiling the day; line and site times equal to the sums over their machines,
+and their output counts to those of their output machines. A
 day that fails is not published: the file and the gold tables keep the previous numbers, and the run fails
 naming the day, the machine, the check and the values.
 """

@@ -22,6 +22,9 @@
 -- On line- and site-days only:
 --   rollup_equals_sum   scheduled, planned, run, ideal and fully productive times equal the sums over the
 --                       machines of the line (site); a roll-up row without machine rows, or the reverse
+--   output_is_output_machines
+--                       the output counts of a line are its output machine's (dim_machine.is_output_machine),
+--                       a site's the sum of its lines' output machines': never a sum over unlike machines
 --
 -- Times compare within a millisecond (sums of microsecond intervals in floating point), ratios within 1e-9.
 with
@@ -35,6 +38,10 @@ machine_days as (
         calendar_time_s - scheduled_time_s as outside_shift_time_s
     from oee_daily
     where day in (select unnest($days::date[]))
+),
+
+output_machines as (
+    select line, machine from dim_machine where is_output_machine
 ),
 
 state_time as (
@@ -61,8 +68,11 @@ machine_sums as (
         sum(planned_production_time_s) as planned_production_time_s,
         sum(run_time_s) as run_time_s,
         sum(ideal_time_s) as ideal_time_s,
-        sum(fully_productive_time_s) as fully_productive_time_s
+        sum(fully_productive_time_s) as fully_productive_time_s,
+        coalesce(sum(total_count) filter (where o.machine is not null), 0) as output_total_count,
+        coalesce(sum(good_count) filter (where o.machine is not null), 0) as output_good_count
     from machine_days
+    left join output_machines as o using (line, machine)
     group by day, site, line
     union all
     select
@@ -71,8 +81,11 @@ machine_sums as (
         sum(planned_production_time_s),
         sum(run_time_s),
         sum(ideal_time_s),
-        sum(fully_productive_time_s)
+        sum(fully_productive_time_s),
+        coalesce(sum(total_count) filter (where o.machine is not null), 0),
+        coalesce(sum(good_count) filter (where o.machine is not null), 0)
     from machine_days
+    left join output_machines as o using (line, machine)
     group by day, site
 ),
 
@@ -81,14 +94,14 @@ rollup_days as (
         day, 'line' as level, site, line, null::varchar as machine,
         -- a roll-up's scheduled time is a sum over its machines (machine-seconds)
         machine_scheduled_time_s as scheduled_time_s, planned_production_time_s, run_time_s, ideal_time_s,
-        fully_productive_time_s, availability, performance, quality, oee
+        fully_productive_time_s, output_total_count, output_good_count, availability, performance, quality, oee
     from oee_line_daily
     where day in (select unnest($days::date[]))
     union all
     select
         day, 'site', site, null, null,
         machine_scheduled_time_s, planned_production_time_s, run_time_s, ideal_time_s, fully_productive_time_s,
-        availability, performance, quality, oee
+        output_total_count, output_good_count, availability, performance, quality, oee
     from oee_site_daily
     where day in (select unnest($days::date[]))
 ),
@@ -108,7 +121,9 @@ rollup_checked as (
         s.planned_production_time_s as sum_planned_production_time_s,
         s.run_time_s as sum_run_time_s,
         s.ideal_time_s as sum_ideal_time_s,
-        s.fully_productive_time_s as sum_fully_productive_time_s
+        s.fully_productive_time_s as sum_fully_productive_time_s,
+        s.output_total_count as machine_output_total_count,
+        s.output_good_count as machine_output_good_count
     from rollup_days as r
     full join machine_sums as s
         on s.day = r.day and s.level = r.level and s.site = r.site and s.line is not distinct from r.line
@@ -121,7 +136,7 @@ machine_text as (
 ),
 
 rollup_text as (
-    select *, coalesce(printf('%.10g', columns('^.*_s$')::double), 'NULL') as '\0_txt'
+    select *, coalesce(printf('%.10g', columns('^.*(_s|_count)$')::double), 'NULL') as '\0_txt'
     from rollup_checked
 ),
 
@@ -258,7 +273,15 @@ rollup_problems as (
         case when abs(fully_productive_time_s - sum_fully_productive_time_s) > 1e-3 then {
             'check': 'rollup_equals_sum',
             'detail': 'fully_productive_time_s ' || fully_productive_time_s_txt || ' != sum over machines '
-            || sum_fully_productive_time_s_txt} end
+            || sum_fully_productive_time_s_txt} end,
+        case when has_rollup and has_machines and output_total_count <> machine_output_total_count then {
+            'check': 'output_is_output_machines',
+            'detail': 'output_total_count ' || output_total_count_txt || ' != total_count of the output machine(s) '
+            || machine_output_total_count_txt} end,
+        case when has_rollup and has_machines and output_good_count <> machine_output_good_count then {
+            'check': 'output_is_output_machines',
+            'detail': 'output_good_count ' || output_good_count_txt || ' != good_count of the output machine(s) '
+            || machine_output_good_count_txt} end
     ]) as problem
     from rollup_text
 ),
@@ -287,7 +310,7 @@ order by
     machine,
     list_position(
         ['times_nest', 'seconds_add_up', 'states_tile_day', 'time_not_negative', 'count_not_negative',
-            'rollup_equals_sum', 'ratio_in_range'],
+            'rollup_equals_sum', 'output_is_output_machines', 'ratio_in_range'],
         "check"
     ),
     detail
