@@ -14,6 +14,7 @@ from assets.marts.publish import publish_marts
 from assets.marts.published import fetch_published_marts, marts_uri
 from assets.marts.registry import SCOPES, Mart, all_marts
 from assets.plant.calendar import partition_day
+from assets.silver import watermarks
 from assets.storage import object_store
 from assets.storage.asset_metadata import (
     COLUMN_SCHEMA,
@@ -128,8 +129,9 @@ def build_mart_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Assets
     )
     def publish_marts_of_day(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
         """The OEE, downtime, reliability, energy, sensor and data-quality marts of the day, published
-        in marts.duckdb (the days before and after, where built, and the days on which stops still open
-        began, are rebuilt too, so shifts and stops across midnight are whole in any build order)."""
+        in marts.duckdb (the day before, the day after where it was published without this one, and the
+        days on which stops still open began, are rebuilt too, so shifts and stops across midnight are
+        whole in any build order)."""
         with no_retry_for_storage_faults(lakehouse.lakehouse_root, marts_uri(lakehouse.lakehouse_root)):
             yield from _publish_day(context, lakehouse)
 
@@ -139,10 +141,12 @@ def build_mart_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Assets
         target = fetch_published_marts(root, options)
         before, after = day - dt.timedelta(days=1), day + dt.timedelta(days=1)
         available = set(silver_days(root, options))
-        # The day before may have been published without this day's silver (a shift or stop running on),
-        # and the day after without this one (a shift begun here: production_hourly's running sums), when
-        # days are built out of order: both are rebuilt, so the marts do not depend on the order.
-        days = sorted({d for d in (before, after, *open_stop_days(target, day)) if d in available} | {day})
+        # The day before may hold a shift or a stop running on into this day. The day after, published
+        # before this day's silver was first built (days built out of order, as a backfill on several
+        # workers does), misses its changeover from this day's last product: it is rebuilt too, so the
+        # marts do not depend on the order the days were built in.
+        later = [after] if after in available and watermarks.published_without(root, day, after, options) else []
+        days = sorted({d for d in (before, *later, *open_stop_days(target, day)) if d in available} | {day})
         try:
             written = publish_marts(root, lakehouse.plant(), days, options, marts)
         except MartsAuditError as failed:

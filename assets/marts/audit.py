@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from assets.marts.inputs import SQL_DIR, register_silver, with_neighbours
+from assets.marts.inputs import SQL_DIR, register_dimensions, register_silver, with_neighbours
 from assets.marts.published import fetch_published_marts
 from assets.plant.config import PlantConfig
 
@@ -114,6 +114,7 @@ def audit_published_marts(
     try:
         con.execute("SET TimeZone = 'UTC'").fetchall()
         register_silver(con, lakehouse_root, with_neighbours(days), storage_options)
+        register_dimensions(con, config)
         return audit_marts(con, days, sql_dir)
     finally:
         con.close()

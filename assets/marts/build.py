@@ -86,17 +86,19 @@ def _rebuild_mart(con: duckdb.DuckDBPyConnection, mart: Mart, days: list[dt.date
 
 
 def _describe(con: duckdb.DuckDBPyConnection, mart: Mart) -> None:
+    """The mart's descriptions from its YAML on the table and its columns, where the file does not have them
+    already (a COMMENT ON each, hundreds of statements, would cost a publish a second)."""
     # COMMENT ON takes no bind parameters; the texts are ours, with quotes doubled.
     name = checked_name(mart.name)
-    con.execute(f"comment on table {name} is {delta.string_literal(mart.description)}").fetchall()
-    columns = [
-        r[0]
-        for r in con.execute(
-            "select column_name from information_schema.columns where table_name = ? and table_schema = 'main'",
-            [name],
-        ).fetchall()
-    ]
-    for column in columns:
+    (table_comment,) = con.execute(
+        "select comment from duckdb_tables() where table_name = ? and schema_name = 'main'", [name]
+    ).fetchall()[0]
+    if table_comment != mart.description:
+        con.execute(f"comment on table {name} is {delta.string_literal(mart.description)}").fetchall()
+    columns = con.execute(
+        "select column_name, comment from duckdb_columns() where table_name = ? and schema_name = 'main'", [name]
+    ).fetchall()
+    for column, comment in columns:
         doc = mart.doc(column)
-        if doc:
+        if doc and doc != comment:
             con.execute(f'comment on column {name}."{column}" is {delta.string_literal(doc)}').fetchall()

@@ -156,7 +156,7 @@ def register_inputs(
         storage_options=storage_options,
     )
     register_dimensions(con, config)
-    register_staging(con, sql_dir)
+    register_staging(con, sql_dir, materialize=True)
 
 
 def register_dimensions(con: duckdb.DuckDBPyConnection, config: PlantConfig) -> None:
@@ -185,8 +185,18 @@ def register_macros(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> 
     con.execute((sql_dir / OEE_PERIODS_SQL).read_text(encoding="utf-8")).fetchall()
 
 
-def register_staging(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> None:
+def register_staging(con: duckdb.DuckDBPyConnection, sql_dir: Path, materialize: bool = False) -> None:
+    """The staging relations the marts share, as temporary views, or (`materialize`) as temporary tables
+    computed once from the inputs registered now: a build reads each many times, from a dozen marts."""
     register_macros(con, sql_dir)
+    kind = "table" if materialize else "view"
     for view in STAGING:
         query = (sql_dir / "staging" / f"{view}.sql").read_text(encoding="utf-8")
-        con.execute(f"create or replace temp view {checked_name(view)} as {query}").fetchall()
+        name = checked_name(view)
+        for (existing,) in con.execute(
+            "select 'view' from duckdb_views() where view_name = $name and temporary "
+            "union all select 'table' from duckdb_tables() where table_name = $name and temporary",
+            {"name": name},
+        ).fetchall():
+            con.execute(f"drop {existing} {name}").fetchall()
+        con.execute(f"create temp {kind} {name} as {query}").fetchall()

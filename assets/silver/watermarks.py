@@ -117,6 +117,25 @@ def built_silver_days(lakehouse_root: str, storage_options: dict[str, str] | Non
     return sorted(day for day, b in builds.items() if not b.missing)
 
 
+def published_without(
+    lakehouse_root: str, day: dt.date, neighbour: dt.date, storage_options: dict[str, str] | None = None
+) -> bool:
+    """Whether `neighbour`'s marts were last published before `day`'s silver was first built whole, so they
+    were built without it (days built out of order, as a backfill on several workers builds them)."""
+    rows = delta_read.query_table(
+        lakehouse_root,
+        DAY_BUILDS,
+        f"select table_name, min(built_at) as first_built, "
+        f"(select max(started_at) from {DAY_BUILDS.name} where day = $2 and layer = 'marts') as published "
+        f"from {DAY_BUILDS.name} where day = $1 and layer = 'silver' group by all",
+        [day, neighbour],
+        storage_options=storage_options,
+    )
+    built = {r["table_name"]: r["first_built"] for r in rows if r["table_name"] in SILVER_TABLES}
+    published = rows[0]["published"] if rows else None
+    return published is not None and len(built) == len(SILVER_TABLES) and published < max(built.values())
+
+
 def bronze_input_days(
     lakehouse_root: str, config: PlantConfig, storage_options: dict[str, str] | None = None
 ) -> dict[dt.date, dt.datetime]:

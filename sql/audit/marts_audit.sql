@@ -23,7 +23,7 @@
 --   rollup_equals_sum   scheduled, planned, run, ideal and fully productive times equal the sums over the
 --                       machines of the line (site); a roll-up row without machine rows, or the reverse
 --   output_is_output_machines
---                       the output counts of a line are its output machine's (dim_machine.is_output_machine),
+--                       the output counts of a line are its output machine's (plant__machine.is_output_machine),
 --                       a site's the sum of its lines' output machines': never a sum over unlike machines
 --
 -- Times compare within a millisecond (sums of microsecond intervals in floating point), ratios within 1e-9.
@@ -41,7 +41,7 @@ machine_days as (
 ),
 
 output_machines as (
-    select line, machine from dim_machine where is_output_machine
+    select line, machine from plant__machine where is_output_machine
 ),
 
 state_time as (

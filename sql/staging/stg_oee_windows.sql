@@ -64,12 +64,12 @@ state_time as (
         shift_start,
         line,
         machine,
-        sum(seconds) filter (where category = 'running' or is_minor_stop) as run_time_s,
-        sum(seconds) filter (where is_minor_stop) as minor_stop_time_s,
-        sum(seconds) filter (where category = 'planned_stop') as planned_stop_time_s,
-        sum(seconds) filter (where category = 'unplanned_stop' and not is_minor_stop) as unplanned_stop_time_s,
-        sum(seconds) filter (where reason = 'unknown') as unknown_state_time_s,
-        sum(seconds) filter (where category = 'not_scheduled') as not_scheduled_time_s
+        sum(micros) filter (where category = 'running' or is_minor_stop) / 1e6 as run_time_s,
+        sum(micros) filter (where is_minor_stop) / 1e6 as minor_stop_time_s,
+        sum(micros) filter (where category = 'planned_stop') / 1e6 as planned_stop_time_s,
+        sum(micros) filter (where category = 'unplanned_stop' and not is_minor_stop) / 1e6 as unplanned_stop_time_s,
+        sum(micros) filter (where reason = 'unknown') / 1e6 as unknown_state_time_s,
+        sum(micros) filter (where category = 'not_scheduled') / 1e6 as not_scheduled_time_s
     from state_pieces
     group by all
 ),

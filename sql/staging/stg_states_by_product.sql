@@ -10,7 +10,8 @@ select
     s.is_minor_stop,
     greatest(s.start, r.start) as start,
     least(s."end", r."end") as "end",
-    (epoch_us(least(s."end", r."end")) - epoch_us(greatest(s.start, r.start))) / 1e6 as seconds
+    (epoch_us(least(s."end", r."end")) - epoch_us(greatest(s.start, r.start))) / 1e6 as seconds,
+    epoch_us(least(s."end", r."end")) - epoch_us(greatest(s.start, r.start)) as micros
 from stg_states_in_plan as s
 join stg_production_runs as r
     on r.day = s.day and r.line = s.line and r.machine = s.machine and s.start < r."end" and s."end" > r.start

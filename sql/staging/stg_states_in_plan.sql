@@ -13,7 +13,9 @@ select
     s.event_start,
     greatest(s.start, p.start) as start,
     least(s."end", p."end") as "end",
-    (epoch_us(least(s."end", p."end")) - epoch_us(greatest(s.start, p.start))) / 1e6 as seconds
+    (epoch_us(least(s."end", p."end")) - epoch_us(greatest(s.start, p.start))) / 1e6 as seconds,
+    -- the same in whole microseconds: sums of these are exact, so they do not depend on the rows' order
+    epoch_us(least(s."end", p."end")) - epoch_us(greatest(s.start, p.start)) as micros
 from stg_machine_states as s
 join stg_planned_windows as p
     on p.day = s.day and s.start < p."end" and s."end" > p.start

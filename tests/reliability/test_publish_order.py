@@ -57,7 +57,8 @@ def test_a_day_published_before_the_day_before_it_was_built_is_rebuilt_with_it(t
     """What a backfill on several workers does: the third day's silver and marts are built while the
     second day's are not yet. The third day's first changeover, from the product the second day ended
     with, is then not seen, and its stops count as unplanned. Publishing the second day rebuilds the
-    third, and the marts equal those of the days built in order, bit for bit."""
+    third, and the marts equal those of the days built in order, bit for bit: the third day's silver,
+    written before the second's, is read in another order, and times add up in whole microseconds."""
     lake, landing = copy_lakehouse(landed_demo[0], tmp_path / "lake"), landed_demo[1]
     resource = LakehouseResource(lakehouse_root=str(lake), landing_root=str(landing), plant_config=PLANT_CONFIG)
     marts = build_mart_assets(production_day_partitions(resource.plant()))

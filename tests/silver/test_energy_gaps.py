@@ -180,6 +180,24 @@ def test_a_meter_step_across_a_gap_is_spread_evenly_and_flagged(plant_factory):
     assert quality_day(plant, "L1.FILLER.kWh", "2026-03-02") == (0.0, 7_200.0, 2_700.0)
 
 
+def test_after_a_meters_last_reading_the_energy_is_unknown_not_extrapolated(plant_factory):
+    plant = plant_factory(one_machine_config(working_days=EVERY_DAY))  # meter L1.FILLER.kWh
+
+    def meter(t: dt.datetime) -> float:
+        return 1_000 + 100 * (t - dt.datetime(2026, 3, 2, 6)).total_seconds() / 3600  # 100 kWh per hour
+
+    # the export ends at 20:00: no reading closes the rest of the production day (to 3 Mar 06:00)
+    plant.export(
+        "h.csv", machine_rows() + every("2026-03-02 06:00:00", "2026-03-02 20:00:00", 900, "L1.FILLER.kWh", meter)
+    )
+    plant.land()
+    plant.build_day("2026-03-02")
+    # 06:00-20:00: 2,400 - 1,000 = 1,400 kWh between readings; 20:00-06:00 (10 h = 600 min): unknown, not
+    # 100 kWh an hour carried on; nothing spread; typical interval 900 s, max gap 3 x 900 = 2,700 s.
+    assert energy_day(plant, "2026-03-02") == (1_400.0, False, "energy unknown for 600.0 min (no reading)")
+    assert quality_day(plant, "L1.FILLER.kWh", "2026-03-02") == (36_000.0, 0.0, 2_700.0)
+
+
 def test_a_configured_max_gap_keeps_a_stored_on_change_reading_standing(plant_factory):
     # A historian that stores power on change: the engineer says a reading holds for up to 4 days.
     plant = plant_factory(config_with("power_kw_tag", energy_max_gap_s=4 * 86_400))
